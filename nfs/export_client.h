@@ -1,0 +1,77 @@
+// ExportClient: one libnfs context, connected over NFSv3 to one export. Not thread-safe by
+// design (libnfs 4.0.0 has no thread support): one thread uses it at a time; ExportPool
+// hands clients to workers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nfs/export_address.h"
+#include "nfs/nfs_error.h"
+
+namespace nfsprov::nfs {
+
+enum class FileType { directory, regular, symlink, other };
+
+struct FileInfo {
+  FileType type = FileType::other;
+  std::uint32_t mode = 0;  // permission bits only (07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t size = 0;
+};
+
+struct ExportUsage {
+  std::uint64_t total_bytes = 0;
+  std::uint64_t free_bytes = 0;
+  std::uint64_t available_bytes = 0;  // what an unprivileged writer may still use
+};
+
+struct CreateOptions {
+  std::uint32_t mode = 0777;  // applied exactly, no umask
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+};
+
+// All paths are relative to the export root ("a/b/c"). They are validated before any RPC;
+// mutating operations never act on the export root itself, and no symlink on the server
+// is ever followed.
+class ExportClient {
+ public:
+  // Connects (mount) at once; throws NfsError on failure, within the address's timeouts.
+  explicit ExportClient(ExportAddress address);
+  ~ExportClient();
+  ExportClient(const ExportClient&) = delete;
+  ExportClient& operator=(const ExportClient&) = delete;
+
+  const ExportAddress& address() const;
+
+  // mkdir -p with an exact mode on every directory it creates (and chmod/chown of the last
+  // one). An existing directory is success (its mode and owner are set again); an existing
+  // non-directory is an error.
+  void create_directory(std::string_view path, const CreateOptions& options = {});
+  // Renames path to new_path; fails with EEXIST when new_path exists.
+  void rename(std::string_view path, std::string_view new_path);
+  // Removes path and everything below it; symlinks are removed, never followed.
+  // Returns false when path did not exist.
+  bool remove_tree(std::string_view path);
+  // lstat: nullopt when the path does not exist.
+  std::optional<FileInfo> stat(std::string_view path);
+  bool exists(std::string_view path);
+  ExportUsage usage();
+  // Names in a directory, without "." and ".."; "" lists the export root.
+  std::vector<std::string> list(std::string_view path);
+
+  // False after an error that killed the connection; the pool then reconnects.
+  bool healthy() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nfsprov::nfs

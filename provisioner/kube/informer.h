@@ -1,0 +1,64 @@
+// Informer: list, then watch from the list's resourceVersion, keeping a thread-safe cache
+// keyed by "namespace/name" (or "name") and telling handlers about adds, updates and deletes.
+// Resumes a dropped watch from the last resourceVersion seen; on 410 it relists and
+// delivers exactly the difference. Watching is kept apart from working: handlers only
+// enqueue keys.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "provisioner/kube/api_client.h"
+
+namespace nfsprov::kube {
+
+struct InformerHandlers {
+  std::function<void(const nlohmann::json& obj)> on_add;
+  std::function<void(const nlohmann::json& old_obj, const nlohmann::json& new_obj)> on_update;
+  std::function<void(const nlohmann::json& last_known)> on_delete;
+};
+
+struct InformerStats {
+  std::uint64_t watch_restarts = 0;
+  std::uint64_t relists = 0;
+};
+
+// "namespace/name" for namespaced objects, "name" otherwise.
+std::string object_key(const nlohmann::json& obj);
+
+class Informer {
+ public:
+  Informer(ApiClient& client, Resource resource, std::string ns = {}, ListOptions options = {});
+
+  // Handlers must be set before run().
+  void set_handlers(InformerHandlers handlers);
+  // Runs until stop is requested: list, watch, resume, relist, back off on failures.
+  void run(std::stop_token stop);
+
+  bool synced() const;
+  std::optional<nlohmann::json> get(const std::string& key) const;
+  std::vector<nlohmann::json> list() const;
+  InformerStats stats() const;
+
+ private:
+  ApiClient& client_;
+  Resource resource_;
+  std::string ns_;
+  ListOptions options_;
+  InformerHandlers handlers_;
+  mutable std::mutex mutex_;
+  std::map<std::string, nlohmann::json> cache_;
+  std::string last_resource_version_;
+  std::atomic<bool> synced_{false};
+  InformerStats stats_;
+};
+
+}  // namespace nfsprov::kube

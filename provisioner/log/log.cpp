@@ -1,0 +1,112 @@
+#include "provisioner/log/log.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace nfsprov::log {
+
+namespace {
+
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+      return true;
+  }
+  return false;
+}
+
+void append_value(std::string& line, std::string_view v) {
+  if (!needs_quotes(v)) {
+    line += v;
+    return;
+  }
+  line += '"';
+  for (char c : v) {
+    switch (c) {
+      case '"':
+        line += "\\\"";
+        break;
+      case '\\':
+        line += "\\\\";
+        break;
+      case '\n':
+        line += "\\n";
+        break;
+      case '\t':
+        line += "\\t";
+        break;
+      default:
+        // Other control bytes (a NUL from a hostile annotation) are shown, not written raw.
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char hex[] = "0123456789abcdef";
+          line += "\\x";
+          line += hex[(c >> 4) & 0xf];
+          line += hex[c & 0xf];
+        } else {
+          line += c;
+        }
+    }
+  }
+  line += '"';
+}
+
+std::string now_utc() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t t = system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::error:
+      return "error";
+    case Level::warning:
+      return "warning";
+    case Level::info:
+      return "info";
+    case Level::debug:
+      return "debug";
+    case Level::trace:
+      return "trace";
+  }
+  return "info";
+}
+
+std::string format_line(std::string_view timestamp, Level level, std::string_view message,
+                        std::initializer_list<Field> fields) {
+  std::string line;
+  line.reserve(128);
+  line += timestamp;
+  line += ' ';
+  line += level_name(level);
+  line += " msg=";
+  append_value(line, message);
+  for (const Field& f : fields) {
+    line += ' ';
+    line += f.key;
+    line += '=';
+    append_value(line, f.value);
+  }
+  line += '\n';
+  return line;
+}
+
+void Logger::write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  if (!enabled(level)) return;
+  std::string line = format_line(now_utc(), level, message, fields);
+  std::lock_guard lock(mutex_);
+  out_ << line << std::flush;
+}
+
+}  // namespace nfsprov::log
