@@ -1,0 +1,59 @@
+// Controller: watches claims, volumes and classes, and turns claims of our classes into
+// directories on NFS plus pre-bound PersistentVolumes, and released volumes back into
+// deleted, archived or retained directories.
+// Informers only enqueue keys ("claim/<ns>/<name>", "volume/<name>"); workers take a key,
+// act on the cached object, and retry failures with per-key exponential back-off. Every step
+// is idempotent (PV name pvc-<claim uid>, deterministic directory) so a restart, a crash
+// between mkdir and PV create, or a second replica duplicates nothing.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "nfs/export_address.h"
+#include "nfs/export_pool.h"
+#include "provisioner/controller/controller_observer.h"
+#include "provisioner/kube/api_client.h"
+#include "provisioner/log/log.h"
+
+namespace nfsprov::controller {
+
+struct ControllerOptions {
+  std::string provisioner_name;       // the StorageClass.provisioner we serve (PROVISIONER_NAME)
+  nfs::ExportAddress default_export;  // NFS_SERVER / NFS_PATH (+ ports, identity, timeout)
+  int workers = 4;
+  // Every cached claim and volume is re-enqueued this often (0 = never).
+  std::chrono::seconds resync{300};
+  // Per-key retry back-off after a failure: base * 2^failures, capped at max.
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_max{std::chrono::minutes(5)};
+  // Add external-provisioner.volume.kubernetes.io/finalizer to the PVs we create, so a PV
+  // object cannot vanish before its directory was dealt with.
+  bool add_finalizer = true;
+};
+
+class Controller {
+ public:
+  // client, pools, logger and observer must outlive the controller.
+  Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
+             log::Logger& logger, ControllerObserver* observer = nullptr);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Starts informers for claims, volumes and classes and the workers; blocks until stop is
+  // requested. Then stops taking new keys, lets in-flight work finish (each step is safe to
+  // abandon and redo), joins every thread and returns. May be called once.
+  void run(std::stop_token stop);
+
+  // True once all three informers have listed (readiness).
+  bool synced() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nfsprov::controller

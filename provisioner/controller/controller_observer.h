@@ -1,0 +1,41 @@
+// What the controller reports while it works, for metrics (the ops layer implements it).
+// Every method has a no-op default so an observer overrides only what it counts. Methods are
+// called from worker and informer threads: implementations must be thread-safe and quick.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+#include "provisioner/kube/informer.h"
+
+namespace nfsprov::controller {
+
+class ControllerObserver {
+ public:
+  virtual ~ControllerObserver() = default;
+
+  // storage_class is the claim's (or PV's) class name, "" when it has none.
+  virtual void provision_started(std::string_view /*storage_class*/) {}
+  virtual void provision_succeeded(std::string_view /*storage_class*/,
+                                   std::chrono::nanoseconds /*took*/) {}
+  // reason: a short CamelCase cause (a Refusal's reason, "NfsError", "ApiError").
+  virtual void provision_failed(std::string_view /*storage_class*/,
+                                std::chrono::nanoseconds /*took*/, std::string_view /*reason*/) {}
+  virtual void delete_succeeded(std::string_view /*storage_class*/,
+                                std::chrono::nanoseconds /*took*/) {}
+  virtual void delete_failed(std::string_view /*storage_class*/, std::chrono::nanoseconds /*took*/,
+                             std::string_view /*reason*/) {}
+
+  // Keys waiting in the work queue, after each change a worker makes.
+  virtual void queue_depth(std::size_t /*depth*/) {}
+  // A key went back to the queue with back-off after a failure.
+  virtual void queue_retry() {}
+
+  // Cumulative informer counters, reported periodically; resource is the plural, e.g.
+  // "persistentvolumeclaims".
+  virtual void informer_stats(std::string_view /*resource*/, const kube::InformerStats& /*stats*/) {
+  }
+};
+
+}  // namespace nfsprov::controller
