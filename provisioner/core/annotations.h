@@ -1,0 +1,27 @@
+// The annotation, finalizer and parameter names the core reads and writes, in one place.
+#pragma once
+
+#include <string_view>
+
+namespace nfsprov::core {
+
+// Written by us on every PV (the first is the library's convention; deletion checks it).
+inline constexpr std::string_view kProvisionedBy = "pv.kubernetes.io/provisioned-by";
+// The export path the PV's directory lives under, so deletion knows which part of
+// spec.nfs.path is the share even after the class or the defaults changed.
+inline constexpr std::string_view kShareAnnotation = "nfs-provisioner.io/share";
+// Written only when non-zero: ports of a server without a portmapper, for deletion.
+inline constexpr std::string_view kNfsPortAnnotation = "nfs-provisioner.io/nfs-port";
+inline constexpr std::string_view kMountPortAnnotation = "nfs-provisioner.io/mount-port";
+inline constexpr std::string_view kProvisionerFinalizer =
+    "external-provisioner.volume.kubernetes.io/finalizer";
+
+// Read on claims.
+inline constexpr std::string_view kLegacyClassAnnotation =
+    "volume.beta.kubernetes.io/storage-class";
+inline constexpr std::string_view kSelectedNodeAnnotation = "volume.kubernetes.io/selected-node";
+inline constexpr std::string_view kCreateModeAnnotation = "nfs.io/createMode";
+inline constexpr std::string_view kCreateUidAnnotation = "nfs.io/createUID";
+inline constexpr std::string_view kCreateGidAnnotation = "nfs.io/createGID";
+
+}  // namespace nfsprov::core

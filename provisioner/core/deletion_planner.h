@@ -1,0 +1,68 @@
+// DeletionPlanner: from a PV (and its class, if it still exists) to what happens to its
+// directory once the PV is Released. Pure: no I/O.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "nfs/export_address.h"
+#include "provisioner/core/class_export.h"
+#include "provisioner/core/refusal.h"
+
+namespace nfsprov::core {
+
+// Leave the PV and its directory alone: not ours, not Released, or reclaim policy
+// Retain/Recycle.
+struct SkipDeletion {
+  std::string why;
+  bool operator==(const SkipDeletion&) const = default;
+};
+
+enum class DeletionAction {
+  remove,   // remove the directory tree, then the PV object
+  retain,   // keep the directory, remove the PV object (onDelete: retain)
+  archive,  // rename the directory to archive_directory, then remove the PV object
+};
+
+struct DeletionPlan {
+  DeletionAction action;
+  nfs::ExportAddress export_address;
+  std::string directory;          // the whole spec.nfs.path relative to the share (may nest)
+  std::string archive_directory;  // same parent + "archived-<last component>"; "" unless archive
+};
+
+using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
+
+// Skip when: annotation pv.kubernetes.io/provisioned-by != our name; status.phase !=
+// Released; spec.persistentVolumeReclaimPolicy is not Delete.
+// Export: server = spec.nfs.server; share = annotation nfs-provisioner.io/share, else the
+// class's `share`, else the default export path; ports = the PV's nfs-provisioner.io/*-port
+// annotations, else as class_export's export_at() chooses them.
+// Action: class `onDelete` (delete | retain | archive) wins when set; otherwise
+// `archiveOnDelete` parsed like Go's strconv.ParseBool: false -> remove, true or unset ->
+// archive. Class gone (nullptr) -> archive, the safe choice.
+// Refusals (never touched): no spec.nfs; a path not absolute or containing ".."; a path
+// outside its share or equal to the share; an invalid onDelete/archiveOnDelete/port value.
+class DeletionPlanner {
+ public:
+  explicit DeletionPlanner(ProvisionerDefaults defaults);
+
+  DeletionDecision plan(const nlohmann::json& pv, const nlohmann::json* storage_class) const;
+
+ private:
+  ProvisionerDefaults defaults_;
+};
+
+// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; nullopt otherwise.
+std::optional<bool> parse_go_bool(std::string_view text);
+
+// The alternative archive name when `archive_directory` already exists:
+// "a/archived-x" at 2026-11-25 15:18:28 UTC -> "a/archived-x-20261125T151828Z". The controller
+// checks existence and never overwrites an archive.
+std::string timestamped_archive_directory(std::string_view archive_directory,
+                                          std::chrono::system_clock::time_point when);
+
+}  // namespace nfsprov::core
