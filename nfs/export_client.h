@@ -12,6 +12,7 @@
 
 #include "nfs/export_address.h"
 #include "nfs/nfs_error.h"
+#include "nfs/nfs_observer.h"
 
 namespace nfsprov::nfs {
 
@@ -43,7 +44,8 @@ struct CreateOptions {
 class ExportClient {
  public:
   // Connects (mount) at once; throws NfsError on failure, within the address's timeouts.
-  explicit ExportClient(ExportAddress address);
+  // observer (optional) is told about every operation, see nfs_observer.h.
+  explicit ExportClient(ExportAddress address, NfsObserver observer = {});
   ~ExportClient();
   ExportClient(const ExportClient&) = delete;
   ExportClient& operator=(const ExportClient&) = delete;
@@ -52,21 +54,24 @@ class ExportClient {
 
   // mkdir -p with an exact mode on every directory it creates (and chmod/chown of the last
   // one). An existing directory is success (its mode and owner are set again); an existing
-  // non-directory is an error.
+  // non-directory is an error (EEXIST), an existing symlink anywhere on the path too (ELOOP).
+  // When setting mode or owner fails, the directories this call created are removed again.
   void create_directory(std::string_view path, const CreateOptions& options = {});
-  // Renames path to new_path; fails with EEXIST when new_path exists.
+  // Renames path to new_path; fails with EEXIST when new_path exists, ENOENT when path does
+  // not (a retry after a lost reply: check exists(new_path)).
   void rename(std::string_view path, std::string_view new_path);
   // Removes path and everything below it; symlinks are removed, never followed.
-  // Returns false when path did not exist.
+  // Returns false when path did not exist (a retried delete is a success).
   bool remove_tree(std::string_view path);
-  // lstat: nullopt when the path does not exist.
+  // lstat: nullopt when the path does not exist. "" is the export root.
   std::optional<FileInfo> stat(std::string_view path);
   bool exists(std::string_view path);
-  ExportUsage usage();
+  ExportUsage usage();  // statvfs of the export
   // Names in a directory, without "." and ".."; "" lists the export root.
   std::vector<std::string> list(std::string_view path);
 
-  // False after an error that killed the connection; the pool then reconnects.
+  // False after a retryable error (timeout, EIO, lost connection): the pool then drops this
+  // client and connects a new one.
   bool healthy() const;
 
  private:

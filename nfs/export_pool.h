@@ -1,4 +1,5 @@
-// ExportPool: a few ExportClients for one export, each used by one thread at a time.
+// ExportPool: a few ExportClients for one export, each used by one thread at a time
+// (libnfs 4.0.0 contexts must never be shared between threads).
 // ExportPools: one pool per export address, for a provisioner serving several servers.
 #pragma once
 
@@ -7,43 +8,81 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "nfs/export_client.h"
+#include "nfs/nfs_observer.h"
 
 namespace nfsprov::nfs {
 
 class ExportPool {
  public:
-  explicit ExportPool(ExportAddress address, std::size_t max_clients = 4);
+  explicit ExportPool(ExportAddress address, std::size_t max_clients = 4,
+                      NfsObserver observer = {});
+  ExportPool(const ExportPool&) = delete;
+  ExportPool& operator=(const ExportPool&) = delete;
 
   // Runs fn(ExportClient&) with a client no other thread holds, connecting (or reconnecting
-  // a dead one) as needed. Waits while all max_clients are busy. Rethrows fn's exceptions.
+  // after a client went unhealthy) as needed. Waits while all max_clients are busy.
+  // Rethrows fn's exceptions; a connect failure throws NfsError (op "mount").
+  // Nothing is retried here: the operations are idempotent, the caller's queue retries.
   template <class Fn>
-  auto with_client(Fn&& fn) -> decltype(fn(std::declval<ExportClient&>()));
+  auto with_client(Fn&& fn) -> decltype(fn(std::declval<ExportClient&>())) {
+    Lease lease(*this);
+    return fn(lease.client());
+  }
+
+  // Only before the pool is used: clients already connected keep the old one.
+  void set_observer(NfsObserver observer);
 
   const ExportAddress& address() const { return address_; }
+  std::size_t max_clients() const { return max_clients_; }
 
  private:
-  class Lease;  // RAII: takes a client out of the pool and returns it
+  // RAII: takes a client out of the pool and gives it back (or drops it when unhealthy).
+  class Lease {
+   public:
+    explicit Lease(ExportPool& pool) : pool_(pool), client_(pool.acquire()) {}
+    ~Lease() { pool_.release(std::move(client_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ExportClient& client() { return *client_; }
+
+   private:
+    ExportPool& pool_;
+    std::unique_ptr<ExportClient> client_;
+  };
+
   std::unique_ptr<ExportClient> acquire();
   void release(std::unique_ptr<ExportClient> client);
 
   ExportAddress address_;
   std::size_t max_clients_;
+  NfsObserver observer_;
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<ExportClient>> idle_;
-  std::size_t out_ = 0;  // clients currently held by callers
+  std::size_t out_ = 0;  // slots taken by callers (including ones still connecting)
 };
 
 class ExportPools {
  public:
-  explicit ExportPools(std::size_t clients_per_export = 4) : per_export_(clients_per_export) {}
+  explicit ExportPools(std::size_t clients_per_export = 4, NfsObserver observer = {})
+      : per_export_(clients_per_export), observer_(std::move(observer)) {}
+  ExportPools(const ExportPools&) = delete;
+  ExportPools& operator=(const ExportPools&) = delete;
+
+  // The pool for address.key(), made on first use. The reference stays valid for the
+  // lifetime of this ExportPools.
   ExportPool& get(const ExportAddress& address);
+  // Only before the first get().
+  void set_observer(NfsObserver observer);
 
  private:
   std::size_t per_export_;
+  NfsObserver observer_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<ExportPool>> pools_;
 };

@@ -1,0 +1,63 @@
+#include "nfs/export_pool.h"
+
+namespace nfsprov::nfs {
+
+ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserver observer)
+    : address_(std::move(address)),
+      max_clients_(max_clients == 0 ? 1 : max_clients),
+      observer_(std::move(observer)) {}
+
+void ExportPool::set_observer(NfsObserver observer) {
+  std::lock_guard lock(mutex_);
+  observer_ = std::move(observer);
+}
+
+std::unique_ptr<ExportClient> ExportPool::acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return !idle_.empty() || out_ < max_clients_; });
+  ++out_;
+  if (!idle_.empty()) {
+    auto client = std::move(idle_.back());
+    idle_.pop_back();
+    return client;
+  }
+  // Connecting can take up to a timeout: not under the lock, other workers go on.
+  NfsObserver observer = observer_;
+  lock.unlock();
+  try {
+    return std::make_unique<ExportClient>(address_, std::move(observer));
+  } catch (...) {
+    lock.lock();
+    --out_;
+    available_.notify_one();
+    throw;
+  }
+}
+
+void ExportPool::release(std::unique_ptr<ExportClient> client) {
+  std::unique_ptr<ExportClient> dead;
+  {
+    std::lock_guard lock(mutex_);
+    --out_;
+    if (client && client->healthy()) {
+      idle_.push_back(std::move(client));
+    } else {
+      dead = std::move(client);  // its slot is free again: the next caller reconnects
+    }
+  }
+  available_.notify_one();
+}
+
+ExportPool& ExportPools::get(const ExportAddress& address) {
+  std::lock_guard lock(mutex_);
+  auto& pool = pools_[address.key()];
+  if (!pool) pool = std::make_unique<ExportPool>(address, per_export_, observer_);
+  return *pool;
+}
+
+void ExportPools::set_observer(NfsObserver observer) {
+  std::lock_guard lock(mutex_);
+  observer_ = std::move(observer);
+}
+
+}  // namespace nfsprov::nfs
