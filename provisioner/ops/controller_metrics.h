@@ -1,0 +1,39 @@
+// The controller's observer hooks turned into ProvisionerMetrics updates.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "provisioner/controller/controller_observer.h"
+#include "provisioner/ops/provisioner_metrics.h"
+
+namespace nfsprov::ops {
+
+class ControllerMetrics : public controller::ControllerObserver {
+ public:
+  // metrics must outlive this observer.
+  explicit ControllerMetrics(ProvisionerMetrics& metrics) : metrics_(metrics) {}
+
+  void provision_succeeded(std::string_view storage_class, std::chrono::nanoseconds took) override;
+  void provision_failed(std::string_view storage_class, std::chrono::nanoseconds took,
+                        std::string_view reason) override;
+  void delete_succeeded(std::string_view storage_class, std::chrono::nanoseconds took) override;
+  void delete_failed(std::string_view storage_class, std::chrono::nanoseconds took,
+                     std::string_view reason) override;
+  void queue_depth(std::size_t depth) override;
+  void queue_retry() override;
+  // Informer stats are cumulative per informer; counters get the increase since the last
+  // report (a smaller value means a new informer, counted from zero).
+  void informer_stats(std::string_view resource, const kube::InformerStats& stats) override;
+
+ private:
+  ProvisionerMetrics& metrics_;
+  std::mutex mutex_;
+  std::map<std::string, kube::InformerStats, std::less<>> last_stats_;
+};
+
+}  // namespace nfsprov::ops

@@ -1,0 +1,70 @@
+// The provisioner's named metrics. The controller_* names, labels and buckets are those of
+// sig-storage-lib-external-provisioner (controller/metrics/metrics.go), so dashboards built
+// for nfs-subdir-external-provisioner keep working; nfs_provisioner_* are ours.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "nfs/export_address.h"
+#include "nfs/nfs_observer.h"
+#include "provisioner/ops/metrics.h"
+
+namespace nfsprov::ops {
+
+// Buckets of nfs_provisioner_nfs_operation_duration_seconds: loopback ops take ~0.2 ms, a
+// stalled server up to the RPC timeout (10 s by default).
+std::vector<double> nfs_operation_buckets();
+
+// "EACCES" for EACCES, the number as text for errno values without a name here.
+std::string errno_label(int err);
+
+class ProvisionerMetrics {
+ public:
+  // Registers every metric in registry (which must outlive this) and sets
+  // nfs_provisioner_build_info{version} to 1.
+  ProvisionerMetrics(MetricsRegistry& registry, std::string_view version);
+  ProvisionerMetrics(const ProvisionerMetrics&) = delete;
+  ProvisionerMetrics& operator=(const ProvisionerMetrics&) = delete;
+
+  // source: the claim's dataSource kind, "" without one (the library's "source" label).
+  void provision_succeeded(std::string_view storage_class, std::string_view source,
+                           std::chrono::nanoseconds took);
+  void provision_failed(std::string_view storage_class, std::string_view source,
+                        std::string_view reason);
+  void delete_succeeded(std::string_view storage_class, std::chrono::nanoseconds took);
+  void delete_failed(std::string_view storage_class, std::string_view reason);
+
+  // server label: address.display() ("server:/export"), operation: the nfs/ layer's op name.
+  void nfs_operation(const nfs::ExportAddress& address, std::string_view op,
+                     std::chrono::nanoseconds took, int err);
+  // An NfsObserver for ExportPools/ExportClient that calls nfs_operation(); it refers to
+  // this object, which must outlive every pool using it.
+  nfs::NfsObserver nfs_observer();
+
+  void set_queue_depth(std::size_t depth);
+  void queue_retried();
+  void watch_restarted(std::string_view resource, std::uint64_t count = 1);
+  void relisted(std::string_view resource, std::uint64_t count = 1);
+  void set_leader(bool leader);
+
+ private:
+  CounterFamily& provision_total_;
+  CounterFamily& provision_failed_total_;
+  HistogramFamily& provision_duration_;
+  CounterFamily& delete_total_;
+  CounterFamily& delete_failed_total_;
+  HistogramFamily& delete_duration_;
+  CounterFamily& failures_by_reason_;
+  HistogramFamily& nfs_duration_;
+  CounterFamily& nfs_errors_;
+  Gauge& queue_depth_;
+  Counter& queue_retries_;
+  CounterFamily& watch_restarts_;
+  CounterFamily& relists_;
+  Gauge& leader_;
+};
+
+}  // namespace nfsprov::ops
