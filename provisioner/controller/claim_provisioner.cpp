@@ -1,0 +1,137 @@
+#include "provisioner/controller/claim_provisioner.h"
+
+#include <chrono>
+
+#include "nfs/nfs_error.h"
+#include "provisioner/core/claim_filter.h"
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+std::string metadata_string(const nlohmann::json& object, const char* field) {
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return {};
+  auto value = meta->find(field);
+  return value != meta->end() && value->is_string() ? value->get<std::string>() : std::string{};
+}
+
+// Short cause for metrics and logs.
+std::string failure_reason(const std::exception& e) {
+  if (dynamic_cast<const nfs::NfsError*>(&e) || dynamic_cast<const nfs::PathError*>(&e))
+    return "NfsError";
+  if (dynamic_cast<const kube::ApiError*>(&e)) return "ApiError";
+  return "Error";
+}
+
+}  // namespace
+
+ClaimProvisioner::ClaimProvisioner(WorkContext context, core::VolumePlanner planner)
+    : ctx_(context), planner_(std::move(planner)) {}
+
+StepResult ClaimProvisioner::provision(
+    const std::string& key, const nlohmann::json& claim, const nlohmann::json* storage_class,
+    const std::function<bool(const std::string&)>& volume_cached) {
+  const core::ClaimVerdict verdict =
+      core::judge_claim(claim, storage_class, ctx_.options.provisioner_name);
+  const std::string claim_name =
+      metadata_string(claim, "namespace") + "/" + metadata_string(claim, "name");
+  if (verdict.state != core::ClaimState::ready) {
+    if (ctx_.logger.enabled(log::Level::debug))
+      ctx_.logger.debug(
+          "claim skipped",
+          {{"claim", claim_name}, {"state", core::to_string(verdict.state)}, {"why", verdict.why}});
+    ctx_.refusals.forget(key);
+    return StepResult::done;
+  }
+  const std::string pv_name = "pvc-" + metadata_string(claim, "uid");
+  if (volume_cached(pv_name)) {
+    ctx_.refusals.forget(key);
+    return StepResult::done;
+  }
+
+  const std::string class_name = core::claim_class_name(claim);
+  const auto involved = InvolvedObject::of("PersistentVolumeClaim", claim);
+  const auto started = std::chrono::steady_clock::now();
+  auto outcome = planner_.plan(claim, *storage_class);
+  if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) {
+    const std::string fingerprint = metadata_string(claim, "resourceVersion") + "/" +
+                                    metadata_string(*storage_class, "resourceVersion");
+    if (ctx_.refusals.should_report(key, fingerprint)) {
+      ctx_.logger.warn(
+          "claim refused",
+          {{"claim", claim_name}, {"reason", refusal->reason}, {"message", refusal->message}});
+      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", refusal->message);
+      ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
+                                     refusal->reason);
+    }
+    // Retried when the claim or class changes (informer events) or at the next resync.
+    return StepResult::done;
+  }
+  const auto& plan = std::get<core::VolumePlan>(outcome);
+
+  try {
+    // The cache may lag behind a PV this or another replica created moments ago.
+    if (volume_exists(pv_name)) {
+      ctx_.refusals.forget(key);
+      return StepResult::done;
+    }
+    ctx_.observer.provision_started(class_name);
+    ctx_.events.record(
+        involved, EventType::normal, "Provisioning",
+        "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
+    ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+      client.create_directory(plan.directory, plan.create_options);
+    });
+    create_volume(plan);
+  } catch (const std::exception& e) {
+    const std::string message =
+        "failed to provision volume with StorageClass \"" + class_name + "\": " + e.what();
+    ctx_.logger.warn("provisioning failed", {{"claim", claim_name}, {"error", e.what()}});
+    ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", message);
+    ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
+                                   failure_reason(e));
+    return StepResult::retry;
+  }
+
+  const auto took = std::chrono::steady_clock::now() - started;
+  ctx_.refusals.forget(key);
+  ctx_.logger.info("provisioned volume",
+                   {{"claim", claim_name},
+                    {"pv", pv_name},
+                    {"directory", plan.export_address.display() + " " + plan.directory},
+                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
+  ctx_.events.record(involved, EventType::normal, "ProvisioningSucceeded",
+                     "Successfully provisioned volume " + pv_name);
+  ctx_.observer.provision_succeeded(class_name, took);
+  return StepResult::done;
+}
+
+bool ClaimProvisioner::volume_exists(const std::string& pv_name) {
+  try {
+    ctx_.api.get(kube::kPersistentVolumes, {}, pv_name);
+    return true;
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::not_found) return false;
+    throw;
+  }
+}
+
+void ClaimProvisioner::create_volume(const core::VolumePlan& plan) {
+  nlohmann::json pv = plan.pv;
+  if (!ctx_.options.add_finalizer) {
+    if (auto meta = pv.find("metadata"); meta != pv.end() && meta->is_object())
+      meta->erase("finalizers");
+  }
+  try {
+    ctx_.api.create(kube::kPersistentVolumes, {}, pv);
+  } catch (const kube::ApiError& e) {
+    // Another replica (or our previous life) created it: the name embeds the claim uid, so
+    // it is this claim's volume.
+    if (e.kind() != kube::ApiErrorKind::already_exists) throw;
+  }
+}
+
+}  // namespace nfsprov::controller

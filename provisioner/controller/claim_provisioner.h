@@ -1,0 +1,34 @@
+// One claim -> a directory on its export and a pre-bound PersistentVolume. Safe to repeat at
+// any point: the PV name (pvc-<claim uid>) and the directory are deterministic, mkdir of an
+// existing directory succeeds, and creating an existing PV is the "already done" answer.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "provisioner/controller/work_context.h"
+#include "provisioner/core/volume_planner.h"
+
+namespace nfsprov::controller {
+
+class ClaimProvisioner {
+ public:
+  ClaimProvisioner(WorkContext context, core::VolumePlanner planner);
+
+  // claim and storage_class come from the informers' caches (storage_class nullptr when the
+  // claim's class is not known); volume_cached(name) tells whether the PV cache has name.
+  StepResult provision(const std::string& key, const nlohmann::json& claim,
+                       const nlohmann::json* storage_class,
+                       const std::function<bool(const std::string&)>& volume_cached);
+
+ private:
+  bool volume_exists(const std::string& pv_name);
+  void create_volume(const core::VolumePlan& plan);
+
+  WorkContext ctx_;
+  core::VolumePlanner planner_;
+};
+
+}  // namespace nfsprov::controller

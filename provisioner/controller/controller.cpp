@@ -1,0 +1,228 @@
+#include "provisioner/controller/controller.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "provisioner/controller/claim_provisioner.h"
+#include "provisioner/controller/event_recorder.h"
+#include "provisioner/controller/refusal_memory.h"
+#include "provisioner/controller/volume_reclaimer.h"
+#include "provisioner/controller/work_key.h"
+#include "provisioner/core/claim_filter.h"
+#include "provisioner/core/work_queue.h"
+#include "provisioner/kube/informer.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+// How often informer counters and the queue depth go to the observer.
+constexpr std::chrono::seconds kStatsInterval{10};
+
+std::string volume_class(const nlohmann::json& pv) {
+  auto spec = pv.find("spec");
+  if (spec == pv.end() || !spec->is_object()) return {};
+  auto name = spec->find("storageClassName");
+  return name != spec->end() && name->is_string() ? name->get<std::string>() : std::string{};
+}
+
+std::string object_name(const nlohmann::json& object) {
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return {};
+  auto name = meta->find("name");
+  return name != meta->end() && name->is_string() ? name->get<std::string>() : std::string{};
+}
+
+core::ProvisionerDefaults defaults_of(const ControllerOptions& options) {
+  return core::ProvisionerDefaults{options.provisioner_name, options.default_export};
+}
+
+}  // namespace
+
+struct Controller::Impl {
+  Impl(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions opts, log::Logger& log,
+       ControllerObserver* obs)
+      : api(client),
+        options(std::move(opts)),
+        logger(log),
+        observer(obs ? *obs : no_observer),
+        events(client, options.provisioner_name, log),
+        refusals(options.backoff_max),
+        queue(core::BackoffPolicy{options.backoff_base, options.backoff_max}),
+        claims(client, kube::kPersistentVolumeClaims),
+        volumes(client, kube::kPersistentVolumes),
+        classes(client, kube::kStorageClasses),
+        provisioner(context(pools), core::VolumePlanner(defaults_of(options))),
+        reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))) {
+    set_handlers();
+  }
+
+  WorkContext context(nfs::ExportPools& pools) {
+    return WorkContext{api, pools, events, logger, observer, refusals, options};
+  }
+
+  void set_handlers();
+  void enqueue_class_members(const std::string& class_name);
+  void resync();
+  void report_stats();
+  void worker_loop();
+  StepResult process(const std::string& key);
+
+  kube::ApiClient& api;
+  ControllerOptions options;
+  log::Logger& logger;
+  ControllerObserver no_observer;
+  ControllerObserver& observer;
+  EventRecorder events;
+  RefusalMemory refusals;
+  core::WorkQueue queue;
+  kube::Informer claims;
+  kube::Informer volumes;
+  kube::Informer classes;
+  ClaimProvisioner provisioner;
+  VolumeReclaimer reclaimer;
+  bool ran = false;
+};
+
+void Controller::Impl::set_handlers() {
+  auto on_claim = [this](const nlohmann::json& claim) {
+    queue.add(claim_key(kube::object_key(claim)));
+  };
+  claims.set_handlers(
+      {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
+       [this](const nlohmann::json& claim) {
+         refusals.forget(claim_key(kube::object_key(claim)));
+       }});
+  auto on_volume = [this](const nlohmann::json& pv) { queue.add(volume_key(object_name(pv))); };
+  volumes.set_handlers(
+      {on_volume, [on_volume](const nlohmann::json&, const nlohmann::json& now) { on_volume(now); },
+       [this](const nlohmann::json& pv) { refusals.forget(volume_key(object_name(pv))); }});
+  // A class appearing or changing may make waiting or refused claims (and volumes) workable.
+  auto on_class = [this](const nlohmann::json& sc) { enqueue_class_members(object_name(sc)); };
+  classes.set_handlers(
+      {on_class,
+       [on_class](const nlohmann::json&, const nlohmann::json& now) { on_class(now); },
+       {}});
+}
+
+void Controller::Impl::enqueue_class_members(const std::string& class_name) {
+  for (const auto& claim : claims.list())
+    if (core::claim_class_name(claim) == class_name) queue.add(claim_key(kube::object_key(claim)));
+  for (const auto& pv : volumes.list())
+    if (volume_class(pv) == class_name) queue.add(volume_key(object_name(pv)));
+}
+
+void Controller::Impl::resync() {
+  for (const auto& claim : claims.list()) queue.add(claim_key(kube::object_key(claim)));
+  for (const auto& pv : volumes.list()) queue.add(volume_key(object_name(pv)));
+}
+
+void Controller::Impl::report_stats() {
+  observer.informer_stats(kube::kPersistentVolumeClaims.plural, claims.stats());
+  observer.informer_stats(kube::kPersistentVolumes.plural, volumes.stats());
+  observer.informer_stats(kube::kStorageClasses.plural, classes.stats());
+  observer.queue_depth(queue.len() + queue.delayed_len());
+}
+
+StepResult Controller::Impl::process(const std::string& key) {
+  const auto work = WorkKey::parse(key);
+  if (!work) return StepResult::done;
+  if (work->kind == WorkKind::claim) {
+    const auto claim = claims.get(work->cache_key);
+    if (!claim) return StepResult::done;  // deleted: its PV (if any) is the volume key's job
+    const auto storage_class = classes.get(core::claim_class_name(*claim));
+    return provisioner.provision(
+        key, *claim, storage_class ? &*storage_class : nullptr,
+        [this](const std::string& name) { return volumes.get(name).has_value(); });
+  }
+  const auto pv = volumes.get(work->cache_key);
+  if (!pv) return StepResult::done;
+  const std::string class_name = volume_class(*pv);
+  const auto storage_class = class_name.empty() ? std::nullopt : classes.get(class_name);
+  return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
+}
+
+void Controller::Impl::worker_loop() {
+  while (auto key = queue.get()) {
+    StepResult result = StepResult::retry;
+    try {
+      result = process(*key);
+    } catch (const std::exception& e) {
+      // The steps catch their own errors; this is the last line for the unforeseen.
+      logger.error("unexpected error in worker", {{"key", *key}, {"error", e.what()}});
+    }
+    if (result == StepResult::done) {
+      queue.forget(*key);
+    } else {
+      queue.add_rate_limited(*key);
+      observer.queue_retry();
+    }
+    queue.done(*key);
+    observer.queue_depth(queue.len() + queue.delayed_len());
+  }
+}
+
+Controller::Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
+                       log::Logger& logger, ControllerObserver* observer)
+    : impl_(std::make_unique<Impl>(client, pools, std::move(options), logger, observer)) {}
+
+Controller::~Controller() = default;
+
+bool Controller::synced() const {
+  return impl_->claims.synced() && impl_->volumes.synced() && impl_->classes.synced();
+}
+
+void Controller::run(std::stop_token stop) {
+  Impl& self = *impl_;
+  if (std::exchange(self.ran, true)) throw std::logic_error("Controller::run called twice");
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  auto sleep_for = [&](std::chrono::steady_clock::duration d) {
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, d, [] { return false; });
+  };
+
+  self.logger.info("controller starting",
+                   {{"provisioner", self.options.provisioner_name},
+                    {"workers", self.options.workers},
+                    {"default_export", self.options.default_export.display()}});
+  {
+    // Declared in start order; destroyed (stopped and joined) in reverse.
+    std::jthread class_thread([&self](std::stop_token st) { self.classes.run(st); });
+    std::jthread volume_thread([&self](std::stop_token st) { self.volumes.run(st); });
+    std::jthread claim_thread([&self](std::stop_token st) { self.claims.run(st); });
+
+    // Workers start on full caches, so a PV that exists is seen before its claim is worked.
+    while (!stop.stop_requested() && !synced()) sleep_for(std::chrono::milliseconds(20));
+    if (!stop.stop_requested())
+      self.logger.info("caches synced, starting workers", {{"queued", self.queue.len()}});
+
+    std::vector<std::jthread> workers;
+    if (!stop.stop_requested())
+      for (int i = 0; i < std::max(1, self.options.workers); ++i)
+        workers.emplace_back([&self] { self.worker_loop(); });
+
+    auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
+    while (!stop.stop_requested()) {
+      sleep_for(kStatsInterval < self.options.resync || self.options.resync.count() <= 0
+                    ? std::chrono::steady_clock::duration(kStatsInterval)
+                    : std::chrono::steady_clock::duration(self.options.resync));
+      if (stop.stop_requested()) break;
+      self.report_stats();
+      if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {
+        self.resync();
+        next_resync = std::chrono::steady_clock::now() + self.options.resync;
+      }
+    }
+    // In-flight steps finish (each is bounded by the NFS and API timeouts); waiting keys are
+    // abandoned: they are rebuilt from the caches on the next start.
+    self.queue.shut_down();
+    workers.clear();
+  }
+  self.logger.info("controller stopped");
+}
+
+}  // namespace nfsprov::controller

@@ -1,0 +1,184 @@
+#include "provisioner/controller/event_recorder.h"
+
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+// Bounds the dedup memory: after this many distinct events it starts afresh (a repeat then
+// creates a new event, which is still correct).
+constexpr std::size_t kMaxRemembered = 4096;
+
+std::string rfc3339_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
+}
+
+std::string random_suffix() {
+  // Not a security matter: only needs to make event names unlikely to collide.
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::uint64_t v = engine();
+  std::string out;
+  for (int i = 0; i < 16; ++i, v >>= 4) out.push_back(hex[v & 0xF]);
+  return out;
+}
+
+std::string string_at(const nlohmann::json& object, const char* a, const char* b) {
+  auto outer = object.find(a);
+  if (outer == object.end() || !outer->is_object()) return {};
+  auto inner = outer->find(b);
+  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string{};
+}
+
+std::string event_namespace(const InvolvedObject& object) {
+  return object.namespace_.empty() ? "default" : object.namespace_;
+}
+
+std::string identity(const InvolvedObject& o, EventType type, std::string_view reason,
+                     std::string_view message) {
+  std::string id = o.kind + '\0' + o.namespace_ + '\0' + o.name + '\0' + o.uid + '\0';
+  id += type == EventType::normal ? 'N' : 'W';
+  id.append(reason).push_back('\0');
+  id.append(message);
+  return id;
+}
+
+}  // namespace
+
+InvolvedObject InvolvedObject::of(std::string_view kind, const nlohmann::json& object) {
+  InvolvedObject o;
+  o.kind = kind;
+  o.namespace_ = string_at(object, "metadata", "namespace");
+  o.name = string_at(object, "metadata", "name");
+  o.uid = string_at(object, "metadata", "uid");
+  o.resource_version = string_at(object, "metadata", "resourceVersion");
+  return o;
+}
+
+nlohmann::json make_event(const InvolvedObject& object, EventType type, std::string_view reason,
+                          std::string_view message, std::string_view component) {
+  const std::string now = rfc3339_now();
+  nlohmann::json involved = {{"kind", object.kind},
+                             {"apiVersion", object.api_version},
+                             {"name", object.name},
+                             {"uid", object.uid}};
+  if (!object.namespace_.empty()) involved["namespace"] = object.namespace_;
+  if (!object.resource_version.empty()) involved["resourceVersion"] = object.resource_version;
+  return {{"apiVersion", "v1"},
+          {"kind", "Event"},
+          {"metadata",
+           {{"name", object.name + "." + random_suffix()}, {"namespace", event_namespace(object)}}},
+          {"involvedObject", involved},
+          {"reason", reason},
+          {"message", message},
+          {"type", type == EventType::normal ? "Normal" : "Warning"},
+          {"source", {{"component", component}}},
+          {"reportingComponent", component},
+          {"reportingInstance", component},
+          {"firstTimestamp", now},
+          {"lastTimestamp", now},
+          {"count", 1}};
+}
+
+EventRecorder::EventRecorder(kube::ApiClient& client, std::string component, log::Logger& logger,
+                             std::size_t max_pending)
+    : client_(client),
+      component_(std::move(component)),
+      logger_(logger),
+      max_pending_(max_pending),
+      thread_([this](std::stop_token stop) { post_loop(stop); }) {}
+
+EventRecorder::~EventRecorder() {
+  thread_.request_stop();
+  changed_.notify_all();
+}
+
+void EventRecorder::record(const InvolvedObject& object, EventType type, std::string_view reason,
+                           std::string_view message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.size() >= max_pending_) {
+      // Events are advice for humans; a flood must not grow memory without bound.
+      ++dropped_;
+      return;
+    }
+    pending_.push_back(Pending{object, type, std::string(reason), std::string(message)});
+  }
+  changed_.notify_all();
+}
+
+void EventRecorder::flush() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return (pending_.empty() && !posting_) || !thread_.joinable(); });
+}
+
+void EventRecorder::post_loop(std::stop_token stop) {
+  while (true) {
+    Pending next;
+    {
+      std::unique_lock lock(mutex_);
+      posting_ = false;
+      changed_.notify_all();
+      changed_.wait(lock, stop, [this] { return !pending_.empty(); });
+      if (stop.stop_requested()) {
+        if (!pending_.empty() || dropped_ > 0)
+          logger_.info("events not posted at shutdown",
+                       {{"pending", pending_.size()}, {"dropped", dropped_}});
+        pending_.clear();
+        changed_.notify_all();
+        return;
+      }
+      if (dropped_ > 0) {
+        logger_.warn("events dropped: too many pending", {{"dropped", dropped_}});
+        dropped_ = 0;
+      }
+      next = std::move(pending_.front());
+      pending_.pop_front();
+      posting_ = true;
+    }
+    post(next);
+  }
+}
+
+void EventRecorder::post(const Pending& event) {
+  const std::string id = identity(event.object, event.type, event.reason, event.message);
+  try {
+    if (auto seen = posted_.find(id); seen != posted_.end()) {
+      const nlohmann::json patch = {{"count", seen->second.count + 1},
+                                    {"lastTimestamp", rfc3339_now()}};
+      try {
+        client_.merge_patch(kube::kEvents, seen->second.namespace_, seen->second.name, patch);
+        ++seen->second.count;
+        return;
+      } catch (const kube::ApiError& e) {
+        if (e.kind() != kube::ApiErrorKind::not_found) throw;
+        posted_.erase(seen);  // expired (events have a TTL): create a fresh one
+      }
+    }
+    nlohmann::json object =
+        make_event(event.object, event.type, event.reason, event.message, component_);
+    const std::string ns = object["metadata"]["namespace"].get<std::string>();
+    client_.create(kube::kEvents, ns, object);
+    if (posted_.size() >= kMaxRemembered) posted_.clear();
+    posted_.emplace(id, Posted{ns, object["metadata"]["name"].get<std::string>(), 1});
+  } catch (const std::exception& e) {
+    logger_.warn("cannot record event",
+                 {{"object", event.object.namespace_ + "/" + event.object.name},
+                  {"reason", event.reason},
+                  {"error", e.what()}});
+  }
+}
+
+}  // namespace nfsprov::controller

@@ -1,0 +1,88 @@
+// EventRecorder: core/v1 Events about claims and volumes, as kubectl describe shows them.
+// Recording never blocks a worker on the API and never throws: events are posted by a
+// thread of their own, and a failure to post is logged, nothing more. An identical repeat
+// (same object, type, reason and message) bumps the first event's count instead of
+// creating another, as client-go's correlator does.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "provisioner/kube/api_client.h"
+#include "provisioner/log/log.h"
+
+namespace nfsprov::controller {
+
+enum class EventType { normal, warning };
+
+// The object an event is about. Objects from a list carry no kind/apiVersion, so they are
+// given explicitly.
+struct InvolvedObject {
+  std::string kind;  // "PersistentVolumeClaim", "PersistentVolume"
+  std::string api_version = "v1";
+  std::string namespace_;  // "" for cluster-scoped objects: their events go to "default"
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+
+  static InvolvedObject of(std::string_view kind, const nlohmann::json& object);
+};
+
+// The Event object itself, pure (for tests): name "<object>.<hex>", timestamps now.
+nlohmann::json make_event(const InvolvedObject& object, EventType type, std::string_view reason,
+                          std::string_view message, std::string_view component);
+
+class EventRecorder {
+ public:
+  // component: source.component and reportingComponent, i.e. the provisioner name.
+  EventRecorder(kube::ApiClient& client, std::string component, log::Logger& logger,
+                std::size_t max_pending = 10000);
+  ~EventRecorder();  // drops (and logs) what is still pending
+  EventRecorder(const EventRecorder&) = delete;
+  EventRecorder& operator=(const EventRecorder&) = delete;
+
+  void record(const InvolvedObject& object, EventType type, std::string_view reason,
+              std::string_view message);
+
+  // Blocks until every event recorded so far was posted (or failed). For tests.
+  void flush();
+
+ private:
+  struct Pending {
+    InvolvedObject object;
+    EventType type;
+    std::string reason;
+    std::string message;
+  };
+  struct Posted {
+    std::string namespace_;
+    std::string name;
+    int count = 1;
+  };
+
+  void post_loop(std::stop_token stop);
+  void post(const Pending& event);
+
+  kube::ApiClient& client_;
+  std::string component_;
+  log::Logger& logger_;
+  std::size_t max_pending_;
+  std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::deque<Pending> pending_;
+  bool posting_ = false;
+  std::size_t dropped_ = 0;
+  // Only the posting thread touches this: identity of an event -> where it was posted.
+  std::map<std::string, Posted> posted_;
+  std::jthread thread_;  // last: started after everything it uses, stopped first
+};
+
+}  // namespace nfsprov::controller

@@ -1,0 +1,180 @@
+#include "provisioner/controller/volume_reclaimer.h"
+
+#include <chrono>
+
+#include "provisioner/core/annotations.h"
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+const nlohmann::json& field(const nlohmann::json& object, const char* name) {
+  static const nlohmann::json null_json;  // immutable: a shared "absent" value
+  if (!object.is_object()) return null_json;
+  auto it = object.find(name);
+  return it == object.end() ? null_json : *it;
+}
+
+std::string string_field(const nlohmann::json& object, const char* a, const char* b) {
+  const auto& v = field(field(object, a), b);
+  return v.is_string() ? v.get<std::string>() : std::string{};
+}
+
+bool has_our_finalizer(const nlohmann::json& pv) {
+  const auto& finalizers = field(field(pv, "metadata"), "finalizers");
+  if (!finalizers.is_array()) return false;
+  for (const auto& f : finalizers)
+    if (f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer) return true;
+  return false;
+}
+
+bool is_ours(const nlohmann::json& pv, std::string_view provisioner_name) {
+  const auto& annotations = field(field(pv, "metadata"), "annotations");
+  const auto& by = field(annotations, std::string(core::kProvisionedBy).c_str());
+  return by.is_string() && by.get<std::string>() == provisioner_name;
+}
+
+std::string action_name(core::DeletionAction action) {
+  switch (action) {
+    case core::DeletionAction::remove:
+      return "delete";
+    case core::DeletionAction::retain:
+      return "retain";
+    case core::DeletionAction::archive:
+      return "archive";
+  }
+  return "?";
+}
+
+}  // namespace
+
+VolumeReclaimer::VolumeReclaimer(WorkContext context, core::DeletionPlanner planner)
+    : ctx_(context), planner_(std::move(planner)) {}
+
+StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json& pv,
+                                    const nlohmann::json* storage_class) {
+  if (!is_ours(pv, ctx_.options.provisioner_name)) return StepResult::done;
+  const std::string name = string_field(pv, "metadata", "name");
+  const std::string uid = string_field(pv, "metadata", "uid");
+  const std::string class_name = string_field(pv, "spec", "storageClassName");
+  const bool being_deleted = !field(field(pv, "metadata"), "deletionTimestamp").is_null();
+  const auto involved = InvolvedObject::of("PersistentVolume", pv);
+
+  const core::DeletionDecision decision = planner_.plan(pv, storage_class);
+  if (const auto* skip = std::get_if<core::SkipDeletion>(&decision)) {
+    // A user deleting a PV we keep (Retain, or never released) must not hang on our
+    // finalizer; only a Delete PV keeps it until its directory was dealt with.
+    const bool policy_delete =
+        string_field(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete" ||
+        string_field(pv, "spec", "persistentVolumeReclaimPolicy").empty();
+    if (being_deleted && has_our_finalizer(pv) && !policy_delete) {
+      try {
+        remove_finalizer(name);
+        ctx_.logger.info("released finalizer of kept volume", {{"pv", name}, {"why", skip->why}});
+      } catch (const std::exception& e) {
+        ctx_.logger.warn("cannot remove finalizer", {{"pv", name}, {"error", e.what()}});
+        return StepResult::retry;
+      }
+    }
+    ctx_.refusals.forget(key);
+    return StepResult::done;
+  }
+  if (const auto* refusal = std::get_if<core::Refusal>(&decision)) {
+    const std::string fingerprint =
+        string_field(pv, "metadata", "resourceVersion") + "/" +
+        (storage_class ? string_field(*storage_class, "metadata", "resourceVersion")
+                       : std::string{});
+    if (ctx_.refusals.should_report(key, fingerprint)) {
+      ctx_.logger.warn("volume not deleted",
+                       {{"pv", name}, {"reason", refusal->reason}, {"message", refusal->message}});
+      ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", refusal->message);
+      ctx_.observer.delete_failed(class_name, std::chrono::nanoseconds{0}, refusal->reason);
+    }
+    return StepResult::done;
+  }
+
+  const auto& plan = std::get<core::DeletionPlan>(decision);
+  const auto started = std::chrono::steady_clock::now();
+  std::string note;
+  try {
+    note = act_on_directory(plan);
+    if (has_our_finalizer(pv)) remove_finalizer(name);
+    delete_volume(name, uid);
+  } catch (const std::exception& e) {
+    ctx_.logger.warn("volume deletion failed", {{"pv", name}, {"error", e.what()}});
+    ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", e.what());
+    ctx_.observer.delete_failed(class_name, std::chrono::steady_clock::now() - started,
+                                dynamic_cast<const kube::ApiError*>(&e) ? "ApiError" : "NfsError");
+    return StepResult::retry;
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  ctx_.refusals.forget(key);
+  ctx_.logger.info("deleted volume",
+                   {{"pv", name},
+                    {"action", action_name(plan.action)},
+                    {"directory", plan.export_address.display() + " " + plan.directory},
+                    {"note", note},
+                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
+  ctx_.observer.delete_succeeded(class_name, took);
+  return StepResult::done;
+}
+
+std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
+  if (plan.action == core::DeletionAction::retain) return "directory kept";
+  return ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+    if (plan.action == core::DeletionAction::remove) {
+      if (client.remove_tree(plan.directory)) return std::string("directory removed");
+      ctx_.logger.warn("directory of volume was already gone",
+                       {{"directory", plan.export_address.display() + " " + plan.directory}});
+      return std::string("directory was already gone");
+    }
+    if (!client.exists(plan.directory)) {
+      ctx_.logger.warn("directory of volume was already gone",
+                       {{"directory", plan.export_address.display() + " " + plan.directory}});
+      return std::string("directory was already gone");
+    }
+    std::string target = plan.archive_directory;
+    // Never overwrite an earlier archive (a recreated claim with a pathPattern name).
+    if (client.exists(target))
+      target = core::timestamped_archive_directory(plan.archive_directory,
+                                                   std::chrono::system_clock::now());
+    client.rename(plan.directory, target);
+    return "archived to " + target;
+  });
+}
+
+void VolumeReclaimer::remove_finalizer(const std::string& pv_name) {
+  nlohmann::json pv;
+  try {
+    pv = ctx_.api.get(kube::kPersistentVolumes, {}, pv_name);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::not_found) return;
+    throw;
+  }
+  auto& finalizers = pv["metadata"]["finalizers"];
+  if (!finalizers.is_array()) return;
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& f : finalizers)
+    if (!(f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer)) kept.push_back(f);
+  if (kept.size() == finalizers.size()) return;
+  finalizers = kept;
+  try {
+    ctx_.api.update(kube::kPersistentVolumes, pv);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ApiErrorKind::not_found) throw;
+  }
+}
+
+void VolumeReclaimer::delete_volume(const std::string& pv_name, const std::string& uid) {
+  try {
+    ctx_.api.remove(kube::kPersistentVolumes, {}, pv_name, uid);
+  } catch (const kube::ApiError& e) {
+    // Gone already, or a namesake with another uid (not ours to delete): nothing to do.
+    if (e.kind() != kube::ApiErrorKind::not_found && e.kind() != kube::ApiErrorKind::conflict)
+      throw;
+  }
+}
+
+}  // namespace nfsprov::controller

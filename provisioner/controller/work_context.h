@@ -1,0 +1,30 @@
+// What a worker step needs from the controller: the API, the NFS pools, events, logs, metrics.
+#pragma once
+
+#include "nfs/export_pool.h"
+#include "provisioner/controller/controller.h"
+#include "provisioner/controller/controller_observer.h"
+#include "provisioner/controller/event_recorder.h"
+#include "provisioner/controller/refusal_memory.h"
+#include "provisioner/kube/api_client.h"
+#include "provisioner/log/log.h"
+
+namespace nfsprov::controller {
+
+struct WorkContext {
+  kube::ApiClient& api;
+  nfs::ExportPools& pools;
+  EventRecorder& events;
+  log::Logger& logger;
+  ControllerObserver& observer;
+  RefusalMemory& refusals;
+  const ControllerOptions& options;
+};
+
+// What the worker does with the key afterwards.
+enum class StepResult {
+  done,   // handled (or nothing to do): forget the key's back-off
+  retry,  // failed: back to the queue with back-off
+};
+
+}  // namespace nfsprov::controller
