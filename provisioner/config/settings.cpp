@@ -1,0 +1,218 @@
+#include "provisioner/config/settings.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "provisioner/config/duration.h"
+
+namespace nfsprov::config {
+
+namespace {
+
+std::string env_or(const Environment& env, const std::string& name, std::string fallback = {}) {
+  auto it = env.find(name);
+  return it == env.end() ? fallback : it->second;
+}
+
+std::chrono::milliseconds duration_flag(const std::string& flag, const std::string& text) {
+  try {
+    return parse_duration(text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(flag + ": " + e.what());
+  }
+}
+
+std::chrono::milliseconds positive_duration_flag(const std::string& flag, const std::string& text) {
+  auto d = duration_flag(flag, text);
+  if (d.count() <= 0) throw UsageError(flag + " must be longer than 0 (got " + text + ")");
+  return d;
+}
+
+void check_address(const std::string& address) {
+  // ":8080", "127.0.0.1:8080", "[::1]:8080" — what Go's net.Listen accepts, minus names.
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos)
+    throw UsageError("--metrics-address \"" + address + "\" needs a port, e.g. :8080");
+  std::string port = address.substr(colon + 1);
+  bool digits = !port.empty() && port.size() <= 5 &&
+                std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::stoi(port) > 65535)
+    throw UsageError("--metrics-address \"" + address + "\" has no valid port");
+}
+
+std::optional<std::uint32_t> id_flag(const std::string& flag, long long value, bool given) {
+  if (!given) return std::nullopt;
+  if (value < 0 || value > 0xFFFFFFFFLL)
+    throw UsageError(flag + " must be between 0 and 4294967295");
+  return static_cast<std::uint32_t>(value);
+}
+
+}  // namespace
+
+std::optional<bool> parse_go_bool(const std::string& text) {
+  static constexpr std::string_view yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static constexpr std::string_view no[] = {"0", "f", "F", "FALSE", "false", "False"};
+  if (std::find(std::begin(yes), std::end(yes), text) != std::end(yes)) return true;
+  if (std::find(std::begin(no), std::end(no), text) != std::end(no)) return false;
+  return std::nullopt;
+}
+
+Environment process_environment(char** envp) {
+  Environment env;
+  for (char** p = envp; p && *p; ++p) {
+    const char* eq = std::strchr(*p, '=');
+    if (eq) env.emplace(std::string(static_cast<const char*>(*p), eq), std::string(eq + 1));
+  }
+  return env;
+}
+
+Settings parse_settings(const std::vector<std::string>& args, const Environment& env) {
+  Settings s;
+  CLI::App app{
+      "Dynamic NFS provisioner for Kubernetes: creates a directory on an NFS export for each "
+      "claim, speaking NFS in user space (no mount, no privileged pod).",
+      "nfs-provisioner"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+
+  std::string kubeconfig, name, server, path, nfs_timeout = "10s";
+  std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+  std::string resync, retry_base, retry_max;
+  long long uid = -1, gid = -1;
+  bool leader_elect = true, version = false;
+
+  app.add_option("--kubeconfig", kubeconfig,
+                 "Kubeconfig file (else $KUBECONFIG, in-cluster, ~/.kube/config)");
+  auto* name_opt = app.add_option("--provisioner-name", name,
+                                  "Name StorageClasses use in their provisioner field "
+                                  "(else $PROVISIONER_NAME)");
+  auto* server_opt =
+      app.add_option("--nfs-server", server, "NFS server host or IP (else $NFS_SERVER)");
+  auto* path_opt =
+      app.add_option("--nfs-path", path, "Exported path on the server (else $NFS_PATH)");
+  app.add_option("--nfs-port", s.nfs.nfs_port, "NFS port (0: ask the portmapper)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--mount-port", s.nfs.mount_port,
+                 "MOUNT protocol port, for servers without a portmapper (0: ask the portmapper)")
+      ->check(CLI::Range(0, 65535));
+  auto* uid_opt = app.add_option("--nfs-uid", uid, "AUTH_SYS uid presented to the server");
+  auto* gid_opt = app.add_option("--nfs-gid", gid, "AUTH_SYS gid presented to the server");
+  app.add_option("--nfs-timeout", nfs_timeout, "Deadline of every NFS call (default 10s)");
+  app.add_option("--workers", s.workers, "Claims handled at once (default 4)")
+      ->check(CLI::Range(1, 256));
+  auto* elect_opt = app.add_flag("--leader-elect{true}", leader_elect,
+                                 "Run only while holding the Lease (default true; "
+                                 "else $ENABLE_LEADER_ELECTION); --leader-elect=false to turn off");
+  app.add_option("--leader-elect-namespace", s.leader_election.lease_namespace,
+                 "Namespace of the Lease (default $POD_NAMESPACE, else the kubeconfig's)");
+  app.add_option("--leader-elect-lease-duration", lease_duration, "Lease duration (default 15s)");
+  app.add_option("--leader-elect-renew-deadline", renew_deadline,
+                 "Give up leading when not renewed for this long (default 10s)");
+  app.add_option("--leader-elect-retry-period", retry_period,
+                 "Interval between Lease attempts (default 2s)");
+  app.add_option("--kube-api-qps", s.kube_api_qps, "Client-side API rate limit (default 200)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--kube-api-burst", s.kube_api_burst, "Client-side API burst (default 400)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-address", s.metrics_address,
+                 "Listen address of /metrics, /healthz, /readyz (default :8080; empty: off)");
+  app.add_option("--resync-period", resync, "Full re-examination of claims and volumes");
+  app.add_option("--retry-base", retry_base, "First back-off after a failed claim");
+  app.add_option("--retry-max", retry_max, "Longest back-off after failed claims");
+  app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
+  app.add_flag("--version", version, "Print the version and exit");
+
+  auto* check = app.add_subcommand(
+      "check",
+      "Check the export (--nfs-server/--nfs-path) or, without them, the export of every "
+      "StorageClass of ours; exit 0 only if all pass");
+  check->fallthrough();
+
+  // CLI11 consumes its arguments from the back.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    s.command = Command::help;
+    s.help_text = app.help();
+    return s;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (version) {
+    s.command = Command::version;
+    return s;
+  }
+  if (check->parsed()) s.command = Command::check;
+
+  if (!kubeconfig.empty())
+    s.kubeconfig = kubeconfig;
+  else if (auto k = env_or(env, "KUBECONFIG"); !k.empty())
+    s.kubeconfig = k;
+
+  s.nfs.server = server_opt->count() ? server : env_or(env, "NFS_SERVER");
+  s.nfs.export_path = path_opt->count() ? path : env_or(env, "NFS_PATH");
+  s.provisioner_name = name_opt->count() ? name : env_or(env, "PROVISIONER_NAME");
+
+  if (s.command == Command::run) {
+    // The same order and wording as nfs-subdir-external-provisioner's fatal checks.
+    if (s.nfs.server.empty()) throw UsageError("NFS_SERVER is not set (or pass --nfs-server)");
+    if (s.nfs.export_path.empty()) throw UsageError("NFS_PATH is not set (or pass --nfs-path)");
+    if (s.provisioner_name.empty())
+      throw UsageError("PROVISIONER_NAME is not set (or pass --provisioner-name)");
+  } else {
+    if (s.nfs.server.empty() != s.nfs.export_path.empty())
+      throw UsageError(
+          "check needs both --nfs-server and --nfs-path, or neither (then every StorageClass "
+          "of ours is checked)");
+    if (s.nfs.server.empty() && s.provisioner_name.empty())
+      throw UsageError(
+          "check needs --nfs-server and --nfs-path, or PROVISIONER_NAME (or "
+          "--provisioner-name) to find our StorageClasses");
+  }
+  if (!s.nfs.export_path.empty() && s.nfs.export_path.front() != '/')
+    throw UsageError("NFS_PATH \"" + s.nfs.export_path + "\" must be absolute (start with /)");
+  if (s.nfs.server.find_first_of(" \t/") != std::string::npos)
+    throw UsageError("NFS_SERVER \"" + s.nfs.server + "\" is not a host name or IP address");
+  if (!s.provisioner_name.empty() && s.provisioner_name.find_first_of(" \t\n") != std::string::npos)
+    throw UsageError("PROVISIONER_NAME \"" + s.provisioner_name + "\" must not contain spaces");
+
+  s.nfs.uid = id_flag("--nfs-uid", uid, uid_opt->count() > 0);
+  s.nfs.gid = id_flag("--nfs-gid", gid, gid_opt->count() > 0);
+  s.nfs.timeout = positive_duration_flag("--nfs-timeout", nfs_timeout);
+
+  if (elect_opt->count()) {
+    s.leader_election.enabled = leader_elect;
+  } else if (auto text = env_or(env, "ENABLE_LEADER_ELECTION"); !text.empty()) {
+    auto value = parse_go_bool(text);
+    if (!value)
+      throw UsageError("ENABLE_LEADER_ELECTION=\"" + text +
+                       "\" is not a boolean (use true or false)");
+    s.leader_election.enabled = *value;
+  }
+  auto& le = s.leader_election;
+  le.lease_duration = positive_duration_flag("--leader-elect-lease-duration", lease_duration);
+  le.renew_deadline = positive_duration_flag("--leader-elect-renew-deadline", renew_deadline);
+  le.retry_period = positive_duration_flag("--leader-elect-retry-period", retry_period);
+  // client-go's own rules: a leader must be able to renew before its lease runs out.
+  if (le.lease_duration <= le.renew_deadline)
+    throw UsageError("--leader-elect-lease-duration must be longer than the renew deadline");
+  if (le.renew_deadline.count() * 10 <= le.retry_period.count() * 12)
+    throw UsageError("--leader-elect-renew-deadline must be longer than 1.2 x the retry period");
+
+  s.pod_name = env_or(env, "POD_NAME");
+  s.pod_namespace = env_or(env, "POD_NAMESPACE");
+  if (le.lease_namespace.empty()) le.lease_namespace = s.pod_namespace;
+
+  if (!s.metrics_address.empty()) check_address(s.metrics_address);
+  if (!resync.empty()) s.resync_period = positive_duration_flag("--resync-period", resync);
+  if (!retry_base.empty()) s.retry_base = positive_duration_flag("--retry-base", retry_base);
+  if (!retry_max.empty()) s.retry_max = positive_duration_flag("--retry-max", retry_max);
+  if (s.retry_base && s.retry_max && *s.retry_base > *s.retry_max)
+    throw UsageError("--retry-base must not be longer than --retry-max");
+  return s;
+}
+
+}  // namespace nfsprov::config

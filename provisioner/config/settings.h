@@ -1,0 +1,75 @@
+// The provisioner's settings: nfs-subdir-external-provisioner's environment variables
+// (NFS_SERVER, NFS_PATH, PROVISIONER_NAME, KUBECONFIG, ENABLE_LEADER_ELECTION, POD_NAME,
+// POD_NAMESPACE) plus command-line flags, a flag winning over its variable. Pure: argv and
+// the environment come in as values, so tests need no real process environment.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nfs/export_address.h"
+
+namespace nfsprov::config {
+
+// Invalid or missing configuration. what() is one line saying what is wrong; the program
+// prints it prefixed with its name and exits with status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+enum class Command {
+  run,      // provision volumes
+  check,    // test the export(s) and exit
+  help,     // print help_text and exit 0
+  version,  // print the version and exit 0
+};
+
+struct LeaderElectionSettings {
+  bool enabled = true;
+  std::string lease_namespace;  // "" = POD_NAMESPACE, else the kubeconfig's namespace
+  // client-go's defaults.
+  std::chrono::milliseconds lease_duration{15000};
+  std::chrono::milliseconds renew_deadline{10000};
+  std::chrono::milliseconds retry_period{2000};
+};
+
+struct Settings {
+  Command command = Command::run;
+  std::string help_text;  // for Command::help
+
+  std::optional<std::string> kubeconfig;  // --kubeconfig, else $KUBECONFIG
+  std::string provisioner_name;
+  // The default export. For `check`, server and path may be empty: then every StorageClass
+  // of ours is checked through the API.
+  nfs::ExportAddress nfs;
+  int workers = 4;
+  LeaderElectionSettings leader_election;
+  double kube_api_qps = 200;
+  int kube_api_burst = 400;
+  std::string metrics_address = ":8080";  // "" = no metrics/health server
+  // Unset: the controller's own defaults.
+  std::optional<std::chrono::milliseconds> resync_period;
+  std::optional<std::chrono::milliseconds> retry_base;
+  std::optional<std::chrono::milliseconds> retry_max;
+  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
+  std::string pod_name;
+  std::string pod_namespace;
+};
+
+// args: the command line without the program name. Throws UsageError.
+Settings parse_settings(const std::vector<std::string>& args, const Environment& env);
+
+// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; else nullopt.
+std::optional<bool> parse_go_bool(const std::string& text);
+
+// The environment of this process, for main.
+Environment process_environment(char** envp);
+
+}  // namespace nfsprov::config

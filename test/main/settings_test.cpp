@@ -1,0 +1,198 @@
+#include <catch2/catch.hpp>
+
+#include "provisioner/config/duration.h"
+#include "provisioner/config/settings.h"
+
+using namespace nfsprov::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Environment kBase{{"NFS_SERVER", "10.0.0.5"},
+                        {"NFS_PATH", "/srv/nfs"},
+                        {"PROVISIONER_NAME", "k8s-sigs.io/nfs-subdir-external-provisioner"}};
+
+Environment without(Environment env, const std::string& name) {
+  env.erase(name);
+  return env;
+}
+
+Environment with(Environment env, const std::string& name, const std::string& value) {
+  env[name] = value;
+  return env;
+}
+
+std::string usage_error(const std::vector<std::string>& args, const Environment& env) {
+  try {
+    parse_settings(args, env);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("the nfs-subdir environment variables alone configure a run") {
+  auto s = parse_settings({}, kBase);
+  CHECK(s.command == Command::run);
+  CHECK(s.nfs.server == "10.0.0.5");
+  CHECK(s.nfs.export_path == "/srv/nfs");
+  CHECK(s.provisioner_name == "k8s-sigs.io/nfs-subdir-external-provisioner");
+  CHECK(s.nfs.nfs_port == 0);
+  CHECK(s.nfs.mount_port == 0);
+  CHECK_FALSE(s.nfs.uid.has_value());
+  CHECK(s.workers == 4);
+  CHECK(s.leader_election.enabled);
+  CHECK(s.leader_election.lease_duration == 15s);
+  CHECK(s.leader_election.renew_deadline == 10s);
+  CHECK(s.leader_election.retry_period == 2s);
+  CHECK(s.metrics_address == ":8080");
+  CHECK(s.verbosity == 0);
+  CHECK_FALSE(s.kubeconfig.has_value());
+  CHECK_FALSE(s.retry_base.has_value());
+}
+
+TEST_CASE("each required setting missing is one line naming the variable and the flag") {
+  CHECK(usage_error({}, without(kBase, "NFS_SERVER")) ==
+        "NFS_SERVER is not set (or pass --nfs-server)");
+  CHECK(usage_error({}, without(kBase, "NFS_PATH")) == "NFS_PATH is not set (or pass --nfs-path)");
+  CHECK(usage_error({}, without(kBase, "PROVISIONER_NAME")) ==
+        "PROVISIONER_NAME is not set (or pass --provisioner-name)");
+  CHECK(usage_error({}, with(kBase, "NFS_SERVER", "")) ==
+        "NFS_SERVER is not set (or pass --nfs-server)");
+}
+
+TEST_CASE("flags win over environment variables") {
+  auto s = parse_settings({"--nfs-server", "127.0.0.1", "--nfs-path=/export", "--provisioner-name",
+                           "example.com/nfs", "--kubeconfig", "/tmp/kc"},
+                          with(kBase, "KUBECONFIG", "/env/kc"));
+  CHECK(s.nfs.server == "127.0.0.1");
+  CHECK(s.nfs.export_path == "/export");
+  CHECK(s.provisioner_name == "example.com/nfs");
+  CHECK(s.kubeconfig == "/tmp/kc");
+  CHECK(parse_settings({}, with(kBase, "KUBECONFIG", "/env/kc")).kubeconfig == "/env/kc");
+  auto only_flags = parse_settings(
+      {"--nfs-server", "h", "--nfs-path", "/p", "--provisioner-name", "n"}, Environment{});
+  CHECK(only_flags.nfs.server == "h");
+}
+
+TEST_CASE("NFS identity, ports and timeout flags fill the export address") {
+  auto s = parse_settings({"--nfs-port", "14049", "--mount-port", "14048", "--nfs-uid", "1000",
+                           "--nfs-gid", "0", "--nfs-timeout", "2500ms"},
+                          kBase);
+  CHECK(s.nfs.nfs_port == 14049);
+  CHECK(s.nfs.mount_port == 14048);
+  CHECK(s.nfs.uid == 1000u);
+  CHECK(s.nfs.gid == 0u);
+  CHECK(s.nfs.timeout == 2500ms);
+  CHECK_THAT(usage_error({"--nfs-port", "70000"}, kBase), Catch::Contains("--nfs-port"));
+  CHECK_THAT(usage_error({"--nfs-uid", "-5"}, kBase), Catch::Contains("--nfs-uid"));
+  CHECK_THAT(usage_error({"--nfs-timeout", "soon"}, kBase), Catch::Contains("--nfs-timeout"));
+  CHECK_THAT(usage_error({"--nfs-timeout", "0s"}, kBase), Catch::Contains("--nfs-timeout"));
+}
+
+TEST_CASE("ENABLE_LEADER_ELECTION is parsed like Go's ParseBool and the flag wins") {
+  for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"})
+    CHECK(parse_settings({}, with(kBase, "ENABLE_LEADER_ELECTION", yes)).leader_election.enabled);
+  for (const char* no : {"0", "f", "F", "FALSE", "false", "False"})
+    CHECK_FALSE(
+        parse_settings({}, with(kBase, "ENABLE_LEADER_ELECTION", no)).leader_election.enabled);
+  CHECK(usage_error({}, with(kBase, "ENABLE_LEADER_ELECTION", "yes")) ==
+        "ENABLE_LEADER_ELECTION=\"yes\" is not a boolean (use true or false)");
+  CHECK_FALSE(parse_settings({"--leader-elect=false"}, kBase).leader_election.enabled);
+  CHECK(parse_settings({"--leader-elect"}, with(kBase, "ENABLE_LEADER_ELECTION", "false"))
+            .leader_election.enabled);
+  CHECK_FALSE(parse_go_bool("tRuE").has_value());
+}
+
+TEST_CASE("lease namespace comes from the flag, else POD_NAMESPACE; timings are checked") {
+  auto env = with(with(kBase, "POD_NAMESPACE", "storage"), "POD_NAME", "nfs-7d9-abc");
+  auto s = parse_settings({}, env);
+  CHECK(s.leader_election.lease_namespace == "storage");
+  CHECK(s.pod_name == "nfs-7d9-abc");
+  CHECK(parse_settings({"--leader-elect-namespace", "kube-system"}, env)
+            .leader_election.lease_namespace == "kube-system");
+  auto fast =
+      parse_settings({"--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
+                      "--leader-elect-retry-period", "500ms"},
+                     kBase);
+  CHECK(fast.leader_election.lease_duration == 3s);
+  CHECK(fast.leader_election.renew_deadline == 2s);
+  CHECK(fast.leader_election.retry_period == 500ms);
+  CHECK_THAT(usage_error({"--leader-elect-lease-duration", "5s"}, kBase),
+             Catch::Contains("renew deadline"));
+  CHECK_THAT(usage_error({"--leader-elect-retry-period", "9s"}, kBase),
+             Catch::Contains("retry period"));
+}
+
+TEST_CASE("workers, rate limits, metrics address, back-off and verbosity") {
+  auto s = parse_settings({"--workers", "8", "--kube-api-qps", "5", "--kube-api-burst", "10",
+                           "--metrics-address", "127.0.0.1:9100", "--resync-period", "1m",
+                           "--retry-base", "100ms", "--retry-max", "2s", "-v", "-v"},
+                          kBase);
+  CHECK(s.workers == 8);
+  CHECK(s.kube_api_qps == 5);
+  CHECK(s.kube_api_burst == 10);
+  CHECK(s.metrics_address == "127.0.0.1:9100");
+  CHECK(s.resync_period == 60s);
+  CHECK(s.retry_base == 100ms);
+  CHECK(s.retry_max == 2s);
+  CHECK(s.verbosity == 2);
+  CHECK(parse_settings({"-v"}, kBase).verbosity == 1);
+  CHECK(parse_settings({"--metrics-address", ""}, kBase).metrics_address.empty());
+  CHECK_THAT(usage_error({"--metrics-address", "localhost"}, kBase),
+             Catch::Contains("--metrics-address"));
+  CHECK_THAT(usage_error({"--workers", "0"}, kBase), Catch::Contains("--workers"));
+  CHECK_THAT(usage_error({"--retry-base", "5s", "--retry-max", "1s"}, kBase),
+             Catch::Contains("--retry-base"));
+}
+
+TEST_CASE("bad values and unknown flags are one-line usage errors") {
+  CHECK_THAT(usage_error({"--no-such-flag"}, kBase), Catch::Contains("--no-such-flag"));
+  CHECK_THAT(usage_error({}, with(kBase, "NFS_PATH", "srv/nfs")), Catch::Contains("absolute"));
+  CHECK_THAT(usage_error({"--workers", "many"}, kBase), Catch::Contains("--workers"));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--no-such-flag"}, {"--workers", "many"}, {"--nfs-port", "70000"}}) {
+    auto message = usage_error(args, kBase);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("help and version need no configuration") {
+  auto help = parse_settings({"--help"}, Environment{});
+  CHECK(help.command == Command::help);
+  CHECK_THAT(help.help_text, Catch::Contains("--nfs-server"));
+  CHECK_THAT(help.help_text, Catch::Contains("check"));
+  CHECK(parse_settings({"--version"}, Environment{}).command == Command::version);
+}
+
+TEST_CASE("check takes an explicit export, or the provisioner name to find our classes") {
+  auto direct = parse_settings(
+      {"check", "--nfs-server", "127.0.0.1", "--nfs-path", "/export", "--nfs-port", "14049"},
+      Environment{});
+  CHECK(direct.command == Command::check);
+  CHECK(direct.nfs.server == "127.0.0.1");
+  CHECK(direct.nfs.nfs_port == 14049);
+  auto classes = parse_settings({"check"}, Environment{{"PROVISIONER_NAME", "example.com/nfs"}});
+  CHECK(classes.command == Command::check);
+  CHECK(classes.nfs.server.empty());
+  CHECK_THAT(usage_error({"check", "--nfs-server", "h"}, Environment{}), Catch::Contains("both"));
+  CHECK_THAT(usage_error({"check"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
+}
+
+TEST_CASE("durations read like Go's") {
+  CHECK(parse_duration("15s") == 15s);
+  CHECK(parse_duration("500ms") == 500ms);
+  CHECK(parse_duration("1m30s") == 90s);
+  CHECK(parse_duration("1h") == 3600s);
+  CHECK(parse_duration("2.5s") == 2500ms);
+  CHECK(parse_duration("30") == 30s);
+  CHECK_THROWS_AS(parse_duration(""), std::invalid_argument);
+  CHECK_THROWS_AS(parse_duration("1m30"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_duration("5d"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_duration("s"), std::invalid_argument);
+  CHECK(format_duration(90s) == "1m30s");
+  CHECK(format_duration(250ms) == "250ms");
+  CHECK(format_duration(0ms) == "0s");
+}
