@@ -49,6 +49,9 @@ class Informer {
   InformerStats stats() const;
 
  private:
+  // One watch event into the cache, then to the handlers (outside the lock).
+  void apply_event(const nlohmann::json& event);
+
   ApiClient& client_;
   Resource resource_;
   std::string ns_;

@@ -1,0 +1,175 @@
+#include "provisioner/kube/informer.h"
+
+#include <algorithm>
+#include <condition_variable>
+
+#include "provisioner/kube/relist_diff.h"
+
+namespace nfsprov::kube {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string resource_version(const nlohmann::json& obj) {
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) return {};
+  return obj["metadata"].value("resourceVersion", "");
+}
+
+// Sleeps for `wait` unless stop is requested first.
+void sleep_unless_stopped(std::stop_token stop, std::chrono::milliseconds wait) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  std::unique_lock lock(m);
+  cv.wait_for(lock, stop, wait, [] { return false; });
+}
+
+}  // namespace
+
+std::string object_key(const nlohmann::json& obj) {
+  const auto& metadata = obj.at("metadata");
+  std::string ns = metadata.value("namespace", "");
+  std::string name = metadata.value("name", "");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+Informer::Informer(ApiClient& client, Resource resource, std::string ns, ListOptions options)
+    : client_(client), resource_(resource), ns_(std::move(ns)), options_(std::move(options)) {}
+
+void Informer::set_handlers(InformerHandlers handlers) {
+  handlers_ = std::move(handlers);
+}
+
+bool Informer::synced() const {
+  return synced_.load();
+}
+
+std::optional<nlohmann::json> Informer::get(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<nlohmann::json> Informer::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<nlohmann::json> out;
+  out.reserve(cache_.size());
+  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  return out;
+}
+
+InformerStats Informer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Informer::run(std::stop_token stop) {
+  bool need_list = true;
+  auto backoff = 200ms;
+  const auto should_stop = [&stop] { return stop.stop_requested(); };
+
+  while (!stop.stop_requested()) {
+    try {
+      if (need_list) {
+        ListOptions list_options = options_;
+        list_options.resource_version.clear();
+        nlohmann::json answer = client_.list(resource_, ns_, list_options);
+        RelistDiff diff = diff_relist(
+            [&] {
+              std::lock_guard lock(mutex_);
+              return cache_;
+            }(),
+            answer.value("items", nlohmann::json::array()));
+        {
+          std::lock_guard lock(mutex_);
+          cache_ = std::move(diff.cache);
+          last_resource_version_ =
+              answer.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
+          if (synced_.load()) ++stats_.relists;
+        }
+        // The cache is updated first so a handler that looks at it sees the new state.
+        for (const auto& obj : diff.added)
+          if (handlers_.on_add) handlers_.on_add(obj);
+        for (const auto& [old_obj, new_obj] : diff.updated)
+          if (handlers_.on_update) handlers_.on_update(old_obj, new_obj);
+        for (const auto& obj : diff.deleted)
+          if (handlers_.on_delete) handlers_.on_delete(obj);
+        synced_.store(true);
+        need_list = false;
+        backoff = 200ms;
+      }
+
+      WatchOptions watch_options;
+      watch_options.label_selector = options_.label_selector;
+      watch_options.field_selector = options_.field_selector;
+      {
+        std::lock_guard lock(mutex_);
+        watch_options.resource_version = last_resource_version_;
+      }
+      std::uint64_t events = 0;
+      client_.watch(
+          resource_, ns_, watch_options,
+          [&](const nlohmann::json& event) {
+            ++events;
+            apply_event(event);
+            return true;
+          },
+          should_stop);
+      if (stop.stop_requested()) break;
+      {
+        std::lock_guard lock(mutex_);
+        ++stats_.watch_restarts;
+      }
+      if (events > 0) {
+        backoff = 200ms;
+      } else {
+        // A stream that ends at once with nothing in it: do not spin on it.
+        sleep_unless_stopped(stop, backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
+      }
+    } catch (const ApiError& e) {
+      if (stop.stop_requested()) break;
+      if (e.kind() == ApiErrorKind::gone) {
+        need_list = true;  // our resourceVersion is too old: relist and deliver the difference
+        continue;
+      }
+      sleep_unless_stopped(stop, backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
+    }
+  }
+}
+
+void Informer::apply_event(const nlohmann::json& event) {
+  const std::string type = event.value("type", "");
+  const nlohmann::json& obj = event.contains("object") ? event["object"] : event;
+  const std::string rv = resource_version(obj);
+  if (type == "BOOKMARK") {
+    std::lock_guard lock(mutex_);
+    if (!rv.empty()) last_resource_version_ = rv;
+    return;
+  }
+  const std::string key = object_key(obj);
+  std::optional<nlohmann::json> old_obj;
+  {
+    std::lock_guard lock(mutex_);
+    if (!rv.empty()) last_resource_version_ = rv;
+    auto it = cache_.find(key);
+    if (it != cache_.end()) old_obj = it->second;
+    if (type == "DELETED") {
+      if (!old_obj) return;  // never seen, or already gone: nothing to tell
+      cache_.erase(it);
+    } else {
+      if (old_obj && resource_version(*old_obj) == rv) return;  // already delivered
+      cache_[key] = obj;
+    }
+  }
+  if (type == "DELETED") {
+    if (handlers_.on_delete) handlers_.on_delete(obj);
+  } else if (old_obj) {
+    if (handlers_.on_update) handlers_.on_update(*old_obj, obj);
+  } else if (handlers_.on_add) {
+    handlers_.on_add(obj);
+  }
+}
+
+}  // namespace nfsprov::kube

@@ -1,0 +1,25 @@
+// What changed between the informer's cache and a fresh list (after a 410 Gone): the
+// handlers get exactly these, so nothing is missed or delivered twice. Pure, for tests.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nfsprov::kube {
+
+struct RelistDiff {
+  std::vector<nlohmann::json> added;
+  std::vector<std::pair<nlohmann::json, nlohmann::json>> updated;  // (old, new)
+  std::vector<nlohmann::json> deleted;                             // last known state
+  std::map<std::string, nlohmann::json> cache;                     // the new cache
+};
+
+// Objects whose resourceVersion did not change are not "updated".
+RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
+                       const nlohmann::json& items);
+
+}  // namespace nfsprov::kube

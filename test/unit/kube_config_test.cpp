@@ -1,0 +1,193 @@
+// Kubeconfig parsing: every variant users have, and malformed files rejected with one line
+// that names the field.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "provisioner/kube/base64.h"
+#include "provisioner/kube/kube_config.h"
+
+namespace fs = std::filesystem;
+using nfsprov::kube::base64_decode;
+using nfsprov::kube::ConfigError;
+using nfsprov::kube::load_in_cluster;
+using nfsprov::kube::load_kubeconfig_file;
+using nfsprov::kube::load_kubeconfig_string;
+
+namespace {
+
+const std::string kCa = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+const std::string kKey = "-----BEGIN PRIVATE KEY-----\nMIIEfake\n-----END PRIVATE KEY-----\n";
+// base64 of kCa and kKey, as a kubeconfig's -data fields carry them.
+const std::string kCaB64 =
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmYWtlCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K";
+const std::string kKeyB64 =
+    "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVmYWtlCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("np-kubeconfig-" + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path write(const std::string& name, const std::string& text) const {
+    fs::path p = path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p;
+  }
+};
+
+std::string config_with(const std::string& cluster, const std::string& user,
+                        const std::string& context_extra = "") {
+  return "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+         "contexts:\n- name: a\n  context:\n    cluster: c\n    user: u\n" +
+         context_extra + "clusters:\n- name: c\n  cluster:\n" + cluster +
+         "users:\n- name: u\n  user:\n" + user;
+}
+
+std::string error_of(const std::string& yaml, const fs::path& base = "/nonexistent") {
+  try {
+    load_kubeconfig_string(yaml, base);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST_CASE("base64 decodes padded, unpadded and wrapped text and rejects garbage") {
+  CHECK(base64_decode("aGVsbG8=") == "hello");
+  CHECK(base64_decode("aGVsbG8") == "hello");
+  CHECK(base64_decode("aGVs\nbG8h") == "hello!");
+  CHECK(base64_decode(kCaB64) == kCa);
+  CHECK_FALSE(base64_decode("a$b=").has_value());
+  CHECK_FALSE(base64_decode("aGVsbG8=x").has_value());
+  CHECK_FALSE(base64_decode("a").has_value());
+}
+
+TEST_CASE("kubeconfig with -data fields and a token") {
+  auto c = load_kubeconfig_string(
+      config_with(
+          "    server: https://127.0.0.1:6443/\n    certificate-authority-data: " + kCaB64 + "\n",
+          "    token: abc123\n", "    namespace: storage\n"),
+      "/x");
+  CHECK(c.server == "https://127.0.0.1:6443");
+  CHECK(c.ca_pem == kCa);
+  CHECK(c.token == "abc123");
+  CHECK(c.token_file.empty());
+  CHECK(c.namespace_ == "storage");
+  CHECK_FALSE(c.insecure_skip_tls_verify);
+}
+
+TEST_CASE("kubeconfig with files resolved against its own directory and a client cert") {
+  TempDir dir;
+  dir.write("pki/ca.crt", kCa);
+  dir.write("pki/client.crt", kCa);
+  dir.write("pki/client.key", kKey);
+  auto path = dir.write("config", config_with("    server: https://10.0.0.1:6443\n"
+                                              "    certificate-authority: pki/ca.crt\n",
+                                              "    client-certificate: pki/client.crt\n"
+                                              "    client-key: " +
+                                                  (dir.path / "pki/client.key").string() + "\n"));
+  auto c = load_kubeconfig_file(path);
+  CHECK(c.ca_pem == kCa);
+  CHECK(c.client_cert_pem == kCa);
+  CHECK(c.client_key_pem == kKey);
+  CHECK(c.token.empty());
+  CHECK(c.namespace_ == "default");
+}
+
+TEST_CASE("kubeconfig with client cert and key as -data") {
+  auto c = load_kubeconfig_string(
+      config_with("    server: https://h:1\n", "    client-certificate-data: " + kCaB64 +
+                                                   "\n    client-key-data: " + kKeyB64 + "\n"),
+      "/x");
+  CHECK(c.client_cert_pem == kCa);
+  CHECK(c.client_key_pem == kKey);
+}
+
+TEST_CASE("kubeconfig with tokenFile and insecure-skip-tls-verify") {
+  TempDir dir;
+  dir.write("token", "tok\n");
+  auto path = dir.write("config", config_with("    server: https://h:1\n"
+                                              "    insecure-skip-tls-verify: true\n",
+                                              "    tokenFile: token\n"));
+  auto c = load_kubeconfig_file(path);
+  CHECK(c.insecure_skip_tls_verify);
+  CHECK(c.token_file == dir.path / "token");
+  CHECK(c.ca_pem.empty());
+}
+
+TEST_CASE("malformed kubeconfigs are rejected with one line naming the field") {
+  CHECK(error_of("current-context: [").find("not valid YAML") != std::string::npos);
+  CHECK(error_of("kind: Config\n") == "kubeconfig <inline>: current-context is not set");
+  CHECK(error_of("current-context: b\ncontexts: []\n") ==
+        "kubeconfig <inline>: current-context \"b\" is not in contexts");
+  CHECK(error_of("current-context: a\ncontexts:\n- name: a\n  context:\n    cluster: c\n"
+                 "    user: u\nclusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+                 "users: []\n") ==
+        "kubeconfig <inline>: context \"a\" names user \"u\" which is not in users");
+  CHECK(error_of("current-context: a\ncontexts:\n- name: a\n  context:\n    cluster: x\n") ==
+        "kubeconfig <inline>: context \"a\" names cluster \"x\" which is not in clusters");
+  CHECK(error_of(config_with("    insecure-skip-tls-verify: true\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server is not set");
+  CHECK(error_of(config_with("    server: ftp://h\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server \"ftp://h\" is not an http(s) URL");
+  CHECK(error_of(config_with("    server: https://h\n    certificate-authority-data: '@@'\n",
+                             "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": certificate-authority-data is not valid base64");
+  CHECK(error_of(config_with("    server: https://h\n    certificate-authority: ca.crt\n",
+                             "    token: t\n"),
+                 "/nonexistent") ==
+        "kubeconfig <inline>: cluster \"c\": certificate-authority /nonexistent/ca.crt cannot "
+        "be read");
+  CHECK(error_of(config_with("    server: https://h\n    certificate-authority-data: aGVsbG8=\n",
+                             "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": certificate-authority is not a PEM certificate");
+  CHECK(error_of(config_with("    server: https://h\n",
+                             "    client-certificate-data: " + kCaB64 + "\n")) ==
+        "kubeconfig <inline>: user \"u\": client-certificate without client-key");
+  CHECK(error_of(config_with("    server: https://h\n    insecure-skip-tls-verify: maybe\n",
+                             "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": insecure-skip-tls-verify is not a boolean: \"maybe\"");
+  CHECK(error_of(config_with("    server: https://h\n", "    token: [a, b]\n")) ==
+        "kubeconfig <inline>: user \"u\": token is not a string");
+  CHECK(error_of(config_with("    server: https://h\n", "    exec:\n      command: aws\n")) ==
+        "kubeconfig <inline>: user \"u\": exec credential plugins are not supported");
+  CHECK(error_of(config_with("    server: https://h\n", "    tokenFile: nope\n")) ==
+        "kubeconfig <inline>: user \"u\": tokenFile /nonexistent/nope does not exist");
+}
+
+TEST_CASE("a missing kubeconfig file names the path") {
+  CHECK_THROWS_WITH(load_kubeconfig_file("/nonexistent/kubeconfig"),
+                    "kubeconfig /nonexistent/kubeconfig: cannot be read");
+}
+
+TEST_CASE("in-cluster configuration from the service-account directory") {
+  TempDir dir;
+  dir.write("ca.crt", kCa);
+  dir.write("token", "sa-token\n");
+  dir.write("namespace", "nfs-system");
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  auto c = load_in_cluster(dir.path);
+  CHECK(c.server == "https://10.43.0.1:443");
+  CHECK(c.ca_pem == kCa);
+  CHECK(c.token_file == dir.path / "token");
+  CHECK(c.namespace_ == "nfs-system");
+  ::setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+  CHECK(load_in_cluster(dir.path).server == "https://[fd00::1]:443");
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  CHECK_THROWS_AS(load_in_cluster(dir.path), ConfigError);
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+}
