@@ -34,8 +34,10 @@ struct ExportUsage {
 
 struct CreateOptions {
   std::uint32_t mode = 0777;  // applied exactly, no umask
-  std::optional<std::uint32_t> uid;
-  std::optional<std::uint32_t> gid;
+  // Unset: the owner the server gives (root, or nobody on a root_squash export).
+  // Initialised so designated initialisers ({.mode = 0750}) compile warning-free.
+  std::optional<std::uint32_t> uid = std::nullopt;
+  std::optional<std::uint32_t> gid = std::nullopt;
 };
 
 // All paths are relative to the export root ("a/b/c"). They are validated before any RPC;
