@@ -38,6 +38,10 @@ Outcome<nfs::ExportAddress> export_at(std::string server, std::string share,
                                       const nlohmann::json* storage_class,
                                       const ProvisionerDefaults& defaults);
 
+// An export path made canonical: "/a//b/" -> "/a/b", "/" stays "/"; nullopt when not
+// absolute or when it has a ".." component.
+std::optional<std::string> normalized_share(std::string_view share);
+
 // String parameter of a StorageClass (".parameters[name]"), nullopt when absent or not a string.
 std::optional<std::string> class_parameter(const nlohmann::json* storage_class,
                                            std::string_view name);

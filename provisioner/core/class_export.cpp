@@ -1,0 +1,102 @@
+#include "provisioner/core/class_export.h"
+
+#include <cctype>
+
+#include "provisioner/core/json_fields.h"
+#include "provisioner/core/path_pattern.h"
+
+namespace nfsprov::core {
+namespace {
+
+Refusal invalid_parameter(std::string_view name, std::string_view value, std::string_view why) {
+  return {"InvalidParameter", "StorageClass parameter " + std::string(name) + " \"" +
+                                  printable(value) + "\" " + std::string(why)};
+}
+
+// nullopt when absent; refusal when not a port number.
+Outcome<std::optional<int>> port_parameter(const nlohmann::json* storage_class,
+                                           std::string_view name) {
+  auto text = class_parameter(storage_class, name);
+  if (!text) return std::optional<int>{};
+  if (text->empty() || text->size() > 5) {
+    return invalid_parameter(name, *text, "is not a port number (1..65535)");
+  }
+  int port = 0;
+  for (char c : *text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) {
+      return invalid_parameter(name, *text, "is not a port number (1..65535)");
+    }
+    port = port * 10 + (c - '0');
+  }
+  if (port < 1 || port > 65535) {
+    return invalid_parameter(name, *text, "is not a port number (1..65535)");
+  }
+  return std::optional<int>{port};
+}
+
+}  // namespace
+
+std::optional<std::string> class_parameter(const nlohmann::json* storage_class,
+                                           std::string_view name) {
+  if (storage_class == nullptr || !storage_class->is_object()) return std::nullopt;
+  auto parameters = storage_class->find("parameters");
+  if (parameters == storage_class->end() || !parameters->is_object()) return std::nullopt;
+  auto value = parameters->find(name);
+  if (value == parameters->end() || !value->is_string()) return std::nullopt;
+  return value->get<std::string>();
+}
+
+Outcome<nfs::ExportAddress> export_at(std::string server, std::string share,
+                                      const nlohmann::json* storage_class,
+                                      const ProvisionerDefaults& defaults) {
+  auto nfs_port = port_parameter(storage_class, "nfsPort");
+  if (auto* refusal = std::get_if<Refusal>(&nfs_port)) return *refusal;
+  auto mount_port = port_parameter(storage_class, "mountPort");
+  if (auto* refusal = std::get_if<Refusal>(&mount_port)) return *refusal;
+
+  nfs::ExportAddress address = defaults.export_address;
+  bool default_server = server == defaults.export_address.server;
+  address.server = std::move(server);
+  address.export_path = std::move(share);
+  // Ports belong to the server, not the share: the default server keeps its known ports.
+  const auto& nfs_given = std::get<std::optional<int>>(nfs_port);
+  const auto& mount_given = std::get<std::optional<int>>(mount_port);
+  address.nfs_port = nfs_given ? *nfs_given : default_server ? defaults.export_address.nfs_port : 0;
+  address.mount_port = mount_given      ? *mount_given
+                       : default_server ? defaults.export_address.mount_port
+                                        : 0;
+  return address;
+}
+
+Outcome<nfs::ExportAddress> class_export(const nlohmann::json* storage_class,
+                                         const ProvisionerDefaults& defaults) {
+  std::string server = defaults.export_address.server;
+  if (auto given = class_parameter(storage_class, "server")) {
+    bool bad = given->empty();
+    for (char c : *given) {
+      if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\0') bad = true;
+    }
+    if (bad) return invalid_parameter("server", *given, "is not a host name or IP address");
+    server = *given;
+  }
+  std::string share = defaults.export_address.export_path;
+  if (auto given = class_parameter(storage_class, "share")) {
+    auto normal = normalized_share(*given);
+    if (!normal) {
+      return invalid_parameter("share", *given,
+                               "is not an absolute export path without \"..\" (e.g. /srv/nfs)");
+    }
+    share = *normal;
+  }
+  return export_at(std::move(server), std::move(share), storage_class, defaults);
+}
+
+std::optional<std::string> normalized_share(std::string_view share) {
+  if (!share.starts_with('/')) return std::nullopt;
+  if (share.find_first_not_of('/') == std::string_view::npos) return "/";
+  auto clean = clean_relative_path(share.substr(1), "share");
+  if (const auto* path = std::get_if<std::string>(&clean)) return "/" + *path;
+  return std::nullopt;
+}
+
+}  // namespace nfsprov::core

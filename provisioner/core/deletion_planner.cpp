@@ -1,0 +1,163 @@
+#include "provisioner/core/deletion_planner.h"
+
+#include <cstdio>
+
+#include "provisioner/core/annotations.h"
+#include "provisioner/core/json_fields.h"
+#include "provisioner/core/path_pattern.h"
+
+namespace nfsprov::core {
+namespace {
+
+using nlohmann::json;
+
+Refusal unsafe_path(std::string_view path, std::string_view why) {
+  return {"UnsafePath", "PV path \"" + printable(path) + "\" " + std::string(why) +
+                            "; its directory is left untouched"};
+}
+
+// Port recorded on the PV at provisioning time; 0 when absent.
+Outcome<int> recorded_port(const json& pv, std::string_view key) {
+  auto text = annotation_of(pv, key);
+  if (!text) return 0;
+  int port = 0;
+  bool ok = !text->empty() && text->size() <= 5;
+  for (char c : *text) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else
+      port = port * 10 + (c - '0');
+  }
+  if (!ok || port < 1 || port > 65535) {
+    return Refusal{"InvalidAnnotation", "PV annotation " + std::string(key) + " \"" +
+                                            printable(*text) + "\" is not a port number"};
+  }
+  return port;
+}
+
+Outcome<DeletionAction> action_for(const json* storage_class) {
+  if (storage_class == nullptr) return DeletionAction::archive;
+  if (auto on_delete = class_parameter(storage_class, "onDelete")) {
+    if (*on_delete == "delete") return DeletionAction::remove;
+    if (*on_delete == "retain") return DeletionAction::retain;
+    if (*on_delete == "archive") return DeletionAction::archive;
+    return Refusal{"InvalidParameter", "StorageClass parameter onDelete \"" +
+                                           printable(*on_delete) +
+                                           "\" is not one of delete, retain, archive"};
+  }
+  if (auto archive = class_parameter(storage_class, "archiveOnDelete")) {
+    auto value = parse_go_bool(*archive);
+    if (!value) {
+      return Refusal{"InvalidParameter", "StorageClass parameter archiveOnDelete \"" +
+                                             printable(*archive) + "\" is not true or false"};
+    }
+    return *value ? DeletionAction::archive : DeletionAction::remove;
+  }
+  return DeletionAction::archive;
+}
+
+}  // namespace
+
+std::optional<bool> parse_go_bool(std::string_view text) {
+  for (std::string_view yes : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (text == yes) return true;
+  }
+  for (std::string_view no : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (text == no) return false;
+  }
+  return std::nullopt;
+}
+
+DeletionPlanner::DeletionPlanner(ProvisionerDefaults defaults) : defaults_(std::move(defaults)) {}
+
+DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class) const {
+  std::string owner = annotation_of(pv, kProvisionedBy).value_or("");
+  if (owner != defaults_.provisioner_name) {
+    return SkipDeletion{owner.empty() ? "PV was not dynamically provisioned"
+                                      : "PV was provisioned by " + owner};
+  }
+  std::string phase = string_field(field(pv, "status"), "phase");
+  if (phase != "Released") return SkipDeletion{"PV is not Released (phase " + phase + ")"};
+  const json& spec = field(pv, "spec");
+  std::string policy = string_field(spec, "persistentVolumeReclaimPolicy");
+  if (policy != "Delete") return SkipDeletion{"PV reclaim policy is " + policy};
+
+  const json& nfs = field(spec, "nfs");
+  std::string server = string_field(nfs, "server");
+  std::string path = string_field(nfs, "path");
+  if (server.empty() || path.empty()) {
+    return Refusal{"NotNfs", "PV has no spec.nfs server and path; nothing to delete"};
+  }
+
+  std::string share_text = annotation_of(pv, kShareAnnotation)
+                               .value_or(class_parameter(storage_class, "share")
+                                             .value_or(defaults_.export_address.export_path));
+  auto share = normalized_share(share_text);
+  if (!share) {
+    return Refusal{"InvalidShare", "PV share \"" + printable(share_text) +
+                                       "\" is not an absolute export path without \"..\""};
+  }
+
+  if (!path.starts_with('/')) return unsafe_path(path, "is not absolute");
+  // Checked before cleaning: "/share/a/../../etc" must never resolve to anything.
+  auto cleaned = clean_relative_path(path.substr(1), "PV path");
+  if (auto* refusal = std::get_if<Refusal>(&cleaned)) {
+    if (path.find_first_not_of('/') == std::string::npos) {
+      return unsafe_path(path, "is the root of its share " + *share);
+    }
+    return *refusal;
+  }
+  std::string absolute = "/" + std::get<std::string>(cleaned);
+  std::string directory;
+  if (*share == "/") {
+    directory = absolute.substr(1);
+  } else if (absolute == *share) {
+    return unsafe_path(path, "is the root of its share " + *share);
+  } else if (absolute.starts_with(*share + "/")) {
+    directory = absolute.substr(share->size() + 1);
+  } else {
+    return unsafe_path(path, "lies outside its share " + *share);
+  }
+
+  auto address = export_at(server, *share, storage_class, defaults_);
+  if (auto* refusal = std::get_if<Refusal>(&address)) return *refusal;
+  auto nfs_port = recorded_port(pv, kNfsPortAnnotation);
+  if (auto* refusal = std::get_if<Refusal>(&nfs_port)) return *refusal;
+  auto mount_port = recorded_port(pv, kMountPortAnnotation);
+  if (auto* refusal = std::get_if<Refusal>(&mount_port)) return *refusal;
+
+  auto action = action_for(storage_class);
+  if (auto* refusal = std::get_if<Refusal>(&action)) return *refusal;
+
+  DeletionPlan plan{std::get<DeletionAction>(action),
+                    std::get<nfs::ExportAddress>(address),
+                    std::move(directory),
+                    {}};
+  if (int port = std::get<int>(nfs_port)) plan.export_address.nfs_port = port;
+  if (int port = std::get<int>(mount_port)) plan.export_address.mount_port = port;
+  if (plan.action == DeletionAction::archive) {
+    auto slash = plan.directory.rfind('/');
+    plan.archive_directory =
+        slash == std::string::npos
+            ? "archived-" + plan.directory
+            : plan.directory.substr(0, slash + 1) + "archived-" + plan.directory.substr(slash + 1);
+  }
+  return plan;
+}
+
+std::string timestamped_archive_directory(std::string_view archive_directory,
+                                          std::chrono::system_clock::time_point when) {
+  using namespace std::chrono;
+  auto day = floor<days>(when);
+  year_month_day date{day};
+  hh_mm_ss time{floor<seconds>(when - day)};
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "-%04d%02u%02uT%02lld%02lld%02lldZ", int(date.year()),
+                unsigned(date.month()), unsigned(date.day()),
+                static_cast<long long>(time.hours().count()),
+                static_cast<long long>(time.minutes().count()),
+                static_cast<long long>(time.seconds().count()));
+  return std::string(archive_directory) + stamp;
+}
+
+}  // namespace nfsprov::core

@@ -1,0 +1,176 @@
+#include "provisioner/core/volume_planner.h"
+
+#include <cstdint>
+
+#include "provisioner/core/annotations.h"
+#include "provisioner/core/json_fields.h"
+#include "provisioner/core/path_pattern.h"
+#include "provisioner/core/quantity.h"
+
+namespace nfsprov::core {
+namespace {
+
+using nlohmann::json;
+
+// Octal permission bits as Go's strconv.ParseUint(s, 8, 32) reads them, at most 07777.
+std::optional<std::uint32_t> parse_mode(std::string_view text) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') return std::nullopt;
+    value = value * 8 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > 07777) return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
+// A decimal uid/gid, 0..4294967295; no sign.
+std::optional<std::uint32_t> parse_id(std::string_view text) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > UINT32_MAX) return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
+struct Setting {
+  std::string_view annotation;
+  std::string_view parameter;
+  std::string_view expected;  // for the message
+  std::optional<std::uint32_t> (*parse)(std::string_view);
+};
+
+// The claim annotation wins over the class parameter, which wins over the default.
+Outcome<std::uint32_t> resolve(const Setting& setting, const json& claim, const json& storage_class,
+                               std::uint32_t fallback) {
+  if (auto text = annotation_of(claim, setting.annotation)) {
+    if (auto value = setting.parse(*text)) return *value;
+    return Refusal{"InvalidAnnotation", "claim annotation " + std::string(setting.annotation) +
+                                            " \"" + printable(*text) + "\" is not " +
+                                            std::string(setting.expected)};
+  }
+  if (auto text = class_parameter(&storage_class, setting.parameter)) {
+    if (auto value = setting.parse(*text)) return *value;
+    return Refusal{"InvalidParameter", "StorageClass parameter " + std::string(setting.parameter) +
+                                           " \"" + printable(*text) + "\" is not " +
+                                           std::string(setting.expected)};
+  }
+  return fallback;
+}
+
+bool present(const json& value) {
+  return !value.is_null();
+}
+
+}  // namespace
+
+VolumePlanner::VolumePlanner(ProvisionerDefaults defaults) : defaults_(std::move(defaults)) {}
+
+Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_class) const {
+  const json& metadata = field(claim, "metadata");
+  const json& spec = field(claim, "spec");
+  std::string ns = string_field(metadata, "namespace");
+  std::string name = string_field(metadata, "name");
+  std::string uid = string_field(metadata, "uid");
+  if (ns.empty() || name.empty() || uid.empty()) {
+    return Refusal{"InvalidClaim", "claim has no metadata.namespace, name or uid"};
+  }
+  if (present(field(spec, "selector"))) {
+    return Refusal{"UnsupportedSelector", "claim Selector is not supported"};
+  }
+  if (string_field(spec, "volumeMode") == "Block") {
+    return Refusal{"UnsupportedVolumeMode",
+                   "volumeMode Block is not supported: an NFS directory is a filesystem"};
+  }
+  if (present(field(spec, "dataSource")) || present(field(spec, "dataSourceRef"))) {
+    return Refusal{"UnsupportedDataSource",
+                   "claim dataSource/dataSourceRef (clone or snapshot) is not supported"};
+  }
+  const json& request = field(field(field(spec, "resources"), "requests"), "storage");
+  if (!request.is_string()) {
+    return Refusal{"InvalidStorageRequest", "claim has no spec.resources.requests.storage"};
+  }
+  std::string capacity = request.get<std::string>();
+  try {
+    if (parse_quantity_bytes(capacity) == 0) {
+      return Refusal{"InvalidStorageRequest", "claim requests 0 bytes of storage"};
+    }
+  } catch (const QuantityError& error) {
+    return Refusal{"InvalidStorageRequest", std::string("claim storage request: ") + error.what()};
+  }
+
+  auto address = class_export(&storage_class, defaults_);
+  if (auto* refusal = std::get_if<Refusal>(&address)) return *refusal;
+
+  static constexpr Setting kMode{kCreateModeAnnotation, "mountPermissions",
+                                 "an octal mode up to 07777 (e.g. 0750)", parse_mode};
+  static constexpr Setting kUid{kCreateUidAnnotation, "uid", "a decimal uid (0..4294967295)",
+                                parse_id};
+  static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967295)",
+                                parse_id};
+  auto mode = resolve(kMode, claim, storage_class, 0777);
+  if (auto* refusal = std::get_if<Refusal>(&mode)) return *refusal;
+  auto owner = resolve(kUid, claim, storage_class, 0);
+  if (auto* refusal = std::get_if<Refusal>(&owner)) return *refusal;
+  auto group = resolve(kGid, claim, storage_class, 0);
+  if (auto* refusal = std::get_if<Refusal>(&group)) return *refusal;
+
+  VolumePlan plan;
+  plan.pv_name = "pvc-" + uid;
+  auto directory =
+      volume_directory(claim, class_parameter(&storage_class, "pathPattern"), plan.pv_name);
+  if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
+  plan.directory = std::get<std::string>(directory);
+  plan.export_address = std::get<nfs::ExportAddress>(address);
+  plan.create_options.mode = std::get<std::uint32_t>(mode);
+  plan.create_options.uid = std::get<std::uint32_t>(owner);
+  plan.create_options.gid = std::get<std::uint32_t>(group);
+
+  const auto& where = plan.export_address;
+  json annotations = {{std::string(kProvisionedBy), defaults_.provisioner_name},
+                      {std::string(kShareAnnotation), where.export_path}};
+  if (where.nfs_port != 0)
+    annotations[std::string(kNfsPortAnnotation)] = std::to_string(where.nfs_port);
+  if (where.mount_port != 0) {
+    annotations[std::string(kMountPortAnnotation)] = std::to_string(where.mount_port);
+  }
+  std::string reclaim = string_field(storage_class, "reclaimPolicy");
+  const json& access_modes = field(spec, "accessModes");
+
+  json pv_spec = {
+      {"capacity", {{"storage", capacity}}},
+      {"accessModes", access_modes.is_array() ? access_modes : json::array()},
+      {"persistentVolumeReclaimPolicy", reclaim.empty() ? "Delete" : reclaim},
+      {"storageClassName", string_field(field(storage_class, "metadata"), "name")},
+      {"volumeMode", "Filesystem"},
+      {"nfs",
+       {{"server", where.server},
+        {"path", join_export_path(where.export_path, plan.directory)},
+        {"readOnly", false}}},
+      {"claimRef",
+       {{"kind", "PersistentVolumeClaim"},
+        {"apiVersion", "v1"},
+        {"namespace", ns},
+        {"name", name},
+        {"uid", uid},
+        {"resourceVersion", string_field(metadata, "resourceVersion")}}},
+  };
+  const json& mount_options = field(storage_class, "mountOptions");
+  if (mount_options.is_array() && !mount_options.empty()) pv_spec["mountOptions"] = mount_options;
+
+  plan.pv = {
+      {"apiVersion", "v1"},
+      {"kind", "PersistentVolume"},
+      {"metadata",
+       {{"name", plan.pv_name},
+        {"annotations", std::move(annotations)},
+        {"finalizers", json::array({std::string(kProvisionerFinalizer)})}}},
+      {"spec", std::move(pv_spec)},
+  };
+  return plan;
+}
+
+}  // namespace nfsprov::core
