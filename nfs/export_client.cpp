@@ -72,7 +72,12 @@ struct ExportClient::Impl {
 
   [[noreturn]] void fail(std::string_view op, const RelativePath& path, int rc) {
     const char* text = nfs_get_error(ctx());
-    fail_errno(op, path, rc < 0 ? -rc : EIO, text ? text : "");
+    std::string detail = text ? text : "";
+    // libnfs reports its own timeout as EINTR, which reads like a signal: say what it is.
+    if (rc == -EINTR)
+      detail =
+          "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
+    fail_errno(op, path, rc < 0 ? -rc : EIO, std::move(detail));
   }
 
   void report(std::string_view op, std::chrono::steady_clock::time_point start, int err) {
