@@ -116,6 +116,7 @@ class HealthServer {
  private:
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
+  std::atomic<bool> listen_ended_{false};
   std::thread thread_;
 };
 

@@ -1,0 +1,54 @@
+#include "provisioner/ops/controller_metrics.h"
+
+namespace nfsprov::ops {
+
+// The observer hooks carry no dataSource kind, so source is "", which is what the library
+// reports for claims without a dataSource (the common case).
+void ControllerMetrics::provision_succeeded(std::string_view storage_class,
+                                            std::chrono::nanoseconds took) {
+  metrics_.provision_succeeded(storage_class, "", took);
+}
+
+void ControllerMetrics::provision_failed(std::string_view storage_class,
+                                         std::chrono::nanoseconds /*took*/,
+                                         std::string_view reason) {
+  metrics_.provision_failed(storage_class, "", reason);
+}
+
+void ControllerMetrics::delete_succeeded(std::string_view storage_class,
+                                         std::chrono::nanoseconds took) {
+  metrics_.delete_succeeded(storage_class, took);
+}
+
+void ControllerMetrics::delete_failed(std::string_view storage_class,
+                                      std::chrono::nanoseconds /*took*/, std::string_view reason) {
+  metrics_.delete_failed(storage_class, reason);
+}
+
+void ControllerMetrics::queue_depth(std::size_t depth) {
+  metrics_.set_queue_depth(depth);
+}
+
+void ControllerMetrics::queue_retry() {
+  metrics_.queue_retried();
+}
+
+void ControllerMetrics::informer_stats(std::string_view resource,
+                                       const kube::InformerStats& stats) {
+  kube::InformerStats delta = stats;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = last_stats_.try_emplace(std::string(resource), stats);
+    if (!inserted) {
+      if (stats.watch_restarts >= it->second.watch_restarts) {
+        delta.watch_restarts = stats.watch_restarts - it->second.watch_restarts;
+      }
+      if (stats.relists >= it->second.relists) delta.relists = stats.relists - it->second.relists;
+      it->second = stats;
+    }
+  }
+  if (delta.watch_restarts > 0) metrics_.watch_restarted(resource, delta.watch_restarts);
+  if (delta.relists > 0) metrics_.relisted(resource, delta.relists);
+}
+
+}  // namespace nfsprov::ops

@@ -1,0 +1,190 @@
+#include "provisioner/ops/health_server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <utility>
+
+namespace nfsprov::ops {
+
+namespace {
+
+constexpr std::string_view text_plain = "text/plain; charset=utf-8";
+
+std::string seconds_text(std::chrono::nanoseconds d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + "s";
+}
+
+}  // namespace
+
+ListenAddress parse_listen_address(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return std::invalid_argument("invalid listen address '" + std::string(text) +
+                                 "': " + std::string(why));
+  };
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) throw bad("missing ']'");
+    host = text.substr(1, close - 1);
+    if (host.empty()) throw bad("empty IPv6 address");
+    if (close + 1 >= text.size() || text[close + 1] != ':') throw bad("expected [address]:port");
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) throw bad("expected host:port or :port");
+    host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos)
+      throw bad("write IPv6 addresses as [address]:port");
+    port_text = text.substr(colon + 1);
+  }
+  if (port_text.empty()) throw bad("missing port");
+  int port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    throw bad("port must be a number from 0 to 65535");
+  }
+  return ListenAddress{host.empty() ? std::string("0.0.0.0") : std::string(host), port};
+}
+
+struct LivenessRegistry::Loop::State {
+  std::string name;
+  std::chrono::nanoseconds allowed_silence;
+  std::atomic<Clock::rep> last_tick;  // Clock::time_point::time_since_epoch().count()
+};
+
+LivenessRegistry::Loop::Loop(LivenessRegistry* registry, std::shared_ptr<State> state)
+    : registry_(registry), state_(std::move(state)) {}
+
+LivenessRegistry::Loop::Loop(Loop&& other) noexcept
+    : registry_(std::exchange(other.registry_, nullptr)), state_(std::move(other.state_)) {}
+
+LivenessRegistry::Loop::~Loop() {
+  if (registry_ != nullptr && state_) registry_->forget(state_);
+}
+
+void LivenessRegistry::Loop::tick() {
+  state_->last_tick.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+LivenessRegistry::Loop LivenessRegistry::watch(std::string name,
+                                               std::chrono::milliseconds allowed_silence) {
+  auto state = std::make_shared<Loop::State>();
+  state->name = std::move(name);
+  state->allowed_silence = allowed_silence;
+  state->last_tick.store(Clock::now().time_since_epoch().count());
+  std::lock_guard lock(mutex_);
+  for (const auto& loop : loops_) {
+    if (loop->name == state->name) {
+      throw std::invalid_argument("loop '" + state->name + "' is already watched");
+    }
+  }
+  loops_.push_back(state);
+  return Loop(this, std::move(state));
+}
+
+void LivenessRegistry::forget(const std::shared_ptr<Loop::State>& state) {
+  std::lock_guard lock(mutex_);
+  std::erase(loops_, state);
+}
+
+LivenessRegistry::Report LivenessRegistry::check(Clock::time_point now) const {
+  Report report;
+  std::lock_guard lock(mutex_);
+  for (const auto& loop : loops_) {
+    const Clock::time_point last{Clock::duration{loop->last_tick.load(std::memory_order_relaxed)}};
+    const auto silent = now - last;
+    if (silent > loop->allowed_silence) {
+      report.ok = false;
+      report.text += "FAIL " + loop->name + ": silent for " + seconds_text(silent) + " (allowed " +
+                     seconds_text(loop->allowed_silence) + ")\n";
+    } else {
+      report.text += "ok " + loop->name + "\n";
+    }
+  }
+  return report;
+}
+
+void ReadinessRegistry::add(std::string name, ReadinessCheck check) {
+  std::lock_guard lock(mutex_);
+  checks_.emplace_back(std::move(name), std::move(check));
+}
+
+ReadinessRegistry::Report ReadinessRegistry::evaluate() const {
+  std::vector<std::pair<std::string, ReadinessCheck>> checks;
+  {
+    // Checks run unlocked: one slow check must not block registering another.
+    std::lock_guard lock(mutex_);
+    checks = checks_;
+  }
+  Report report;
+  for (const auto& [name, check] : checks) {
+    CheckOutcome outcome;
+    try {
+      outcome = check();
+    } catch (const std::exception& e) {
+      outcome = CheckOutcome{false, std::string("check failed: ") + e.what()};
+    }
+    report.ok = report.ok && outcome.ok;
+    report.text += (outcome.ok ? "ok " : "FAIL ") + name;
+    if (!outcome.detail.empty()) report.text += ": " + outcome.detail;
+    report.text += '\n';
+  }
+  return report;
+}
+
+HealthServer::HealthServer(const ListenAddress& address, const MetricsRegistry& metrics,
+                           const LivenessRegistry& liveness, const ReadinessRegistry& readiness,
+                           log::Logger& logger)
+    : server_(std::make_unique<httplib::Server>()) {
+  // Probes and scrapes are rare and quick: two handler threads instead of httplib's default
+  // of one per core (at least eight). httplib takes ownership of the raw pointer.
+  server_->new_task_queue = [] { return std::make_unique<httplib::ThreadPool>(2).release(); };
+
+  server_->Get("/healthz", [&liveness](const httplib::Request&, httplib::Response& res) {
+    const auto report = liveness.check();
+    res.status = report.ok ? 200 : 500;
+    res.set_content((report.ok ? "ok\n" : "unhealthy\n") + report.text, std::string(text_plain));
+  });
+  server_->Get("/readyz", [&readiness](const httplib::Request&, httplib::Response& res) {
+    const auto report = readiness.evaluate();
+    res.status = report.ok ? 200 : 503;
+    res.set_content((report.ok ? "ready\n" : "not ready\n") + report.text, std::string(text_plain));
+  });
+  server_->Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.render(), std::string(exposition_content_type));
+  });
+
+  if (address.port == 0) {
+    port_ = server_->bind_to_any_port(address.host);
+  } else if (server_->bind_to_port(address.host, address.port)) {
+    port_ = address.port;
+  }
+  if (port_ <= 0) {
+    throw std::runtime_error("cannot listen on " + address.host + ":" +
+                             std::to_string(address.port) + " for health and metrics");
+  }
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_ended_ = true;
+  });
+  // stop() is a no-op until the accept loop runs, so the destructor could otherwise hang.
+  while (!server_->is_running() && !listen_ended_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  logger.info("serving health and metrics",
+              {{"address", address.host + ":" + std::to_string(port_)},
+               {"paths", "/healthz /readyz /metrics"}});
+}
+
+HealthServer::~HealthServer() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace nfsprov::ops

@@ -1,0 +1,206 @@
+#include "provisioner/ops/provisioner_metrics.h"
+
+#include <cerrno>
+#include <utility>
+
+namespace nfsprov::ops {
+
+namespace {
+
+double seconds(std::chrono::nanoseconds took) {
+  return std::chrono::duration<double>(took).count();
+}
+
+std::string text(std::string_view value) {
+  return std::string(value);
+}
+
+}  // namespace
+
+std::vector<double> nfs_operation_buckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+}
+
+std::string errno_label(int err) {
+  switch (err) {
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case EINTR:
+      return "EINTR";
+    case EIO:
+      return "EIO";
+    case EACCES:
+      return "EACCES";
+    case EEXIST:
+      return "EEXIST";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case EISDIR:
+      return "EISDIR";
+    case EINVAL:
+      return "EINVAL";
+    case EFBIG:
+      return "EFBIG";
+    case ENOSPC:
+      return "ENOSPC";
+    case EROFS:
+      return "EROFS";
+    case ENAMETOOLONG:
+      return "ENAMETOOLONG";
+    case ENOTEMPTY:
+      return "ENOTEMPTY";
+    case ELOOP:
+      return "ELOOP";
+    case EDQUOT:
+      return "EDQUOT";
+    case ESTALE:
+      return "ESTALE";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case ECONNRESET:
+      return "ECONNRESET";
+    case EHOSTUNREACH:
+      return "EHOSTUNREACH";
+    case ENOTSUP:
+      return "ENOTSUP";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EFAULT:
+      return "EFAULT";
+    default:
+      return std::to_string(err);
+  }
+}
+
+ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_view version)
+    : provision_total_(registry.counter(
+          "controller_persistentvolumeclaim_provision_total",
+          "Total number of persistent volumes provisioned succesfully. Broken down by storage "
+          "class name and source of the claim.",
+          {"class", "source"})),
+      provision_failed_total_(registry.counter(
+          "controller_persistentvolumeclaim_provision_failed_total",
+          "Total number of persistent volume provision failed attempts. Broken down by storage "
+          "class name and source of the claim.",
+          {"class", "source"})),
+      provision_duration_(registry.histogram(
+          "controller_persistentvolumeclaim_provision_duration_seconds",
+          "Latency in seconds to provision persistent volumes. Failed provisioning attempts are "
+          "ignored. Broken down by storage class name and source of the claim.",
+          {"class", "source"}, default_buckets())),
+      delete_total_(registry.counter("controller_persistentvolume_delete_total",
+                                     "Total number of persistent volumes deleted succesfully. "
+                                     "Broken down by storage class name.",
+                                     {"class"})),
+      delete_failed_total_(registry.counter("controller_persistentvolume_delete_failed_total",
+                                            "Total number of persistent volume delete failed "
+                                            "attempts. Broken down by storage class name.",
+                                            {"class"})),
+      delete_duration_(registry.histogram(
+          "controller_persistentvolume_delete_duration_seconds",
+          "Latency in seconds to delete persistent volumes. Failed deletion attempts are "
+          "ignored. Broken down by storage class name.",
+          {"class"}, default_buckets())),
+      failures_by_reason_(
+          registry.counter("nfs_provisioner_failures_total",
+                           "Failed provision and delete attempts by storage class and cause.",
+                           {"operation", "class", "reason"})),
+      nfs_duration_(registry.histogram(
+          "nfs_provisioner_nfs_operation_duration_seconds",
+          "Latency in seconds of NFS operations (mount, mkdir, rename, delete, ...) by export.",
+          {"server", "operation"}, nfs_operation_buckets())),
+      nfs_errors_(registry.counter("nfs_provisioner_nfs_operation_errors_total",
+                                   "NFS operations that failed, by export, operation and errno.",
+                                   {"server", "operation", "errno"})),
+      queue_depth_(registry
+                       .gauge("nfs_provisioner_workqueue_depth",
+                              "Claims and volumes waiting in the work queue.")
+                       .get()),
+      queue_retries_(registry
+                         .counter("nfs_provisioner_workqueue_retries_total",
+                                  "Keys put back into the work queue with back-off after a "
+                                  "failure.")
+                         .get()),
+      watch_restarts_(registry.counter(
+          "nfs_provisioner_watch_restarts_total",
+          "Watches of the API server that ended and were resumed, by resource.", {"resource"})),
+      relists_(registry.counter("nfs_provisioner_relists_total",
+                                "Full relists of a resource (watch history expired or first "
+                                "list), by resource.",
+                                {"resource"})),
+      leader_(registry
+                  .gauge("nfs_provisioner_leader",
+                         "1 while this replica holds the leader lease, else 0.")
+                  .get()) {
+  registry
+      .gauge("nfs_provisioner_build_info", "Build information; the value is always 1.", {"version"})
+      .with({text(version)})
+      .set(1);
+}
+
+void ProvisionerMetrics::provision_succeeded(std::string_view storage_class,
+                                             std::string_view source,
+                                             std::chrono::nanoseconds took) {
+  const std::vector<std::string> labels{text(storage_class), text(source)};
+  provision_duration_.with(labels).observe(seconds(took));
+  provision_total_.with(labels).inc();
+}
+
+void ProvisionerMetrics::provision_failed(std::string_view storage_class, std::string_view source,
+                                          std::string_view reason) {
+  provision_failed_total_.with({text(storage_class), text(source)}).inc();
+  failures_by_reason_.with({"provision", text(storage_class), text(reason)}).inc();
+}
+
+void ProvisionerMetrics::delete_succeeded(std::string_view storage_class,
+                                          std::chrono::nanoseconds took) {
+  const std::vector<std::string> labels{text(storage_class)};
+  delete_duration_.with(labels).observe(seconds(took));
+  delete_total_.with(labels).inc();
+}
+
+void ProvisionerMetrics::delete_failed(std::string_view storage_class, std::string_view reason) {
+  delete_failed_total_.with({text(storage_class)}).inc();
+  failures_by_reason_.with({"delete", text(storage_class), text(reason)}).inc();
+}
+
+void ProvisionerMetrics::nfs_operation(const nfs::ExportAddress& address, std::string_view op,
+                                       std::chrono::nanoseconds took, int err) {
+  const std::string server = address.display();
+  nfs_duration_.with({server, text(op)}).observe(seconds(took));
+  if (err != 0) nfs_errors_.with({server, text(op), errno_label(err)}).inc();
+}
+
+nfs::NfsObserver ProvisionerMetrics::nfs_observer() {
+  return [this](const nfs::ExportAddress& address, std::string_view op,
+                std::chrono::nanoseconds took, int err) { nfs_operation(address, op, took, err); };
+}
+
+void ProvisionerMetrics::set_queue_depth(std::size_t depth) {
+  queue_depth_.set(static_cast<double>(depth));
+}
+
+void ProvisionerMetrics::queue_retried() {
+  queue_retries_.inc();
+}
+
+void ProvisionerMetrics::watch_restarted(std::string_view resource, std::uint64_t count) {
+  watch_restarts_.with({text(resource)}).inc(static_cast<double>(count));
+}
+
+void ProvisionerMetrics::relisted(std::string_view resource, std::uint64_t count) {
+  relists_.with({text(resource)}).inc(static_cast<double>(count));
+}
+
+void ProvisionerMetrics::set_leader(bool leader) {
+  leader_.set(leader ? 1.0 : 0.0);
+}
+
+}  // namespace nfsprov::ops
