@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -145,6 +147,13 @@ HealthServer::HealthServer(const ListenAddress& address, const MetricsRegistry& 
   // Probes and scrapes are rare and quick: two handler threads instead of httplib's default
   // of one per core (at least eight). httplib takes ownership of the raw pointer.
   server_->new_task_queue = [] { return std::make_unique<httplib::ThreadPool>(2).release(); };
+
+  // SO_REUSEADDR only: a restarted process binds at once, but a second process on the same
+  // port fails instead of sharing it (httplib's default adds SO_REUSEPORT where available).
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   server_->Get("/healthz", [&liveness](const httplib::Request&, httplib::Response& res) {
     const auto report = liveness.check();
