@@ -1,0 +1,13 @@
+// Readiness of one NFS export as the provisioner uses it: a client from its pool answers a
+// stat of the export root. Wrap in cached_check() before adding it to the ReadinessRegistry.
+#pragma once
+
+#include "nfs/export_pool.h"
+#include "provisioner/ops/health_server.h"
+
+namespace nfsprov::ops {
+
+// pool must outlive the returned check.
+ReadinessCheck export_answers(nfs::ExportPool& pool);
+
+}  // namespace nfsprov::ops
