@@ -15,8 +15,8 @@ namespace nfsprov::testing {
 class TestApiServer {
  public:
   struct Options {
-    std::size_t history = 1000;  // watch events kept; older resourceVersions get 410
-    bool controllers = true;     // run the PV binder / storage-provisioner annotator
+    std::size_t history = 1000;       // watch events kept; older resourceVersions get 410
+    bool controllers = true;          // run the PV binder / storage-provisioner annotator
     std::filesystem::path audit_log;  // when set: one JSON line per request (verb, resource...)
   };
   TestApiServer();
@@ -25,11 +25,11 @@ class TestApiServer {
   TestApiServer(const TestApiServer&) = delete;
   TestApiServer& operator=(const TestApiServer&) = delete;
 
-  std::string url() const;                       // "https://127.0.0.1:PORT"
+  std::string url() const;                        // "https://127.0.0.1:PORT"
   std::filesystem::path kubeconfig_path() const;  // for kubectl --kubeconfig and the provisioner
   std::filesystem::path ca_path() const;          // PEM of the CA that signed the server cert
-  std::string token() const;                     // the bearer token accepted now
-  std::filesystem::path dir() const;             // its temp dir (certs, state, logs)
+  std::string token() const;                      // the bearer token accepted now
+  std::filesystem::path dir() const;              // its temp dir (certs, state, logs)
 
   // Accept only new_token from now on (also rewrites the kubeconfig's token).
   void rotate_token(const std::string& new_token);
