@@ -110,6 +110,11 @@ class Family : public FamilyBase {
   std::map<std::vector<std::string>, std::unique_ptr<Metric>> series_;
 };
 
+// Defined in metrics.cpp for exactly these three metric types.
+extern template class Family<Counter>;
+extern template class Family<Gauge>;
+extern template class Family<Histogram>;
+
 using CounterFamily = Family<Counter>;
 using GaugeFamily = Family<Gauge>;
 using HistogramFamily = Family<Histogram>;

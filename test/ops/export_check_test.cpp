@@ -166,3 +166,22 @@ TEST_CASE("an export the server does not have is a refused mount", "[export_chec
   REQUIRE(line_named(result, "mount") != nullptr);
   CHECK(line_named(result, "mount")->fix.find("exportfs") != std::string::npos);
 }
+
+TEST_CASE("without explicit ports the portmapper is checked first", "[export_check]") {
+  // The ganesha fixture needs rpcbind on 127.0.0.1:111 for NFSv3, so it answers here. Ports
+  // from the portmapper may lead to another test's ganesha: the export path exists on none,
+  // so the check stops at the mount and writes nothing anywhere.
+  GaneshaServer server({ExportSpec{"export", ExportMode::read_write}});
+  auto address = as_root(server.address("export", std::chrono::seconds(2)));
+  address.nfs_port = 0;
+  address.mount_port = 0;
+  address.export_path = "/ops-check-no-such-export";
+  const auto result = check_export(address, no_space_limit());
+  INFO(format_check(result));
+  REQUIRE(result.lines.size() == 2);
+  CHECK(result.lines[0].name == "portmapper");
+  CHECK(result.lines[0].verdict == Verdict::pass);
+  CHECK(result.lines[0].detail == "answers on 127.0.0.1:111");
+  CHECK(result.lines[1].name == "mount");
+  CHECK(result.lines[1].verdict == Verdict::fail);
+}
