@@ -1,0 +1,90 @@
+// The real kubectl creates every deploy/ object whose kind the test API server serves, and
+// reads it back: the manifests are accepted by an API server, not only well-formed YAML.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "test/apiserver/test_apiserver.h"
+#include "test/deploy/manifests.h"
+
+using namespace nfsprov::deploytest;
+using nfsprov::testing::TestApiServer;
+
+namespace {
+
+// (apiVersion, kind) pairs from `kubectl api-resources`.
+std::set<std::pair<std::string, std::string>> served_kinds(const TestApiServer& api) {
+  std::string out;
+  REQUIRE(api.kubectl("api-resources --no-headers", &out) == 0);
+  std::set<std::pair<std::string, std::string>> kinds;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string word; words >> word;) w.push_back(word);
+    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND
+    if (w.size() >= 4) kinds.insert({w[w.size() - 3], w.back()});
+  }
+  return kinds;
+}
+
+}  // namespace
+
+TEST_CASE("kubectl creates every served object of deploy/ and its examples") {
+  TestApiServer api;
+  auto served = served_kinds(api);
+  REQUIRE(served.count({"storage.k8s.io/v1", "StorageClass"}) == 1);
+
+  auto install = render(deploy_dir());
+  auto examples = render(deploy_dir() / "examples");
+  std::vector<YAML::Node> docs = install;
+  docs.insert(docs.end(), examples.begin(), examples.end());
+
+  std::ostringstream manifest;
+  std::vector<YAML::Node> created;
+  std::set<std::string> skipped;
+  for (const auto& d : docs) {
+    std::pair<std::string, std::string> key{d["apiVersion"].as<std::string>(),
+                                            d["kind"].as<std::string>()};
+    if (!served.count(key)) {
+      skipped.insert(key.second);
+      continue;
+    }
+    manifest << "---\n" << d << "\n";
+    created.push_back(d);
+  }
+  INFO("kinds the test API server does not serve, not created: " << [&] {
+    std::string s;
+    for (const auto& k : skipped) s += k + " ";
+    return s;
+  }());
+  std::set<std::string> created_kinds;
+  for (const auto& d : created) created_kinds.insert(d["kind"].as<std::string>());
+  // The kinds a provisioner's user really creates must all have been sent.
+  CHECK(created_kinds.count("Namespace"));
+  CHECK(created_kinds.count("StorageClass"));
+  CHECK(created_kinds.count("PersistentVolumeClaim"));
+
+  auto path = api.dir() / "deploy-manifest.yaml";
+  std::ofstream(path) << manifest.str();
+  // The examples carry namespace "default" from their kustomization.
+  std::string out;
+  api.kubectl("create namespace default", &out);  // may exist already
+  REQUIRE(api.kubectl("create -f " + path.string(), &out) == 0);
+  INFO(out);
+
+  for (const auto& d : created) {
+    std::string kind = d["kind"].as<std::string>();
+    std::string name = d["metadata"]["name"].as<std::string>();
+    std::string ns = d["metadata"]["namespace"].as<std::string>("");
+    std::string got;
+    int rc = api.kubectl("get " + kind + " " + name + (ns.empty() ? "" : " -n " + ns) +
+                             " -o jsonpath={.metadata.name}",
+                         &got);
+    INFO(kind << " " << name << ": " << got);
+    CHECK(rc == 0);
+    CHECK(got == name);
+  }
+}

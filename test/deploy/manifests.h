@@ -1,0 +1,26 @@
+// deploy/ as kubectl renders it: `kubectl kustomize` output parsed into YAML documents, and
+// the lookups the deploy tests share.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace nfsprov::deploytest {
+
+// The deploy/ folder of this source tree.
+std::filesystem::path deploy_dir();
+
+// `kubectl kustomize <dir>`; throws std::runtime_error with kubectl's output when it fails.
+std::vector<YAML::Node> render(const std::filesystem::path& dir);
+
+// The one document of this kind (and name, when given); throws when there is not exactly one.
+YAML::Node only(const std::vector<YAML::Node>& docs, const std::string& kind,
+                const std::string& name = "");
+
+// The value of a container's env var (value: only); "" when absent.
+std::string env_value(const YAML::Node& container, const std::string& name);
+
+}  // namespace nfsprov::deploytest
