@@ -1,5 +1,6 @@
 #include "provisioner/core/deletion_planner.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "provisioner/core/annotations.h"
@@ -137,10 +138,11 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
   if (int port = std::get<int>(mount_port)) plan.export_address.mount_port = port;
   if (plan.action == DeletionAction::archive) {
     auto slash = plan.directory.rfind('/');
-    plan.archive_directory =
-        slash == std::string::npos
-            ? "archived-" + plan.directory
-            : plan.directory.substr(0, slash + 1) + "archived-" + plan.directory.substr(slash + 1);
+    std::string parent = slash == std::string::npos ? "" : plan.directory.substr(0, slash + 1);
+    std::string name = "archived-" + plan.directory.substr(slash + 1);
+    // A long name must still be renameable, with room for the timestamped alternative.
+    name.resize(std::min(name.size(), kMaxArchiveNameBytes));
+    plan.archive_directory = parent + name;
   }
   return plan;
 }

@@ -27,11 +27,16 @@ enum class DeletionAction {
   archive,  // rename the directory to archive_directory, then remove the PV object
 };
 
+// "archived-<name>" is cut to this many bytes so that it, and the "-YYYYmmddTHHMMSSZ"
+// alternative, stay within a 255-byte file name.
+inline constexpr std::size_t kMaxArchiveNameBytes = 255 - 17;
+
 struct DeletionPlan {
   DeletionAction action;
   nfs::ExportAddress export_address;
   std::string directory;          // the whole spec.nfs.path relative to the share (may nest)
-  std::string archive_directory;  // same parent + "archived-<last component>"; "" unless archive
+  std::string archive_directory;  // same parent + "archived-<last component>" (cut to
+                                  // kMaxArchiveNameBytes); "" unless archive
 };
 
 using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;

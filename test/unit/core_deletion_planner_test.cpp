@@ -95,6 +95,16 @@ TEST_CASE("deletion: onDelete wins, else archiveOnDelete as Go's ParseBool", "[d
   }
 }
 
+TEST_CASE("deletion: archive names of long directories stay within 255 bytes", "[deletion]") {
+  std::string name(255, 'n');
+  DeletionPlan plan = acted(released_pv("/srv/nfs/a/" + name), nullptr);
+  CHECK(plan.directory == "a/" + name);
+  CHECK(plan.archive_directory == "a/archived-" + std::string(kMaxArchiveNameBytes - 9, 'n'));
+  std::string stamped = timestamped_archive_directory(plan.archive_directory,
+                                                      std::chrono::system_clock::time_point{});
+  CHECK(stamped.size() - 2 == 255);
+}
+
 TEST_CASE("deletion: a class that is gone archives (the safe choice)", "[deletion]") {
   CHECK(acted(released_pv(), nullptr).action == DeletionAction::archive);
 }
