@@ -1,0 +1,230 @@
+#include "provisioner/controller/lease_elector.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long whole_seconds_up(std::chrono::milliseconds d) {
+  auto s = (d.count() + 999) / 1000;
+  return s < 1 ? 1 : s;
+}
+
+}  // namespace
+
+std::string lease_name_for(std::string_view provisioner_name) {
+  std::string name(provisioner_name);
+  for (char& c : name)
+    if (c == '/') c = '-';
+  return name;
+}
+
+std::string make_identity(std::string_view base) {
+  std::random_device random;
+  std::uniform_int_distribution<unsigned> nibble(0, 15);
+  // A random (version 4) UUID, as the Go library appends to the host name.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string uuid;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) uuid += '-';
+    unsigned v = nibble(random);
+    if (i == 12) v = 4;
+    if (i == 16) v = 8 | (v & 3);
+    uuid += kHex[v];
+  }
+  return std::string(base) + "_" + uuid;
+}
+
+std::string format_micro_time(std::chrono::system_clock::time_point t) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(micros % 1'000'000));
+  return buf;
+}
+
+LeaseElector::LeaseElector(kube::ApiClient& client, LeaseElectorOptions options,
+                           log::Logger& logger)
+    : client_(client), options_(std::move(options)), logger_(logger) {}
+
+bool LeaseElector::sleep_for(std::stop_token stop, std::chrono::milliseconds d) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  std::unique_lock lock(m);
+  cv.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
+}
+
+LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
+  const std::string lease_ref = options_.lease_namespace + "/" + options_.lease_name;
+  auto now = std::chrono::system_clock::now();
+  nlohmann::json record = {
+      {"holderIdentity", options_.identity},
+      {"leaseDurationSeconds", whole_seconds_up(options_.lease_duration)},
+      {"acquireTime", format_micro_time(now)},
+      {"renewTime", format_micro_time(now)},
+      {"leaseTransitions", 0},
+  };
+
+  nlohmann::json lease;
+  try {
+    lease = client_.get(kube::kLeases, options_.lease_namespace, options_.lease_name);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ApiErrorKind::not_found) {
+      logger_.warn("cannot read lease", {{"lease", lease_ref}, {"error", e.what()}});
+      return Attempt::failed;
+    }
+    nlohmann::json fresh = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}}},
+        {"spec", record},
+    };
+    try {
+      lease = client_.create(kube::kLeases, options_.lease_namespace, fresh);
+    } catch (const kube::ApiError& e2) {
+      // AlreadyExists: another replica created it first; it wins this round.
+      logger_.debug("cannot create lease", {{"lease", lease_ref}, {"error", e2.what()}});
+      return Attempt::failed;
+    }
+    observed_spec_ = lease.value("spec", nlohmann::json::object());
+    observed_time_ = Clock::now();
+    return Attempt::acquired;
+  }
+
+  nlohmann::json spec = lease.value("spec", nlohmann::json::object());
+  if (spec != observed_spec_) {
+    observed_spec_ = spec;
+    observed_time_ = Clock::now();
+  }
+  std::string holder = spec.value("holderIdentity", "");
+  if (!holder.empty() && holder != options_.identity) {
+    auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 0));
+    if (observed_time_ + duration > Clock::now()) return Attempt::held_by_other;
+  }
+  if (holder == options_.identity) {
+    record["acquireTime"] = spec.value("acquireTime", record["acquireTime"].get<std::string>());
+    record["leaseTransitions"] = spec.value("leaseTransitions", 0);
+  } else {
+    record["leaseTransitions"] = spec.value("leaseTransitions", 0) + 1;
+  }
+  lease["spec"] = record;
+  try {
+    // The GET's resourceVersion rides along: a concurrent writer makes this a 409.
+    lease = client_.update(kube::kLeases, lease);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::conflict)
+      logger_.debug("lease changed under us", {{"lease", lease_ref}});
+    else
+      logger_.warn("cannot update lease", {{"lease", lease_ref}, {"error", e.what()}});
+    return Attempt::failed;
+  }
+  observed_spec_ = lease.value("spec", nlohmann::json::object());
+  observed_time_ = Clock::now();
+  return Attempt::acquired;
+}
+
+void LeaseElector::release() {
+  const std::string lease_ref = options_.lease_namespace + "/" + options_.lease_name;
+  try {
+    auto lease = client_.get(kube::kLeases, options_.lease_namespace, options_.lease_name);
+    auto spec = lease.value("spec", nlohmann::json::object());
+    if (spec.value("holderIdentity", "") != options_.identity) return;
+    auto now = format_micro_time(std::chrono::system_clock::now());
+    // client-go's ReleaseOnCancel: nobody holds it, and it is stale after a second.
+    spec["holderIdentity"] = "";
+    spec["leaseDurationSeconds"] = 1;
+    spec["acquireTime"] = now;
+    spec["renewTime"] = now;
+    lease["spec"] = spec;
+    client_.update(kube::kLeases, lease);
+    logger_.info("released lease", {{"lease", lease_ref}, {"identity", options_.identity}});
+  } catch (const kube::ApiError& e) {
+    // It expires by itself after the lease duration; a standby waits that long.
+    logger_.warn("cannot release lease", {{"lease", lease_ref}, {"error", e.what()}});
+  }
+}
+
+void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
+  const std::string lease_ref = options_.lease_namespace + "/" + options_.lease_name;
+  std::string reported_holder = "\x01";  // nothing reported yet
+  auto report_holder = [&] {
+    std::string holder =
+        observed_spec_.is_object() ? observed_spec_.value("holderIdentity", "") : std::string();
+    if (holder == reported_holder) return;
+    reported_holder = holder;
+    if (!holder.empty() && holder != options_.identity)
+      logger_.info("another replica leads", {{"lease", lease_ref}, {"holder", holder}});
+    if (callbacks.on_new_leader) callbacks.on_new_leader(holder);
+  };
+
+  logger_.info("waiting for leadership", {{"lease", lease_ref}, {"identity", options_.identity}});
+  while (!stop.stop_requested()) {
+    Attempt attempt = Attempt::failed;
+    while (!stop.stop_requested()) {
+      attempt = try_acquire_or_renew();
+      report_holder();
+      if (attempt == Attempt::acquired) break;
+      if (!sleep_for(stop, options_.retry_period)) break;
+    }
+    if (attempt != Attempt::acquired) break;
+
+    logger_.info("became leader", {{"lease", lease_ref}, {"identity", options_.identity}});
+    auto last_renew = Clock::now();
+    std::atomic<bool> work_ended{false};
+    std::jthread work([&](std::stop_token work_stop) {
+      try {
+        if (callbacks.on_started_leading) callbacks.on_started_leading(work_stop);
+      } catch (const std::exception& e) {
+        logger_.error("leader work failed", {{"error", e.what()}});
+      }
+      work_ended = true;
+    });
+
+    std::string lost_reason;
+    while (sleep_for(stop, options_.retry_period)) {
+      if (work_ended) {
+        lost_reason = "work ended by itself";
+        break;
+      }
+      attempt = try_acquire_or_renew();
+      report_holder();
+      if (attempt == Attempt::acquired) {
+        last_renew = Clock::now();
+      } else if (attempt == Attempt::held_by_other) {
+        lost_reason = "another replica holds the lease";
+        break;
+      } else if (Clock::now() - last_renew >= options_.renew_deadline) {
+        lost_reason = "not renewed within the renew deadline";
+        break;
+      }
+    }
+    // Stop the work before anything else: past this point another replica may lead.
+    work.request_stop();
+    work.join();
+    if (lost_reason.empty() || lost_reason == "work ended by itself") release();
+    if (!lost_reason.empty())
+      logger_.error("leadership lost, work stopped",
+                    {{"lease", lease_ref}, {"reason", lost_reason}});
+    if (callbacks.on_stopped_leading) callbacks.on_stopped_leading();
+    if (!lost_reason.empty() && !sleep_for(stop, options_.retry_period)) break;
+  }
+}
+
+}  // namespace nfsprov::controller

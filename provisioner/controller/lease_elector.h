@@ -1,0 +1,76 @@
+// LeaseElector: leader election over a coordination.k8s.io/v1 Lease, as client-go's
+// leaderelection package does it, so replicas of ours and of nfs-subdir behave alike: one
+// leader works, standbys poll every retry period, a leader that cannot renew for the renew
+// deadline (or sees another holder) stops its work at once, and a leader that shuts down
+// releases the Lease (holder cleared, duration 1 s) so a standby takes over within seconds.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "provisioner/kube/api_client.h"
+#include "provisioner/log/log.h"
+
+namespace nfsprov::controller {
+
+struct LeaseElectorOptions {
+  std::string lease_namespace;
+  std::string lease_name;  // lease_name_for(provisioner name)
+  std::string identity;    // make_identity(POD_NAME or hostname)
+  std::chrono::milliseconds lease_duration{15000};
+  std::chrono::milliseconds renew_deadline{10000};
+  std::chrono::milliseconds retry_period{2000};
+};
+
+struct LeaderCallbacks {
+  // Runs on its own thread while we lead; must return soon after stop is requested.
+  std::function<void(std::stop_token)> on_started_leading;
+  // After the work above has returned, whenever leadership ends (lost or released).
+  std::function<void()> on_stopped_leading;
+  // Whenever the observed holder changes (another replica, or us); "" = nobody.
+  std::function<void(const std::string& holder)> on_new_leader;
+};
+
+class LeaseElector {
+ public:
+  // client and logger must outlive the elector.
+  LeaseElector(kube::ApiClient& client, LeaseElectorOptions options, log::Logger& logger);
+
+  // Campaigns until stop is requested: acquire, lead (running on_started_leading), and on
+  // loss stop the work and campaign again. On stop: stops the work, releases the Lease if
+  // held, and returns.
+  void run(std::stop_token stop, const LeaderCallbacks& callbacks);
+
+  const LeaseElectorOptions& options() const { return options_; }
+
+ private:
+  enum class Attempt { acquired, held_by_other, failed };
+  Attempt try_acquire_or_renew();
+  void release();
+  // Waits for d or until stop is requested; returns false on stop.
+  bool sleep_for(std::stop_token stop, std::chrono::milliseconds d);
+
+  kube::ApiClient& client_;
+  LeaseElectorOptions options_;
+  log::Logger& logger_;
+  // What we last saw of the Lease, and when (our clock: a lease expires by when WE saw its
+  // last change, never by the holder's timestamps, so clock skew cannot steal it).
+  nlohmann::json observed_spec_;
+  std::chrono::steady_clock::time_point observed_time_{};
+};
+
+// The Lease name for a provisioner name: "/" becomes "-", as the Go library does
+// ("k8s-sigs.io/nfs-subdir-external-provisioner" -> "k8s-sigs.io-nfs-subdir-external-provisioner").
+std::string lease_name_for(std::string_view provisioner_name);
+// "<base>_<random suffix>", unique per process even for two replicas with one host name.
+std::string make_identity(std::string_view base);
+// Kubernetes MicroTime: "2026-11-25T15:18:28.123456Z".
+std::string format_micro_time(std::chrono::system_clock::time_point t);
+
+}  // namespace nfsprov::controller

@@ -1,0 +1,358 @@
+// nfs-provisioner: settings -> API client -> NFS pools and metrics -> (leader election) ->
+// controller. Signals are blocked in every thread and taken by one sigwait thread: the first
+// SIGTERM/SIGINT stops work and releases the Lease, a second one exits at once.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nfs/export_pool.h"
+#include "provisioner/config/settings.h"
+#include "provisioner/controller/controller.h"
+#include "provisioner/controller/lease_elector.h"
+#include "provisioner/core/class_export.h"
+#include "provisioner/kube/api_client.h"
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/kube_config.h"
+#include "provisioner/log/log.h"
+#include "provisioner/ops/controller_metrics.h"
+#include "provisioner/ops/export_check.h"
+#include "provisioner/ops/health_server.h"
+#include "provisioner/ops/metrics.h"
+#include "provisioner/ops/provisioner_metrics.h"
+
+namespace {
+
+using namespace nfsprov;
+
+constexpr const char* kProgram = "nfs-provisioner";
+
+// A failure that ends the program with one line on stderr and a given status.
+struct Fatal {
+  int status;
+  std::string line;
+};
+
+// Owns the sigwait thread. Construct before any other thread so all inherit the mask.
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGUSR1);  // our own wake-up at exit
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  ~SignalWaiter() {
+    if (thread_.joinable()) {
+      done_ = true;
+      pthread_kill(thread_.native_handle(), SIGUSR1);
+      thread_.join();
+    }
+  }
+  SignalWaiter(const SignalWaiter&) = delete;
+  // For commands that run no shutdown logic: Ctrl-C then ends them as usual.
+  void unblock() { pthread_sigmask(SIG_UNBLOCK, &set_, nullptr); }
+  SignalWaiter& operator=(const SignalWaiter&) = delete;
+
+  void start(std::stop_source shutdown, log::Logger& logger) {
+    thread_ = std::thread([this, shutdown, &logger]() mutable {
+      int received = 0;
+      while (true) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (sig == SIGUSR1) {
+          if (done_) return;
+          continue;
+        }
+        if (++received == 1) {
+          logger.info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+          shutdown.request_stop();
+        } else {
+          logger.warn("second signal: exiting at once");
+          std::_Exit(1);
+        }
+      }
+    });
+  }
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+log::Level level_for(int verbosity) {
+  if (verbosity <= 0) return log::Level::info;
+  if (verbosity == 1) return log::Level::debug;
+  return log::Level::trace;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "nfs-provisioner";
+  return buf;
+}
+
+// Asks /version: proves the address and the credentials before anything starts.
+void log_server_version(kube::ApiClient& client, const kube::KubeConfig& config,
+                        log::Logger& logger) {
+  try {
+    auto version = client.get_path("/version");
+    logger.info("connected to API server",
+                {{"server", config.server}, {"version", version.value("gitVersion", "unknown")}});
+  } catch (const kube::ApiError& e) {
+    std::string why = e.kind() == kube::ApiErrorKind::unauthorized
+                          ? "unauthorized (check the token or client certificate)"
+                      : e.kind() == kube::ApiErrorKind::forbidden
+                          ? "forbidden (check the RBAC rules)"
+                          : std::string(e.what());
+    throw Fatal{1, "cannot use the API server at " + config.server + ": " + why};
+  }
+}
+
+kube::KubeConfig kube_config(const config::Settings& settings) {
+  try {
+    return kube::resolve_kube_config(settings.kubeconfig);
+  } catch (const kube::ConfigError& e) {
+    throw Fatal{2, e.what()};
+  }
+}
+
+controller::ControllerOptions controller_options(const config::Settings& s) {
+  controller::ControllerOptions o;
+  o.provisioner_name = s.provisioner_name;
+  o.default_export = s.nfs;
+  o.workers = s.workers;
+  if (s.resync_period)
+    o.resync = std::chrono::duration_cast<std::chrono::seconds>(*s.resync_period);
+  if (s.retry_base) o.backoff_base = *s.retry_base;
+  if (s.retry_max) o.backoff_max = *s.retry_max;
+  return o;
+}
+
+// `check`: the given export, or the export of every StorageClass of ours.
+int run_check(const config::Settings& settings, log::Logger& logger) {
+  std::vector<nfs::ExportAddress> exports;
+  if (!settings.nfs.server.empty()) {
+    exports.push_back(settings.nfs);
+  } else {
+    auto config = kube_config(settings);
+    kube::ApiClient client(config);
+    log_server_version(client, config, logger);
+    core::ProvisionerDefaults defaults{settings.provisioner_name, settings.nfs};
+    auto classes = client.list(kube::kStorageClasses);
+    bool refused = false;
+    for (const auto& sc : classes.value("items", nlohmann::json::array())) {
+      if (sc.value("provisioner", "") != settings.provisioner_name) continue;
+      std::string name = sc["metadata"].value("name", "");
+      auto outcome = core::class_export(&sc, defaults);
+      if (auto* refusal = std::get_if<core::Refusal>(&outcome)) {
+        std::cout << "StorageClass " << name << ": FAIL " << refusal->message << "\n";
+        refused = true;
+        continue;
+      }
+      auto address = std::get<nfs::ExportAddress>(outcome);
+      if (address.server.empty()) {
+        std::cout << "StorageClass " << name
+                  << ": FAIL names no server (set NFS_SERVER/NFS_PATH or the class's "
+                     "server/share)\n";
+        refused = true;
+        continue;
+      }
+      std::cout << "StorageClass " << name << " -> " << address.display() << "\n";
+      bool seen = false;
+      for (const auto& e : exports) seen = seen || e.key() == address.key();
+      if (!seen) exports.push_back(address);
+    }
+    if (exports.empty() && !refused) {
+      std::cout << "no StorageClass has provisioner " << settings.provisioner_name << "\n";
+      return 1;
+    }
+    if (refused) {
+      for (const auto& address : exports)
+        std::cout << ops::format_check(ops::check_export(address));
+      return 1;
+    }
+  }
+  bool all_usable = true;
+  for (const auto& address : exports) {
+    auto result = ops::check_export(address);
+    std::cout << ops::format_check(result);
+    all_usable = all_usable && result.usable();
+  }
+  return all_usable ? 0 : 1;
+}
+
+int run_provisioner(const config::Settings& settings, log::Logger& logger, SignalWaiter& signals) {
+  std::stop_source shutdown;
+  signals.start(shutdown, logger);
+
+  logger.debug("settings", {{"provisioner", settings.provisioner_name},
+                            {"export", settings.nfs.display()},
+                            {"workers", settings.workers},
+                            {"leader_election", settings.leader_election.enabled ? "on" : "off"},
+                            {"metrics_address", settings.metrics_address}});
+  auto config = kube_config(settings);
+  // How we authenticate, never with what: the token and keys stay out of the logs.
+  logger.debug("kubeconfig", {{"server", config.server},
+                              {"namespace", config.namespace_},
+                              {"auth", !config.token.empty()             ? "token"
+                                       : !config.token_file.empty()      ? "token-file"
+                                       : !config.client_cert_pem.empty() ? "client-certificate"
+                                                                         : "none"}});
+  kube::ClientOptions client_options;
+  client_options.qps = settings.kube_api_qps;
+  client_options.burst = settings.kube_api_burst;
+  kube::ApiClient client(config, client_options);
+  log_server_version(client, config, logger);
+
+  ops::MetricsRegistry registry;
+  ops::ProvisionerMetrics metrics(registry, NP_VERSION);
+  ops::ControllerMetrics controller_metrics(metrics);
+  nfs::ExportPools pools(static_cast<std::size_t>(settings.workers), metrics.nfs_observer());
+
+  // Where the controller is while we lead, for /readyz.
+  std::mutex current_mutex;
+  controller::Controller* current = nullptr;
+  std::atomic<bool> leading{false};
+
+  ops::LivenessRegistry liveness;
+  ops::ReadinessRegistry readiness;
+  readiness.add("controller", [&]() -> ops::CheckOutcome {
+    std::lock_guard lock(current_mutex);
+    if (current) return {current->synced(), current->synced() ? "synced" : "listing"};
+    // A standby is ready: it is healthy and waiting for the Lease.
+    return {true, leading ? "starting" : "standby"};
+  });
+  std::unique_ptr<ops::HealthServer> health;
+  if (!settings.metrics_address.empty()) {
+    try {
+      health =
+          std::make_unique<ops::HealthServer>(ops::parse_listen_address(settings.metrics_address),
+                                              registry, liveness, readiness, logger);
+    } catch (const std::exception& e) {
+      throw Fatal{1, "cannot serve metrics on " + settings.metrics_address + ": " + e.what()};
+    }
+    logger.info("serving /metrics /healthz /readyz", {{"port", health->port()}});
+  }
+
+  // The server may come up later: the diagnosis is logged, never fatal, and runs beside
+  // start-up so a dead server does not delay it.
+  std::jthread diagnosis([&settings, &logger] {
+    auto d = ops::diagnose_export(settings.nfs);
+    if (d.finding == ops::Finding::none)
+      logger.info(d.line);
+    else
+      logger.warn(d.line);
+  });
+
+  std::atomic<int> status{0};
+  auto work = [&](std::stop_token stop) {
+    try {
+      controller::Controller c(client, pools, controller_options(settings), logger,
+                               &controller_metrics);
+      {
+        std::lock_guard lock(current_mutex);
+        current = &c;
+      }
+      metrics.set_leader(true);
+      logger.info("started provisioner controller",
+                  {{"provisioner", settings.provisioner_name}, {"export", settings.nfs.display()}});
+      c.run(stop);
+      std::lock_guard lock(current_mutex);
+      current = nullptr;
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(current_mutex);
+        current = nullptr;
+      }
+      logger.error("controller failed", {{"error", e.what()}});
+      status = 1;
+      shutdown.request_stop();
+    }
+    metrics.set_leader(false);
+  };
+
+  if (settings.leader_election.enabled) {
+    const auto& le = settings.leader_election;
+    controller::LeaseElectorOptions options;
+    options.lease_namespace = !le.lease_namespace.empty()  ? le.lease_namespace
+                              : !config.namespace_.empty() ? config.namespace_
+                                                           : "default";
+    options.lease_name = controller::lease_name_for(settings.provisioner_name);
+    options.identity =
+        controller::make_identity(settings.pod_name.empty() ? host_name() : settings.pod_name);
+    options.lease_duration = le.lease_duration;
+    options.renew_deadline = le.renew_deadline;
+    options.retry_period = le.retry_period;
+    // Its own client: a renewal must not queue behind the workers' requests, and a hung
+    // call must not outlast the renew deadline.
+    kube::ClientOptions lease_client_options;
+    lease_client_options.request_timeout = le.retry_period;
+    lease_client_options.max_retries = 0;
+    kube::ApiClient lease_client(config, lease_client_options);
+    controller::LeaseElector elector(lease_client, options, logger);
+    elector.run(shutdown.get_token(), {.on_started_leading =
+                                           [&](std::stop_token stop) {
+                                             leading = true;
+                                             work(stop);
+                                           },
+                                       .on_stopped_leading = [&] { leading = false; },
+                                       .on_new_leader = {}});
+  } else {
+    work(shutdown.get_token());
+  }
+  logger.info("stopped", {{"status", status.load()}});
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+  // Before any thread exists, so every thread inherits the blocked signals.
+  SignalWaiter signals;
+
+  config::Settings settings;
+  try {
+    settings = config::parse_settings(std::vector<std::string>(argv + 1, argv + argc),
+                                      config::process_environment(envp));
+  } catch (const config::UsageError& e) {
+    std::cerr << kProgram << ": " << e.what() << "\n";
+    return 2;
+  }
+  switch (settings.command) {
+    case config::Command::help:
+      std::cout << settings.help_text;
+      return 0;
+    case config::Command::version:
+      std::cout << kProgram << " " << NP_VERSION << "\n";
+      return 0;
+    default:
+      break;
+  }
+
+  log::Logger logger(std::cerr, level_for(settings.verbosity));
+  try {
+    if (settings.command == config::Command::check) {
+      signals.unblock();
+      return run_check(settings, logger);
+    }
+    return run_provisioner(settings, logger, signals);
+  } catch (const Fatal& f) {
+    std::cerr << kProgram << ": " << f.line << "\n";
+    return f.status;
+  } catch (const std::exception& e) {
+    std::cerr << kProgram << ": " << e.what() << "\n";
+    return 1;
+  }
+}
