@@ -36,12 +36,15 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 set(_np_lib "${NP_SYSROOT}/usr/lib/${NP_TARGET_TRIPLET}")
+# Some runtime libraries (zlib) live in /lib/<triplet> rather than /usr/lib/<triplet>.
+set(_np_rootlib "${NP_SYSROOT}/lib/${NP_TARGET_TRIPLET}")
 # -idirafter: the sysroot's headers come after the cross compiler's own, so its libc wins.
 set(CMAKE_C_FLAGS_INIT
     "-idirafter ${NP_SYSROOT}/usr/include/${NP_TARGET_TRIPLET} -idirafter ${NP_SYSROOT}/usr/include")
 set(CMAKE_CXX_FLAGS_INIT "${CMAKE_C_FLAGS_INIT}")
 # rpath-link: the shared libraries' own dependencies (libcpp-httplib -> libssl, brotli, zlib).
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-L${_np_lib} -Wl,-rpath-link,${_np_lib}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT
+    "-L${_np_lib} -L${_np_rootlib} -Wl,-rpath-link,${_np_lib}:${_np_rootlib}")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "${CMAKE_EXE_LINKER_FLAGS_INIT}")
 
 # pkg-config (libnfs, cpp-httplib) must read the target's .pc files, with paths inside the
@@ -55,5 +58,5 @@ set(ENV{PKG_CONFIG_PATH} "")
 find_program(NP_QEMU ${NP_QEMU_NAME})
 if(NP_QEMU)
   set(CMAKE_CROSSCOMPILING_EMULATOR
-      "${NP_QEMU};-L;/usr/${NP_TARGET_TRIPLET};-E;LD_LIBRARY_PATH=${_np_lib}")
+      "${NP_QEMU};-L;/usr/${NP_TARGET_TRIPLET};-E;LD_LIBRARY_PATH=${_np_lib}:${_np_rootlib}")
 endif()
