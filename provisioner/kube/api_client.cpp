@@ -1,6 +1,7 @@
 #include "provisioner/kube/api_client.h"
 
 #include <algorithm>
+#include <csignal>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -114,6 +115,9 @@ struct ApiClient::Impl {
         address(parse_server(config.server)),
         limiter(options.qps, options.burst),
         tokens(config.token, config.token_file) {
+    // OpenSSL writes to sockets without MSG_NOSIGNAL: a peer that hung up (a cut watch, a
+    // restarted server) would otherwise kill the whole process with SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     if (!config.client_cert_pem.empty()) {
       client_cert = parse_certificate(config.client_cert_pem);
       client_key = parse_private_key(config.client_key_pem);

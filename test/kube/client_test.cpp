@@ -1,0 +1,195 @@
+// ApiClient against the test API server over real HTTPS: typed errors, TLS verification,
+// token rotation, Retry-After and 5xx retries.
+#include <chrono>
+#include <cstdlib>
+
+#include <catch2/catch.hpp>
+
+#include "provisioner/kube/api_client.h"
+#include "test/kube/test_support.h"
+
+using namespace nfsprov::kube;
+using namespace nfsprov::kube::testing;
+using nfsprov::testing::TestApiServer;
+using nlohmann::json;
+
+namespace {
+
+ApiClient client_for(const TestApiServer& server, ClientOptions options = {}) {
+  return ApiClient(load_kubeconfig_file(server.kubeconfig_path()), options);
+}
+
+ApiErrorKind kind_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const ApiError& e) {
+    return e.kind();
+  }
+  FAIL("the call did not throw");
+  return ApiErrorKind::other;
+}
+
+}  // namespace
+
+TEST_CASE("claims: create, get, list, update, patch, status, delete with typed errors") {
+  TestApiServer server;
+  ApiClient client = client_for(server);
+  CHECK(client.get_path("/version").contains("gitVersion"));
+
+  json created = client.create(kPersistentVolumeClaims, "default", claim("default", "data"));
+  CHECK(created["metadata"]["name"] == "data");
+  const std::string uid = created["metadata"]["uid"];
+  CHECK(kind_of([&] {
+          client.create(kPersistentVolumeClaims, "default", claim("default", "data"));
+        }) == ApiErrorKind::already_exists);
+
+  json got = client.get(kPersistentVolumeClaims, "default", "data");
+  CHECK(got["metadata"]["uid"] == uid);
+  CHECK(client.list(kPersistentVolumeClaims, "default")["items"].size() == 1);
+  CHECK(client.list(kPersistentVolumeClaims)["items"].size() == 1);
+
+  json patched = client.merge_patch(kPersistentVolumeClaims, "default", "data",
+                                    {{"metadata", {{"labels", {{"app", "web"}}}}}});
+  CHECK(patched["metadata"]["labels"]["app"] == "web");
+  CHECK(client.list(kPersistentVolumeClaims, "default", ListOptions{"app=web", "", ""})["items"]
+            .size() == 1);
+  CHECK(client.list(kPersistentVolumeClaims, "default", ListOptions{"app=db", "", ""})["items"]
+            .empty());
+
+  // `got` carries the resourceVersion from before the patch: a stale update.
+  got["metadata"]["annotations"] = {{"a", "b"}};
+  CHECK(kind_of([&] { client.update(kPersistentVolumeClaims, got); }) == ApiErrorKind::conflict);
+  patched["metadata"]["annotations"] = {{"a", "b"}};
+  json updated = client.update(kPersistentVolumeClaims, patched);
+  CHECK(updated["metadata"]["annotations"]["a"] == "b");
+
+  json with_status = client.merge_patch_status(kPersistentVolumeClaims, "default", "data",
+                                               {{"status", {{"phase", "Bound"}}}});
+  CHECK(with_status["status"]["phase"] == "Bound");
+
+  CHECK(kind_of([&] {
+          client.remove(kPersistentVolumeClaims, "default", "data", std::string("not-the-uid"));
+        }) == ApiErrorKind::conflict);
+  client.remove(kPersistentVolumeClaims, "default", "data", uid);
+  CHECK(kind_of([&] { client.get(kPersistentVolumeClaims, "default", "data"); }) ==
+        ApiErrorKind::not_found);
+}
+
+TEST_CASE("a wrong token is a clear Unauthorized error") {
+  TestApiServer server;
+  TempDir dir;
+  ApiClient client(
+      load_kubeconfig_file(write_kubeconfig(dir, server.url(), server.ca_path(), "token: wrong")));
+  try {
+    client.list(kPersistentVolumeClaims);
+    FAIL("listed with a wrong token");
+  } catch (const ApiError& e) {
+    CHECK(e.kind() == ApiErrorKind::unauthorized);
+    CHECK(e.http_status() == 401);
+    CHECK_THAT(e.what(), Catch::Contains("401"));
+  }
+}
+
+TEST_CASE("a server certificate from another CA is a TLS error, never a silent fallback") {
+  TestApiServer server;
+  TempDir dir;
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -subj /CN=other-ca -days 1 -keyout " +
+      (dir.path / "other.key").string() + " -out " + (dir.path / "other.crt").string() +
+      " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  ApiClient client(load_kubeconfig_file(
+      write_kubeconfig(dir, server.url(), dir.path / "other.crt", "token: " + server.token())));
+  try {
+    client.list(kPersistentVolumeClaims);
+    FAIL("listed through an unverified server certificate");
+  } catch (const ApiError& e) {
+    CHECK(e.kind() == ApiErrorKind::transport);
+    CHECK_THAT(e.what(), Catch::Contains("TLS certificate verification failed"));
+    CHECK_THAT(e.what(), Catch::Contains("local issuer"));
+  }
+}
+
+TEST_CASE("insecure-skip-tls-verify talks to a server whose CA is unknown") {
+  TestApiServer server;
+  TempDir dir;
+  auto path = dir.write("kubeconfig",
+                        "current-context: t\ncontexts:\n- name: t\n  context:\n    cluster: c\n"
+                        "    user: u\nclusters:\n- name: c\n  cluster:\n    server: " +
+                            server.url() +
+                            "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
+                            "    token: " +
+                            server.token() + "\n");
+  ApiClient client(load_kubeconfig_file(path));
+  CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
+}
+
+TEST_CASE("a rotated token file is picked up without a restart") {
+  TestApiServer server;
+  TempDir dir;
+  dir.write("token", server.token() + "\n");
+  ApiClient client(load_kubeconfig_file(
+      write_kubeconfig(dir, server.url(), server.ca_path(), "tokenFile: token")));
+  CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
+
+  server.rotate_token("rotated-token-1");
+  // The server moved on but our file did not: a clear 401, even after the re-read.
+  CHECK(kind_of([&] { client.list(kPersistentVolumeClaims); }) == ApiErrorKind::unauthorized);
+
+  dir.write("token", "rotated-token-1\n");  // what the kubelet does
+  CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
+  client.create(kPersistentVolumeClaims, "default", claim("default", "after-rotation"));
+  CHECK(client.get(kPersistentVolumeClaims, "default", "after-rotation")["metadata"]["name"] ==
+        "after-rotation");
+}
+
+TEST_CASE("429 answers are retried after Retry-After, then thrown when they persist") {
+  TestApiServer server;
+  ApiClient client = client_for(server, {.max_retries = 3});
+  server.inject({{"status", 429}, {"count", 2}, {"retry_after", 1}});
+  auto start = std::chrono::steady_clock::now();
+  CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(elapsed >= std::chrono::seconds(2));  // two answers, each saying "wait 1 s"
+
+  server.inject({{"status", 429}, {"count", 10}, {"retry_after", 1}});
+  ApiClient impatient = client_for(server, {.max_retries = 1});
+  try {
+    impatient.list(kPersistentVolumeClaims);
+    FAIL("a persistent 429 was not thrown");
+  } catch (const ApiError& e) {
+    CHECK(e.kind() == ApiErrorKind::too_many_requests);
+    CHECK(e.retry_after() == std::chrono::seconds(1));
+  }
+  server.inject({{"clear", true}});
+}
+
+TEST_CASE("503 bursts are retried for idempotent calls and creates") {
+  TestApiServer server;
+  ApiClient client = client_for(server, {.max_retries = 5});
+  server.inject({{"status", 503}, {"count", 3}});
+  CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
+  server.inject({{"status", 503}, {"count", 2}});
+  CHECK(client.create(kPersistentVolumeClaims, "default",
+                      claim("default", "c"))["metadata"]["name"] == "c");
+  server.inject({{"status", 503}, {"count", 2}});
+  client.remove(kPersistentVolumeClaims, "default", "c");
+
+  server.inject({{"status", 503}, {"count", 20}});
+  ApiClient impatient = client_for(server, {.max_retries = 2});
+  CHECK(kind_of([&] { impatient.get(kPersistentVolumeClaims, "default", "c"); }) ==
+        ApiErrorKind::server_error);
+  server.inject({{"clear", true}});
+  CHECK(kind_of([&] { impatient.get(kPersistentVolumeClaims, "default", "c"); }) ==
+        ApiErrorKind::not_found);
+}
+
+TEST_CASE("a refused connection is a transport error") {
+  TestApiServer server;
+  TempDir dir;
+  ApiClient client(load_kubeconfig_file(write_kubeconfig(
+                       dir, "https://127.0.0.1:1", server.ca_path(), "token: " + server.token())),
+                   {.max_retries = 1});
+  CHECK(kind_of([&] { client.list(kPersistentVolumeClaims); }) == ApiErrorKind::transport);
+}
