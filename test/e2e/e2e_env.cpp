@@ -1,0 +1,162 @@
+#include "test/e2e/e2e_env.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/kube_config.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::e2e {
+
+controller::ControllerOptions test_options(const nfs::ExportAddress& default_export) {
+  controller::ControllerOptions options;
+  options.provisioner_name = kProvisioner;
+  options.default_export = default_export;
+  options.workers = 4;
+  options.resync = 30s;
+  options.backoff_base = 100ms;
+  options.backoff_max = 2s;
+  return options;
+}
+
+E2eEnv::E2eEnv(int nfs_servers) {
+  api_server_ = std::make_unique<testing::TestApiServer>();
+  for (int i = 0; i < nfs_servers; ++i) nfs_.push_back(std::make_unique<testing::GaneshaServer>());
+  kube::ClientOptions client_options;
+  client_options.qps = 2000;
+  client_options.burst = 4000;
+  api_ = std::make_unique<kube::ApiClient>(
+      kube::load_kubeconfig_file(api_server_->kubeconfig_path()), client_options);
+  options_ = test_options(nfs(0).address());
+}
+
+E2eEnv::~E2eEnv() {
+  stop_controller();
+}
+
+void E2eEnv::start_controller() {
+  stop_controller();
+  pools_ = std::make_unique<nfs::ExportPools>(4);
+  controller_ = std::make_unique<controller::Controller>(*api_, *pools_, options_, logger_);
+  controller_thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
+  if (!wait_until([this] { return controller_->synced(); }, 10s))
+    throw std::runtime_error("controller did not sync its caches");
+}
+
+void E2eEnv::stop_controller() {
+  if (controller_thread_.joinable()) {
+    controller_thread_.request_stop();
+    controller_thread_.join();
+  }
+  controller_.reset();
+  pools_.reset();
+}
+
+json E2eEnv::create_class(const std::string& name, const json& parameters,
+                          const std::string& reclaim_policy, const std::string& binding_mode) {
+  json sc = {{"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"},
+             {"metadata", {{"name", name}}},      {"provisioner", kProvisioner},
+             {"parameters", parameters},          {"reclaimPolicy", reclaim_policy},
+             {"volumeBindingMode", binding_mode}};
+  return api_->create(kube::kStorageClasses, {}, sc);
+}
+
+json E2eEnv::create_claim(const std::string& ns, const std::string& name,
+                          const std::string& class_name, const json& extra) {
+  json claim = {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", {{"name", name}, {"namespace", ns}}},
+                {"spec",
+                 {{"storageClassName", class_name},
+                  {"accessModes", {"ReadWriteMany"}},
+                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  claim.merge_patch(extra);
+  return api_->create(kube::kPersistentVolumeClaims, ns, claim);
+}
+
+void E2eEnv::delete_claim(const std::string& ns, const std::string& name) {
+  api_->remove(kube::kPersistentVolumeClaims, ns, name);
+}
+
+json E2eEnv::get_claim(const std::string& ns, const std::string& name) {
+  return api_->get(kube::kPersistentVolumeClaims, ns, name);
+}
+
+std::optional<json> E2eEnv::find_pv(const std::string& name) {
+  try {
+    return api_->get(kube::kPersistentVolumes, {}, name);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::not_found) return std::nullopt;
+    throw;
+  }
+}
+
+std::vector<json> E2eEnv::list_pvs() {
+  std::vector<json> out;
+  const json list = api_->list(kube::kPersistentVolumes);  // the loop must not outlive it
+  for (const auto& pv : list.at("items")) out.push_back(pv);
+  return out;
+}
+
+std::vector<json> E2eEnv::events_for(const std::string& ns, const std::string& name) {
+  std::vector<json> out;
+  const json list = api_->list(kube::kEvents, ns);
+  for (const auto& event : list.at("items"))
+    if (str_at(event, "/involvedObject/name") == name) out.push_back(event);
+  return out;
+}
+
+bool E2eEnv::has_event(const std::string& ns, const std::string& name, const std::string& reason) {
+  const auto events = events_for(ns, name);
+  return std::any_of(events.begin(), events.end(),
+                     [&](const json& e) { return e.value("reason", "") == reason; });
+}
+
+json E2eEnv::wait_bound(const std::string& ns, const std::string& name,
+                        std::chrono::milliseconds timeout) {
+  json claim;
+  if (!wait_until(
+          [&] {
+            claim = get_claim(ns, name);
+            return str_at(claim, "/status/phase") == "Bound";
+          },
+          timeout))
+    throw std::runtime_error("claim " + ns + "/" + name + " not Bound; phase '" +
+                             str_at(claim, "/status/phase") + "'");
+  return claim;
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+std::vector<std::string> entries(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+std::string str_at(const json& object, const std::string& pointer) {
+  const json::json_pointer ptr(pointer);
+  if (!object.contains(ptr)) return {};
+  const auto& v = object.at(ptr);
+  return v.is_string() ? v.get<std::string>() : std::string{};
+}
+
+}  // namespace nfsprov::e2e

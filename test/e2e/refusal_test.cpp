@@ -1,0 +1,95 @@
+// Claims the provisioner must refuse: a Warning Event that says why, and nothing written.
+#include <catch2/catch.hpp>
+
+#include "provisioner/kube/resource.h"
+#include "test/e2e/e2e_env.h"
+
+using namespace nfsprov::e2e;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string failure_message(E2eEnv& env, const std::string& name) {
+  for (const auto& event : env.events_for("default", name))
+    if (event.value("reason", "") == "ProvisioningFailed" && event.value("type", "") == "Warning")
+      return event.value("message", "");
+  return {};
+}
+
+// Everything below a directory on the local disk, as relative paths.
+std::vector<std::string> tree(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    out.push_back(fs::relative(entry.path(), dir).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("hostile pathPatterns and annotations are refused and nothing is written outside") {
+  E2eEnv env;
+  env.create_class("climbing", {{"pathPattern", "../../etc"}});
+  env.create_class("absolute", {{"pathPattern", "/etc/cron.d"}});
+  env.create_class("by-annotation", {{"pathPattern", "${.PVC.annotations.path}"}});
+  const fs::path outside = env.export_dir().parent_path();
+  const auto outside_before = tree(outside);
+  env.start_controller();
+
+  env.create_claim("default", "climbing", "climbing");
+  env.create_claim("default", "absolute", "absolute");
+  const std::vector<std::pair<std::string, std::string>> annotated = {
+      {"dotdot", "../../etc"},
+      {"nested-dotdot", "a/../../b"},
+      {"rooted", "/etc/x"},
+      {"nul", std::string("a\0b", 3)},
+      {"long", std::string(300, 'x')}};
+  for (const auto& [name, path] : annotated)
+    env.create_claim("default", name, "by-annotation",
+                     {{"metadata", {{"annotations", {{"path", path}}}}}});
+
+  std::vector<std::string> names = {"climbing", "absolute"};
+  for (const auto& [name, path] : annotated) names.push_back(name);
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(wait_until([&] { return !failure_message(env, name).empty(); }));
+    CHECK(str_at(env.get_claim("default", name), "/status/phase") != "Bound");
+  }
+  CHECK(env.list_pvs().empty());
+  CHECK(entries(env.export_dir()).empty());
+  CHECK(tree(outside) == outside_before);
+}
+
+TEST_CASE("a claim with a selector or for a Block volume is refused with a Warning Event") {
+  E2eEnv env;
+  env.create_class("nfs", json::object());
+  env.start_controller();
+  env.create_claim("default", "picky", "nfs",
+                   {{"spec", {{"selector", {{"matchLabels", {{"disk", "ssd"}}}}}}}});
+  env.create_claim("default", "raw", "nfs", {{"spec", {{"volumeMode", "Block"}}}});
+  CHECK(wait_until([&] { return !failure_message(env, "picky").empty(); }));
+  CHECK_THAT(failure_message(env, "picky"), Catch::Contains("Selector"));
+  CHECK(wait_until([&] { return !failure_message(env, "raw").empty(); }));
+  CHECK_THAT(failure_message(env, "raw"), Catch::Contains("Block"));
+
+  // No retry storm: a refusal is reported again only when the claim or class changes.
+  std::this_thread::sleep_for(1500ms);
+  for (const auto& name : {"picky", "raw"}) {
+    int failures = 0;
+    for (const auto& event : env.events_for("default", name))
+      if (event.value("reason", "") == "ProvisioningFailed") failures += event.value("count", 1);
+    CHECK(failures == 1);
+  }
+  CHECK(env.list_pvs().empty());
+  CHECK(entries(env.export_dir()).empty());
+}
+
+TEST_CASE("a claim for a class that appears later is provisioned when the class arrives") {
+  E2eEnv env;
+  env.start_controller();
+  env.create_claim("default", "early", "arrives-later");
+  std::this_thread::sleep_for(500ms);
+  CHECK(env.list_pvs().empty());
+  env.create_class("arrives-later", json::object());
+  env.wait_bound("default", "early");
+}
