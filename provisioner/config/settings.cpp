@@ -130,8 +130,17 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
       "StorageClass of ours; exit 0 only if all pass");
   check->fallthrough();
 
-  // CLI11 consumes its arguments from the back.
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  // CLI11 consumes its arguments from the back. "--flag=" (Go flag style for an empty
+  // value, e.g. --metrics-address= to turn metrics off) is not accepted by CLI11: split it.
+  std::vector<std::string> reversed;
+  for (auto it = args.rbegin(); it != args.rend(); ++it) {
+    if (it->size() > 3 && it->starts_with("--") && it->back() == '=') {
+      reversed.emplace_back();
+      reversed.push_back(it->substr(0, it->size() - 1));
+    } else {
+      reversed.push_back(*it);
+    }
+  }
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {

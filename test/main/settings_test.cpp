@@ -141,6 +141,8 @@ TEST_CASE("workers, rate limits, metrics address, back-off and verbosity") {
   CHECK(s.verbosity == 2);
   CHECK(parse_settings({"-v"}, kBase).verbosity == 1);
   CHECK(parse_settings({"--metrics-address", ""}, kBase).metrics_address.empty());
+  CHECK(parse_settings({"--metrics-address="}, kBase).metrics_address.empty());
+  CHECK(parse_settings({"--metrics-address=", "--workers=2"}, kBase).workers == 2);
   CHECK_THAT(usage_error({"--metrics-address", "localhost"}, kBase),
              Catch::Contains("--metrics-address"));
   CHECK_THAT(usage_error({"--workers", "0"}, kBase), Catch::Contains("--workers"));

@@ -1,0 +1,164 @@
+// The nfs-provisioner binary as users and the kubelet meet it: its exit codes, its one-line
+// errors, SIGTERM handling with the Lease released, and no secret in its logs.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "provisioner/kube/api_client.h"
+#include "provisioner/kube/kube_config.h"
+#include "test/apiserver/test_apiserver.h"
+#include "test/main/child.h"
+
+using namespace nfsprov;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "np-binary-test.XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs to completion (bounded) and returns {status, output}.
+std::pair<int, std::string> run(const std::vector<std::string>& args,
+                                const std::vector<std::string>& env) {
+  TempDir dir;
+  std::vector<std::string> argv{NP_PROVISIONER_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Child child(argv, env, dir.path() / "out");
+  auto status = child.wait_for(30s);
+  REQUIRE(status.has_value());
+  return {*status, child.output()};
+}
+
+std::size_t line_count(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Environment of a provisioner pointed at server, and at an NFS port nothing listens on (the
+// controller only talks NFS when there is a claim; the start-up diagnosis just logs).
+std::vector<std::string> provisioner_env(const testing::TestApiServer& server) {
+  return {"KUBECONFIG=" + server.kubeconfig_path().string(),
+          "NFS_SERVER=127.0.0.1",
+          "NFS_PATH=/export",
+          "PROVISIONER_NAME=example.com/nfs",
+          "POD_NAME=nfs-provisioner-0",
+          "POD_NAMESPACE=default"};
+}
+
+std::vector<std::string> fast_lease_args() {
+  return {NP_PROVISIONER_BIN,
+          "--nfs-port=1",
+          "--mount-port=1",
+          "--nfs-timeout=1s",
+          "--metrics-address=127.0.0.1:0",
+          "--leader-elect-lease-duration=15s",
+          "--leader-elect-renew-deadline=2s",
+          "--leader-elect-retry-period=500ms"};
+}
+
+}  // namespace
+
+TEST_CASE("missing NFS_SERVER: exit 2 and one line saying so") {
+  auto [status, out] = run({}, {"NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs"});
+  CHECK(status == 2);
+  CHECK(out == "nfs-provisioner: NFS_SERVER is not set (or pass --nfs-server)\n");
+}
+
+TEST_CASE("bad configuration values are one line and exit 2") {
+  auto [status, out] = run({}, {"NFS_SERVER=h", "NFS_PATH=/export", "PROVISIONER_NAME=n",
+                                "ENABLE_LEADER_ELECTION=maybe"});
+  CHECK(status == 2);
+  CHECK(line_count(out) == 1);
+  CHECK_THAT(out, Catch::StartsWith("nfs-provisioner: ENABLE_LEADER_ELECTION"));
+  auto [flag_status, flag_out] = run({"--workers", "lots"}, {});
+  CHECK(flag_status == 2);
+  CHECK(line_count(flag_out) == 1);
+}
+
+TEST_CASE("--version prints the version, --help the flags") {
+  auto [status, out] = run({"--version"}, {});
+  CHECK(status == 0);
+  CHECK(out == std::string("nfs-provisioner ") + NP_VERSION + "\n");
+  auto [help_status, help] = run({"--help"}, {});
+  CHECK(help_status == 0);
+  CHECK_THAT(help, Catch::Contains("--nfs-server"));
+}
+
+TEST_CASE("an API server that is not there: exit 1 and one line naming it") {
+  TempDir dir;
+  std::ofstream(dir.path() / "kubeconfig")
+      << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
+         "https://127.0.0.1:1\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
+         "    token: abc\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+         "current-context: x\n";
+  auto [status, out] =
+      run({"--metrics-address="},
+          {"KUBECONFIG=" + (dir.path() / "kubeconfig").string(), "NFS_SERVER=127.0.0.1",
+           "NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs"});
+  CHECK(status == 1);
+  CHECK_THAT(out, Catch::Contains("nfs-provisioner: cannot use the API server at "
+                                  "https://127.0.0.1:1"));
+  CHECK(line_count(out) == 1);
+}
+
+TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
+  testing::TestApiServer server;
+  TempDir dir;
+  testing::Child child(fast_lease_args(), provisioner_env(server), dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
+  auto lease = admin.get(kube::kLeases, "default", "example.com-nfs");
+  CHECK_THAT(lease["spec"]["holderIdentity"].get<std::string>(),
+             Catch::StartsWith("nfs-provisioner-0_"));
+
+  auto signalled = std::chrono::steady_clock::now();
+  child.signal(SIGTERM);
+  auto status = child.wait_for(10s);
+  auto took = std::chrono::steady_clock::now() - signalled;
+  INFO(child.output());
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(took < 10s);
+  lease = admin.get(kube::kLeases, "default", "example.com-nfs");
+  CHECK(lease["spec"]["holderIdentity"] == "");
+  CHECK(lease["spec"]["leaseDurationSeconds"] == 1);
+  CHECK_THAT(child.output(), Catch::Contains("released lease"));
+}
+
+TEST_CASE("no token appears in the output at -v -v") {
+  testing::TestApiServer server;
+  TempDir dir;
+  auto args = fast_lease_args();
+  args.insert(args.end(), {"-v", "-v"});
+  testing::Child child(args, provisioner_env(server), dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  // Let it renew the Lease and list/watch for a while: those requests carry the token.
+  std::this_thread::sleep_for(1500ms);
+  child.signal(SIGTERM);
+  REQUIRE(child.wait_for(10s).has_value());
+  auto out = child.output();
+  // The check must be able to fail: debug lines were written, and the token is not short.
+  CHECK_THAT(out, Catch::Contains(" debug "));
+  REQUIRE(server.token().size() >= 16);
+  CHECK(out.find(server.token()) == std::string::npos);
+  CHECK(out.find(server.token().substr(0, 12)) == std::string::npos);
+}
