@@ -94,7 +94,7 @@ TEST_CASE("bad configuration values are one line and exit 2") {
   CHECK(line_count(flag_out) == 1);
 }
 
-TEST_CASE("--version prints the version, --help the flags") {
+TEST_CASE("version and help print and exit 0 without configuration") {
   auto [status, out] = run({"--version"}, {});
   CHECK(status == 0);
   CHECK(out == std::string("nfs-provisioner ") + NP_VERSION + "\n");
