@@ -57,8 +57,10 @@ StepResult ClaimProvisioner::provision(
   const auto started = std::chrono::steady_clock::now();
   auto outcome = planner_.plan(claim, *storage_class);
   if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) {
-    const std::string fingerprint = metadata_string(claim, "resourceVersion") + "/" +
-                                    metadata_string(*storage_class, "resourceVersion");
+    // The same refusal for the same class is reported once: claim updates that do not
+    // change the verdict (annotations added by the PV controller) stay quiet.
+    const std::string fingerprint =
+        metadata_string(*storage_class, "resourceVersion") + "/" + refusal->message;
     if (ctx_.refusals.should_report(key, fingerprint)) {
       ctx_.logger.warn(
           "claim refused",

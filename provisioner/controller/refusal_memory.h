@@ -16,8 +16,8 @@ class RefusalMemory {
       : repeat_after_(repeat_after) {}
 
   // True when this refusal should be reported now (first time, the fingerprint changed, or
-  // repeat_after has passed); remembers it. fingerprint: the object's and its class's
-  // resourceVersions.
+  // repeat_after has passed); remembers it. fingerprint: what the refusal depends on, e.g.
+  // the class's resourceVersion and the refusal's message.
   bool should_report(const std::string& key, const std::string& fingerprint);
   // The object was handled or is gone.
   void forget(const std::string& key);

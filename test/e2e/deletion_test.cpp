@@ -95,7 +95,9 @@ TEST_CASE("reclaim policy Retain: PV and directory stay; kubectl delete pv then 
 
   // The user deletes the PV: our finalizer must not keep it, the data stays.
   env.api().remove(nfsprov::kube::kPersistentVolumes, {}, pv_name);
-  CHECK(wait_until([&] { return !env.find_pv(pv_name); }));
+  const bool gone = wait_until([&] { return !env.find_pv(pv_name); });
+  if (!gone) INFO("still there: " << env.find_pv(pv_name)->dump());
+  CHECK(gone);
   CHECK(fs::exists(env.export_dir() / dir / "index.html"));
 }
 
