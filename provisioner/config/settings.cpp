@@ -172,11 +172,10 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
     if (s.provisioner_name.empty())
       throw UsageError("PROVISIONER_NAME is not set (or pass --provisioner-name)");
   } else {
-    if (s.nfs.server.empty() != s.nfs.export_path.empty())
-      throw UsageError(
-          "check needs both --nfs-server and --nfs-path, or neither (then every StorageClass "
-          "of ours is checked)");
-    if (s.nfs.server.empty() && s.provisioner_name.empty())
+    s.check_classes = server_opt->count() == 0;
+    if (!s.check_classes && s.nfs.export_path.empty())
+      throw UsageError("check --nfs-server needs --nfs-path (or NFS_PATH)");
+    if (s.check_classes && s.provisioner_name.empty())
       throw UsageError(
           "check needs --nfs-server and --nfs-path, or PROVISIONER_NAME (or "
           "--provisioner-name) to find our StorageClasses");

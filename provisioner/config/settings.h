@@ -46,9 +46,11 @@ struct Settings {
 
   std::optional<std::string> kubeconfig;  // --kubeconfig, else $KUBECONFIG
   std::string provisioner_name;
-  // The default export. For `check`, server and path may be empty: then every StorageClass
-  // of ours is checked through the API.
+  // The default export. For `check` with check_classes, server and path may be empty.
   nfs::ExportAddress nfs;
+  // `check` without --nfs-server: check the export of every StorageClass of ours (NFS_SERVER
+  // and NFS_PATH, when set, are the defaults those classes fall back to).
+  bool check_classes = false;
   int workers = 4;
   LeaderElectionSettings leader_election;
   double kube_api_qps = 200;

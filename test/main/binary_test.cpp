@@ -13,6 +13,7 @@
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
 #include "test/main/child.h"
+#include "test/nfs_server/ganesha_server.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -161,4 +162,60 @@ TEST_CASE("no token appears in the output at -v -v") {
   REQUIRE(server.token().size() >= 16);
   CHECK(out.find(server.token()) == std::string::npos);
   CHECK(out.find(server.token().substr(0, 12)) == std::string::npos);
+}
+
+TEST_CASE("check: a healthy export passes, a dead one fails with a fix") {
+  testing::GaneshaServer nfs;
+  auto ports = std::vector<std::string>{"--nfs-port", std::to_string(nfs.nfs_port()),
+                                        "--mount-port", std::to_string(nfs.mount_port())};
+  std::vector<std::string> args{"check", "--nfs-server", "127.0.0.1", "--nfs-path", "/export"};
+  args.insert(args.end(), ports.begin(), ports.end());
+  auto [status, out] = run(args, {});
+  INFO(out);
+  CHECK(status == 0);
+  CHECK_THAT(out, Catch::Contains("PASS"));
+  CHECK(out.find("FAIL") == std::string::npos);
+
+  auto [dead_status, dead_out] =
+      run({"check", "--nfs-server", "127.0.0.1", "--nfs-path", "/export", "--nfs-port", "1",
+           "--mount-port", "1", "--nfs-timeout", "2s"},
+          {});
+  INFO(dead_out);
+  CHECK(dead_status == 1);
+  CHECK_THAT(dead_out, Catch::Contains("FAIL"));
+  CHECK_THAT(dead_out, Catch::Contains("fix:"));
+}
+
+TEST_CASE("check with a kubeconfig judges the export of every StorageClass of ours") {
+  testing::TestApiServer server;
+  testing::GaneshaServer nfs;
+  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
+  auto storage_class = [](std::string name, std::string provisioner, nlohmann::json params) {
+    return nlohmann::json{{"apiVersion", "storage.k8s.io/v1"},
+                          {"kind", "StorageClass"},
+                          {"metadata", {{"name", name}}},
+                          {"provisioner", provisioner},
+                          {"parameters", params}};
+  };
+  admin.create(kube::kStorageClasses, "",
+               storage_class("ours", "example.com/nfs", nlohmann::json::object()));
+  admin.create(kube::kStorageClasses, "",
+               storage_class("someone-elses", "example.com/other", {{"server", "10.9.9.9"}}));
+  std::vector<std::string> args{"check", "--nfs-port", std::to_string(nfs.nfs_port()),
+                                "--mount-port", std::to_string(nfs.mount_port())};
+  auto env = provisioner_env(server);
+  auto [status, out] = run(args, env);
+  INFO(out);
+  CHECK(status == 0);
+  CHECK_THAT(out, Catch::Contains("StorageClass ours -> 127.0.0.1:/export"));
+  CHECK(out.find("someone-elses") == std::string::npos);
+
+  // A class of ours pointing at a share the server does not export fails the whole check.
+  admin.create(kube::kStorageClasses, "",
+               storage_class("missing-share", "example.com/nfs", {{"share", "/nowhere"}}));
+  auto [bad_status, bad_out] = run(args, env);
+  INFO(bad_out);
+  CHECK(bad_status == 1);
+  CHECK_THAT(bad_out, Catch::Contains("StorageClass missing-share -> 127.0.0.1:/nowhere"));
+  CHECK_THAT(bad_out, Catch::Contains("FAIL"));
 }

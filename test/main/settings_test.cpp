@@ -176,10 +176,18 @@ TEST_CASE("check takes an explicit export, or the provisioner name to find our c
   CHECK(direct.command == Command::check);
   CHECK(direct.nfs.server == "127.0.0.1");
   CHECK(direct.nfs.nfs_port == 14049);
+  CHECK_FALSE(direct.check_classes);
   auto classes = parse_settings({"check"}, Environment{{"PROVISIONER_NAME", "example.com/nfs"}});
   CHECK(classes.command == Command::check);
+  CHECK(classes.check_classes);
   CHECK(classes.nfs.server.empty());
-  CHECK_THAT(usage_error({"check", "--nfs-server", "h"}, Environment{}), Catch::Contains("both"));
+  // In a pod NFS_SERVER is set too: it is the classes' default, not the thing to check.
+  auto in_pod = parse_settings({"check"}, kBase);
+  CHECK(in_pod.check_classes);
+  CHECK(in_pod.nfs.server == "10.0.0.5");
+  CHECK_FALSE(parse_settings({"check", "--nfs-server", "h"}, kBase).check_classes);
+  CHECK(usage_error({"check", "--nfs-server", "h"}, Environment{}) ==
+        "check --nfs-server needs --nfs-path (or NFS_PATH)");
   CHECK_THAT(usage_error({"check"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
 }
 
