@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "provisioner/kube/api_client.h"
@@ -119,6 +120,24 @@ TEST_CASE("an API server that is not there: exit 1 and one line naming it") {
   CHECK_THAT(out, Catch::Contains("nfs-provisioner: cannot use the API server at "
                                   "https://127.0.0.1:1"));
   CHECK(line_count(out) == 1);
+}
+
+TEST_CASE("a token the API server refuses: exit 1 and one line saying unauthorized") {
+  testing::TestApiServer server;
+  TempDir dir;
+  std::ifstream in(server.kubeconfig_path());
+  std::string kubeconfig((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = kubeconfig.find(server.token());
+  REQUIRE(at != std::string::npos);
+  kubeconfig.replace(at, server.token().size(), "not-the-token");
+  std::ofstream(dir.path() / "kubeconfig") << kubeconfig;
+  auto env = provisioner_env(server);
+  env[0] = "KUBECONFIG=" + (dir.path() / "kubeconfig").string();
+  auto [status, out] = run({"--metrics-address="}, env);
+  CHECK(status == 1);
+  CHECK_THAT(out, Catch::Contains("unauthorized"));
+  CHECK(line_count(out) == 1);
+  CHECK(out.find("not-the-token") == std::string::npos);
 }
 
 TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
