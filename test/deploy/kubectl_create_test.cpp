@@ -69,9 +69,9 @@ TEST_CASE("kubectl creates every served object of deploy/ and its examples") {
 
   auto path = api.dir() / "deploy-manifest.yaml";
   std::ofstream(path) << manifest.str();
-  // The examples carry namespace "default" from their kustomization.
   std::string out;
-  api.kubectl("create namespace default", &out);  // may exist already
+  // The examples carry namespace "default" from their kustomization.
+  REQUIRE(api.kubectl("get namespace default -o name", &out) == 0);
   REQUIRE(api.kubectl("create -f " + path.string(), &out) == 0);
   INFO(out);
 

@@ -1,0 +1,111 @@
+#include "test/deploy/provision_cycle.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "test/deploy/manifests.h"
+
+namespace nfsprov::deploytest {
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), len);
+  if (rc == 0) rc = ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("no free port on 127.0.0.1");
+  return ntohs(a.sin_port);
+}
+
+void kubectl_or_throw(const testing::TestApiServer& api, const std::string& args) {
+  std::string out;
+  if (api.kubectl(args, &out) != 0)
+    throw std::runtime_error("kubectl " + args + " failed:\n" + out);
+}
+
+}  // namespace
+
+std::vector<YAML::Node> create_namespace_and_class(const testing::TestApiServer& api) {
+  auto install = render(deploy_dir());
+  std::ostringstream manifest;
+  manifest << only(install, "Namespace") << "\n---\n"
+           << only(install, "StorageClass", "managed-nfs-storage") << "\n";
+  auto path = api.dir() / "deploy-install.yaml";
+  std::ofstream(path) << manifest.str();
+  kubectl_or_throw(api, "create -f " + path.string());
+  return install;
+}
+
+std::unique_ptr<ChildProcess> start_provisioner(const std::vector<std::string>& command,
+                                                const std::vector<YAML::Node>& install,
+                                                const testing::TestApiServer& api,
+                                                const nfs::ExportAddress& address,
+                                                const std::filesystem::path& log) {
+  auto deployment = only(install, "Deployment");
+  auto container = deployment["spec"]["template"]["spec"]["containers"][0];
+  std::vector<std::string> args(command.begin() + 1, command.end());
+  for (const auto& a :
+       {std::string("--nfs-port"), std::to_string(address.nfs_port), std::string("--mount-port"),
+        std::to_string(address.mount_port), std::string("--metrics-address"),
+        "127.0.0.1:" + std::to_string(free_port())})
+    args.push_back(a);
+  return std::make_unique<ChildProcess>(
+      command.front(), args,
+      std::map<std::string, std::string>{
+          {"NFS_SERVER", address.server},
+          {"NFS_PATH", address.export_path},
+          {"PROVISIONER_NAME", env_value(container, "PROVISIONER_NAME")},
+          {"ENABLE_LEADER_ELECTION", env_value(container, "ENABLE_LEADER_ELECTION")},
+          {"KUBECONFIG", api.kubeconfig_path().string()},
+          {"POD_NAME", "nfs-provisioner-0"},
+          {"POD_NAMESPACE", deployment["metadata"]["namespace"].as<std::string>()},
+          {"PATH", "/usr/bin:/bin"}},
+      log);
+}
+
+std::string provision_test_claim(const testing::TestApiServer& api, const std::string& ns,
+                                 std::chrono::seconds limit) {
+  // From a manifest: `kubectl create namespace` sends protobuf, which the test server lacks.
+  auto ns_path = api.dir() / ("namespace-" + ns + ".yaml");
+  std::ofstream(ns_path) << "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " << ns << "\n";
+  kubectl_or_throw(api, "create -f " + ns_path.string());
+  kubectl_or_throw(
+      api, "create -n " + ns + " -f " + (deploy_dir() / "examples" / "test-claim.yaml").string());
+  std::string pv;
+  bool bound = eventually(
+      [&] {
+        pv = kubectl_get(api, "pvc test-claim -n " + ns + " -o jsonpath={.spec.volumeName}");
+        return !pv.empty() && kubectl_get(api, "pvc test-claim -n " + ns +
+                                                   " -o jsonpath={.status.phase}") == "Bound";
+      },
+      limit);
+  return bound ? pv : std::string{};
+}
+
+bool eventually(const std::function<bool()>& f, std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return f();
+}
+
+std::string kubectl_get(const testing::TestApiServer& api, const std::string& what) {
+  std::string out;
+  return api.kubectl("get " + what, &out) == 0 ? out : std::string{};
+}
+
+}  // namespace nfsprov::deploytest

@@ -1,0 +1,46 @@
+// The steps a deploy check takes with a running provisioner: the install's namespace and
+// class created with kubectl, the provisioner started the way deploy/deployment.yaml runs
+// it (its env, leader election on) against a test API server and nfs-ganesha, and a claim
+// followed until it is Bound. Shared by the RBAC check and the ARM smoke test.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "nfs/export_address.h"
+#include "test/apiserver/test_apiserver.h"
+#include "test/deploy/child_process.h"
+
+namespace nfsprov::deploytest {
+
+// Creates the rendered install's Namespace and StorageClass with kubectl; returns the install.
+std::vector<YAML::Node> create_namespace_and_class(const testing::TestApiServer& api);
+
+// Starts command (the binary, or an emulator and its arguments then the binary) with the
+// Deployment's PROVISIONER_NAME, its namespace as POD_NAMESPACE, leader election on, and the
+// export given as NFS_SERVER/NFS_PATH plus its ports.
+std::unique_ptr<ChildProcess> start_provisioner(const std::vector<std::string>& command,
+                                                const std::vector<YAML::Node>& install,
+                                                const testing::TestApiServer& api,
+                                                const nfs::ExportAddress& address,
+                                                const std::filesystem::path& log);
+
+// Creates deploy/examples/test-claim.yaml in namespace ns (creating ns) and waits until it
+// is Bound; returns its PV name, "" when it did not bind within the limit.
+std::string provision_test_claim(const testing::TestApiServer& api, const std::string& ns,
+                                 std::chrono::seconds limit);
+
+// Polls until f() is true; false after the limit. Bounds a wait, asserts no timing.
+bool eventually(const std::function<bool()>& f, std::chrono::seconds limit);
+
+// `kubectl get <what>` output, "" when kubectl fails.
+std::string kubectl_get(const testing::TestApiServer& api, const std::string& what);
+
+}  // namespace nfsprov::deploytest
