@@ -146,6 +146,8 @@ struct ApiClient::Impl {
       client = std::make_unique<httplib::ClientImpl>(address.host, address.port);
     }
     client->set_keep_alive(true);
+    // Headers and body go out in separate writes: Nagle plus delayed ACK would add 40 ms.
+    client->set_tcp_nodelay(true);
     client->set_connection_timeout(std::min<std::chrono::milliseconds>(read_timeout, 10s));
     client->set_read_timeout(read_timeout);
     client->set_write_timeout(options.request_timeout);
