@@ -43,9 +43,9 @@ struct Setting {
   std::optional<std::uint32_t> (*parse)(std::string_view);
 };
 
-// The claim annotation wins over the class parameter, which wins over the default.
-Outcome<std::uint32_t> resolve(const Setting& setting, const json& claim, const json& storage_class,
-                               std::uint32_t fallback) {
+// The claim annotation wins over the class parameter; nullopt when neither sets it.
+Outcome<std::optional<std::uint32_t>> resolve(const Setting& setting, const json& claim,
+                                              const json& storage_class) {
   if (auto text = annotation_of(claim, setting.annotation)) {
     if (auto value = setting.parse(*text)) return *value;
     return Refusal{"InvalidAnnotation", "claim annotation " + std::string(setting.annotation) +
@@ -58,7 +58,7 @@ Outcome<std::uint32_t> resolve(const Setting& setting, const json& claim, const 
                                            " \"" + printable(*text) + "\" is not " +
                                            std::string(setting.expected)};
   }
-  return fallback;
+  return std::optional<std::uint32_t>{};
 }
 
 bool present(const json& value) {
@@ -111,11 +111,14 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
                                 parse_id};
   static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967295)",
                                 parse_id};
-  auto mode = resolve(kMode, claim, storage_class, 0777);
+  auto mode = resolve(kMode, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&mode)) return *refusal;
-  auto owner = resolve(kUid, claim, storage_class, 0);
+  // No owner asked for: no chown. nfs-subdir chowns to 0:0 and ignores the error; leaving the
+  // owner as the server made it gives the same 0:0 on a no_root_squash export and keeps a
+  // root_squash export (where chown is refused) working, instead of failing every claim.
+  auto owner = resolve(kUid, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&owner)) return *refusal;
-  auto group = resolve(kGid, claim, storage_class, 0);
+  auto group = resolve(kGid, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&group)) return *refusal;
 
   VolumePlan plan;
@@ -125,9 +128,9 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
   plan.directory = std::get<std::string>(directory);
   plan.export_address = std::get<nfs::ExportAddress>(address);
-  plan.create_options.mode = std::get<std::uint32_t>(mode);
-  plan.create_options.uid = std::get<std::uint32_t>(owner);
-  plan.create_options.gid = std::get<std::uint32_t>(group);
+  plan.create_options.mode = std::get<std::optional<std::uint32_t>>(mode).value_or(0777);
+  plan.create_options.uid = std::get<std::optional<std::uint32_t>>(owner);
+  plan.create_options.gid = std::get<std::optional<std::uint32_t>>(group);
 
   const auto& where = plan.export_address;
   json annotations = {{std::string(kProvisionedBy), defaults_.provisioner_name},

@@ -17,7 +17,7 @@ struct VolumePlan {
   std::string pv_name;                // "pvc-<claim uid>"
   std::string directory;              // relative to export_address.export_path, clean
   nfs::ExportAddress export_address;  // where the directory goes
-  nfs::CreateOptions create_options;  // mode and owner of the directory (uid/gid always set)
+  nfs::CreateOptions create_options;  // mode, and owner only when asked for
   nlohmann::json pv;                  // the PersistentVolume to POST
 };
 
@@ -28,9 +28,10 @@ struct VolumePlan {
 // a bad nfs.io/create* annotation ("InvalidAnnotation"), a pathPattern or default name that is
 // not a safe relative path ("InvalidPath").
 //
-// Directory mode and owner: 0777 and 0:0 by default (as nfs-subdir). Class parameters
-// mountPermissions (octal, <= 07777), uid, gid (decimal, 0..4294967295) set class defaults;
-// claim annotations nfs.io/createMode (octal, "0750" or "750"), nfs.io/createUID,
+// Directory mode 0777 by default (as nfs-subdir); owner: unchanged (no chown) unless asked for,
+// which is 0:0 on a no_root_squash export as in nfs-subdir, and works on root_squash. Class
+// parameters mountPermissions (octal, <= 07777), uid, gid (decimal, 0..4294967295) set class
+// defaults; claim annotations nfs.io/createMode (octal, "0750" or "750"), nfs.io/createUID,
 // nfs.io/createGID win over them. Invalid values are refused, never silently replaced.
 //
 // The PV: metadata {name, annotations {provisioned-by: <provisioner name>,

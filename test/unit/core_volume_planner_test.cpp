@@ -64,8 +64,9 @@ TEST_CASE("volume plan: the seed claim gets nfs-subdir's directory and a complet
         "default-www-sample-statefulset-0-pvc-5911505b-7a0b-4c9e-9a47-3c1c1a7e2f10");
   CHECK(plan.export_address == defaults().export_address);
   CHECK(plan.create_options.mode == 0777);
-  CHECK(plan.create_options.uid == 0u);
-  CHECK(plan.create_options.gid == 0u);
+  // Nobody asked for an owner: no chown, so root_squash exports work.
+  CHECK_FALSE(plan.create_options.uid.has_value());
+  CHECK_FALSE(plan.create_options.gid.has_value());
 
   json expected = json::parse(R"({
     "apiVersion": "v1", "kind": "PersistentVolume",
