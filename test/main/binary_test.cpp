@@ -10,6 +10,8 @@
 #include <iterator>
 #include <thread>
 
+#include <httplib.h>
+
 #include "provisioner/kube/api_client.h"
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
@@ -149,6 +151,19 @@ TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
   auto lease = admin.get(kube::kLeases, "default", "example.com-nfs");
   CHECK_THAT(lease["spec"]["holderIdentity"].get<std::string>(),
              Catch::StartsWith("nfs-provisioner-0_"));
+
+  // The operations endpoint main wired up, on the port the log names.
+  auto out = child.output();
+  auto at = out.find("serving /metrics /healthz /readyz\" port=");
+  REQUIRE(at != std::string::npos);
+  int port = std::stoi(out.substr(out.find("port=", at) + 5));
+  httplib::Client http("127.0.0.1", port);
+  auto healthz = http.Get("/healthz");
+  REQUIRE(healthz);
+  CHECK(healthz->status == 200);
+  auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("nfs_provisioner_build_info"));
 
   auto signalled = std::chrono::steady_clock::now();
   child.signal(SIGTERM);
