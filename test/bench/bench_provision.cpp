@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,34 +43,82 @@ constexpr const char* kProvisioner = "bench.example.com/nfs";
 constexpr int kClaims = 1000;
 
 // The provisioner as a child process; SIGTERM (then SIGKILL) and reaped on destruction.
+// Its stderr (the log) goes to a file, read line by line so the bench can note when the
+// start-up lines appear (time from exec to "started" is one of the figures).
 class Child {
  public:
-  explicit Child(std::vector<std::string> args) {
+  Child(std::vector<std::string> args, const std::string& log_path) : log_(log_path) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    start_ = Clock::now();
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::dup2(fds[1], 2);
+      ::close(fds[0]);
+      ::close(fds[1]);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
+    ::close(fds[1]);
+    reader_ = std::thread([this, fd = fds[0]] {
+      std::string pending;
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        pending.append(buf, static_cast<std::size_t>(n));
+        std::size_t eol;
+        while ((eol = pending.find('\n')) != std::string::npos) {
+          const std::string line = pending.substr(0, eol + 1);
+          pending.erase(0, eol + 1);
+          log_ << line;
+          std::lock_guard lock(mutex_);
+          for (const char* marker : {"started provisioner controller", "caches synced"})
+            if (line.find(marker) != std::string::npos) seen_.try_emplace(marker, Clock::now());
+          changed_.notify_all();
+        }
+      }
+      ::close(fd);
+    });
   }
   ~Child() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      bool reaped = false;
+      for (int i = 0; i < 50 && !reaped; ++i) {
+        reaped = ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+        if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!reaped) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+      }
     }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    if (reader_.joinable()) reader_.join();
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   pid_t pid() const { return pid_; }
+  // Milliseconds from fork to the first log line containing marker (-1: not within 30 s).
+  double wait_for_line(const char* marker) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return seen_.count(marker) > 0; });
+    auto it = seen_.find(marker);
+    return it == seen_.end()
+               ? -1
+               : std::chrono::duration<double, std::milli>(it->second - start_).count();
+  }
 
  private:
+  std::ofstream log_;
+  Clock::time_point start_;
   pid_t pid_ = -1;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, Clock::time_point> seen_;
+  std::thread reader_;
 };
 
 long status_kb(pid_t pid, const std::string& field) {
@@ -122,7 +172,7 @@ void create_claims(kube::ApiClient& api, std::map<std::string, Clock::time_point
 
 }  // namespace
 
-int main() {
+int main([[maybe_unused]] int argc, [[maybe_unused]] char** argv) {
   nfsprov::testing::TestApiServer::Options server_options;
   server_options.history = 50000;
   nfsprov::testing::TestApiServer server(server_options);
@@ -140,28 +190,34 @@ int main() {
 
   const auto address = nfs.address();
 #ifdef NP_PROVISIONER_BIN
-  Child provisioner({NP_PROVISIONER_BIN,
-                     "--kubeconfig",
-                     server.kubeconfig_path().string(),
-                     "--provisioner-name",
-                     kProvisioner,
-                     "--nfs-server",
-                     address.server,
-                     "--nfs-path",
-                     address.export_path,
-                     "--nfs-port",
-                     std::to_string(address.nfs_port),
-                     "--mount-port",
-                     std::to_string(address.mount_port),
-                     "--leader-elect=false",
-                     "--metrics-address",
-                     "",
-                     "--kube-api-qps",
-                     "100000",
-                     "--kube-api-burst",
-                     "100000"});
+  // The deployed configuration: leader election on, the client's default rate limits.
+  // Arguments given to the bench are passed on (e.g. --kube-api-qps 1000 to compare).
+  std::vector<std::string> args{NP_PROVISIONER_BIN,
+                                "--kubeconfig",
+                                server.kubeconfig_path().string(),
+                                "--provisioner-name",
+                                kProvisioner,
+                                "--nfs-server",
+                                address.server,
+                                "--nfs-path",
+                                address.export_path,
+                                "--nfs-port",
+                                std::to_string(address.nfs_port),
+                                "--mount-port",
+                                std::to_string(address.mount_port),
+                                "--leader-elect-namespace",
+                                "default",
+                                "--metrics-address",
+                                ""};
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  const std::string log_path = "/tmp/bench_provision." + std::to_string(::getpid()) + ".log";
+  Child provisioner(args, log_path);
   const pid_t pid = provisioner.pid();
-  std::cout << "mode: nfs-provisioner binary " << NP_PROVISIONER_BIN << "\n";
+  std::cout << "mode: nfs-provisioner binary " << NP_PROVISIONER_BIN << " (log: " << log_path
+            << ")\n";
+  std::printf("start: 'started' line after %.0f ms, caches synced after %.0f ms\n",
+              provisioner.wait_for_line("started provisioner controller"),
+              provisioner.wait_for_line("caches synced"));
 #else
   std::ofstream null_log("/dev/null");
   nfsprov::log::Logger logger(null_log);
