@@ -1,14 +1,45 @@
 #include "provisioner/core/quantity.h"
 
 #include <cctype>
-#include <limits>
 #include <string>
 
 namespace nfsprov::core {
 namespace {
 
-using Wide = unsigned __int128;
-constexpr Wide kMaxBytes = std::numeric_limits<std::uint64_t>::max();
+// The 128-bit unsigned arithmetic parsing needs (36 digits, shifts, tenfold steps). Not
+// unsigned __int128: GCC has none on 32-bit ARM (armhf), one of our targets.
+struct Wide {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+
+  bool above_u64() const { return hi != 0; }
+  bool above_120_bits() const { return (hi >> 56) != 0; }
+  bool is_zero() const { return hi == 0 && lo == 0; }
+
+  void add(const Wide& other) {
+    const std::uint64_t before = lo;
+    lo += other.lo;
+    hi += other.hi + (lo < before ? 1 : 0);
+  }
+  Wide shifted_left(int bits) const {  // 0 < bits < 64
+    return {(hi << bits) | (lo >> (64 - bits)), lo << bits};
+  }
+  void times_ten() {
+    Wide eight = shifted_left(3);
+    *this = shifted_left(1);
+    add(eight);
+  }
+  // Divides by ten in place and returns the remainder (long division in 32-bit limbs).
+  unsigned divide_by_ten() {
+    std::uint64_t rem = hi % 10;
+    hi /= 10;
+    std::uint64_t upper = (rem << 32) | (lo >> 32);
+    rem = upper % 10;
+    std::uint64_t lower = (rem << 32) | (lo & 0xffffffffu);
+    lo = ((upper / 10) << 32) | (lower / 10);
+    return static_cast<unsigned>(lower % 10);
+  }
+};
 
 [[noreturn]] void fail(std::string_view text, std::string_view why) {
   throw QuantityError("invalid quantity \"" + std::string(text.substr(0, 64)) +
@@ -91,29 +122,32 @@ std::uint64_t parse_quantity_bytes(std::string_view text) {
   if (negative) fail(text, "negative");
   if (digits.size() > 36) fail(text, "too many digits");
 
-  Wide value = 0;
-  for (char c : digits) value = value * 10 + static_cast<Wide>(c - '0');
+  Wide value;
+  for (char c : digits) {
+    value.times_ten();
+    value.add(Wide{0, static_cast<std::uint64_t>(c - '0')});
+  }
   for (int s = 0; s < suffix.binary_shift; ++s) {
-    value <<= 1;
-    if (value > kMaxBytes && exp10 >= 0) fail(text, "larger than 2^64-1 bytes");
-    if (value >> 120) fail(text, "larger than 2^64-1 bytes");
+    value = value.shifted_left(1);
+    if (value.above_u64() && exp10 >= 0) fail(text, "larger than 2^64-1 bytes");
+    if (value.above_120_bits()) fail(text, "larger than 2^64-1 bytes");
   }
   if (exp10 >= 0) {
     for (int e = 0; e < exp10; ++e) {
-      value *= 10;
-      if (value > kMaxBytes) fail(text, "larger than 2^64-1 bytes");
+      value.times_ten();
+      if (value.above_u64()) fail(text, "larger than 2^64-1 bytes");
     }
   } else {
-    // Round up to a whole byte, as Quantity.Value() does.
-    Wide divisor = 1;
-    for (int e = 0; e < -exp10; ++e) {
-      if (divisor > value) return 1;  // a positive fraction of one byte
-      divisor *= 10;
+    // Round up to a whole byte, as Quantity.Value() does: ceil(v / 10^k) is the floor plus one
+    // when any dropped digit was non-zero.
+    bool dropped_nonzero = false;
+    for (int e = 0; e < -exp10 && !value.is_zero(); ++e) {
+      dropped_nonzero = value.divide_by_ten() != 0 || dropped_nonzero;
     }
-    value = value / divisor + (value % divisor != 0 ? 1 : 0);
+    if (dropped_nonzero) value.add(Wide{0, 1});
   }
-  if (value > kMaxBytes) fail(text, "larger than 2^64-1 bytes");
-  return static_cast<std::uint64_t>(value);
+  if (value.above_u64()) fail(text, "larger than 2^64-1 bytes");
+  return value.lo;
 }
 
 }  // namespace nfsprov::core
