@@ -26,6 +26,9 @@ namespace {
 
 constexpr const char* kClass = "managed-nfs-storage";
 constexpr const char* kNamespace = "default";
+// Each replica's workers: at most this many PV creates can be in flight when it is killed, and
+// the API server may still complete them after we counted the PVs.
+constexpr std::size_t kWorkers = 4;
 
 // Holds the replicas' output files; removed with everything in it when the test ends.
 class TempDir {
@@ -92,7 +95,8 @@ class Replica {
                                   "--retry-base=100ms",
                                   "--retry-max=2s",
                                   "--kube-api-qps=40",
-                                  "--kube-api-burst=10"};
+                                  "--kube-api-burst=10",
+                                  "--workers=" + std::to_string(kWorkers)};
     if (lease) {
       argv.push_back("--leader-elect=true");
       argv.push_back("--leader-elect-lease-duration=" + seconds(lease->duration));
@@ -261,13 +265,15 @@ TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and o
   create_claims(env, kClaims / 2, kClaims);
   Replica second(env, dir, "nfs-provisioner-0", std::nullopt);
   check_exactly_one_each(env, kClaims);
-  // The second life did the rest: every claim without a PV at the kill went through it.
-  CHECK(count_of(second.output(), kProvisioned) >= kClaims - pvs_at_kill);
+  // The second life did the rest: every claim without a PV at the kill went through it (but
+  // for the creates the first life had in flight).
+  CHECK(count_of(second.output(), kProvisioned) + pvs_at_kill + kWorkers >= kClaims);
 }
 
 TEST_CASE(
-    "two replicas with leader election: only the leader works; SIGKILL it, the standby "
-    "takes over once the Lease expires; exactly one PV and directory per claim") {
+    // No ';' in a name: catch_discover_tests would split it into several (empty) tests.
+    "two replicas with leader election: only the leader works, after SIGKILL the standby "
+    "takes over once the Lease expires, exactly one PV and directory per claim") {
   E2eEnv env;
   TempDir dir;
   env.create_class(kClass, {{"archiveOnDelete", "true"}});
@@ -311,7 +317,8 @@ TEST_CASE(
   CHECK_THAT(holder(), Catch::StartsWith("nfs-provisioner-b_"));
 
   check_exactly_one_each(env, kClaims);
-  CHECK(count_of(standby.output(), kProvisioned) >= kClaims - pvs_at_kill);
+  // The standby did the rest (but for the creates the leader had in flight).
+  CHECK(count_of(standby.output(), kProvisioned) + pvs_at_kill + kWorkers >= kClaims);
 }
 
 TEST_CASE(
