@@ -24,8 +24,8 @@ class ClaimProvisioner {
                        const std::function<bool(const std::string&)>& volume_cached);
 
  private:
-  bool volume_exists(const std::string& pv_name);
-  void create_volume(const core::VolumePlan& plan);
+  // False when the PV already existed.
+  bool create_volume(const core::VolumePlan& plan);
 
   WorkContext ctx_;
   core::VolumePlanner planner_;

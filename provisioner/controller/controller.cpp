@@ -44,12 +44,12 @@ core::ProvisionerDefaults defaults_of(const ControllerOptions& options) {
 
 struct Controller::Impl {
   Impl(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions opts, log::Logger& log,
-       ControllerObserver* obs)
+       ControllerObserver* obs, kube::ApiClient* event_client)
       : api(client),
         options(std::move(opts)),
         logger(log),
         observer(obs ? *obs : no_observer),
-        events(client, options.provisioner_name, log),
+        events(event_client ? *event_client : client, options.provisioner_name, log),
         refusals(options.backoff_max),
         queue(core::BackoffPolicy{options.backoff_base, options.backoff_max}),
         claims(client, kube::kPersistentVolumeClaims),
@@ -166,8 +166,10 @@ void Controller::Impl::worker_loop() {
 }
 
 Controller::Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
-                       log::Logger& logger, ControllerObserver* observer)
-    : impl_(std::make_unique<Impl>(client, pools, std::move(options), logger, observer)) {}
+                       log::Logger& logger, ControllerObserver* observer,
+                       kube::ApiClient* event_client)
+    : impl_(std::make_unique<Impl>(client, pools, std::move(options), logger, observer,
+                                   event_client)) {}
 
 Controller::~Controller() = default;
 

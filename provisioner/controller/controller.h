@@ -36,9 +36,12 @@ struct ControllerOptions {
 
 class Controller {
  public:
-  // client, pools, logger and observer must outlive the controller.
+  // client, pools, logger, observer and event_client must outlive the controller.
+  // event_client (default: client) posts the Events: a client of its own keeps its own rate
+  // limit, so the two advisory Events per claim do not take API tokens from provisioning.
   Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
-             log::Logger& logger, ControllerObserver* observer = nullptr);
+             log::Logger& logger, ControllerObserver* observer = nullptr,
+             kube::ApiClient* event_client = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;

@@ -24,8 +24,9 @@ class VolumeReclaimer {
  private:
   // Returns a note for the log ("archived to x", "directory was already gone").
   std::string act_on_directory(const core::DeletionPlan& plan);
-  // Drops our finalizer from the PV (PUT with its resourceVersion; a conflict is retried).
-  void remove_finalizer(const std::string& pv_name);
+  // Drops our finalizer from the PV (PUT of the cached object with its resourceVersion; after
+  // a conflict once more from a fresh GET). A PV already gone is fine.
+  void remove_finalizer(const nlohmann::json& cached);
   void delete_volume(const std::string& pv_name, const std::string& uid);
 
   WorkContext ctx_;
