@@ -1,5 +1,6 @@
 #include "provisioner/controller/volume_reclaimer.h"
 
+#include <cerrno>
 #include <chrono>
 
 #include "provisioner/core/annotations.h"
@@ -123,24 +124,31 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
 
 std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
   if (plan.action == core::DeletionAction::retain) return "directory kept";
+  auto already_gone = [&] {
+    ctx_.logger.warn("directory of volume was already gone",
+                     {{"directory", plan.export_address.display() + " " + plan.directory}});
+    return std::string("directory was already gone");
+  };
   return ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
     if (plan.action == core::DeletionAction::remove) {
       if (client.remove_tree(plan.directory)) return std::string("directory removed");
-      ctx_.logger.warn("directory of volume was already gone",
-                       {{"directory", plan.export_address.display() + " " + plan.directory}});
-      return std::string("directory was already gone");
+      return already_gone();
     }
-    if (!client.exists(plan.directory)) {
-      ctx_.logger.warn("directory of volume was already gone",
-                       {{"directory", plan.export_address.display() + " " + plan.directory}});
-      return std::string("directory was already gone");
-    }
+    if (!client.exists(plan.directory)) return already_gone();
     std::string target = plan.archive_directory;
     // Never overwrite an earlier archive (a recreated claim with a pathPattern name).
     if (client.exists(target))
       target = core::timestamped_archive_directory(plan.archive_directory,
                                                    std::chrono::system_clock::now());
-    client.rename(plan.directory, target);
+    try {
+      client.rename(plan.directory, target);
+    } catch (const nfs::NfsError& error) {
+      // The lookup above can be answered from the server's cache after someone removed the
+      // directory on the server itself: the rename is the authoritative "it is gone". Its
+      // parent is the archive's parent, so ENOENT cannot mean a missing target directory.
+      if (error.error_number() != ENOENT) throw;
+      return already_gone();
+    }
     return "archived to " + target;
   });
 }
