@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <httplib.h>
@@ -252,4 +254,90 @@ TEST_CASE("check with a kubeconfig judges the export of every StorageClass of ou
   CHECK(bad_status == 1);
   CHECK_THAT(bad_out, Catch::Contains("StorageClass missing-share -> 127.0.0.1:/nowhere"));
   CHECK_THAT(bad_out, Catch::Contains("FAIL"));
+}
+
+namespace {
+
+// The value of the first sample of `name` whose label set contains `label` (e.g.
+// class="fast"), or nullopt when /metrics has no such sample.
+std::optional<double> sample(const std::string& metrics, const std::string& name,
+                             const std::string& label = {}) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
+    if (!label.empty() && line.find(label) == std::string::npos) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("metrics and readiness follow a claim the binary provisions") {
+  testing::GaneshaServer nfs;
+  testing::TestApiServer server;
+  TempDir dir;
+  auto address = nfs.address();
+  std::vector<std::string> argv{
+      NP_PROVISIONER_BIN, "--nfs-port=" + std::to_string(address.nfs_port),
+      "--mount-port=" + std::to_string(address.mount_port), "--metrics-address=127.0.0.1:0",
+      "--leader-elect-retry-period=500ms"};
+  testing::Child child(argv, provisioner_env(server), dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  auto out = child.output();
+  auto at = out.find("serving /metrics /healthz /readyz\" port=");
+  REQUIRE(at != std::string::npos);
+  httplib::Client http("127.0.0.1", std::stoi(out.substr(out.find("port=", at) + 5)));
+
+  // Ready once the caches are synced and, as leader, the export answers.
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    auto readyz = http.Get("/readyz");
+    ready = readyz && readyz->status == 200;
+    if (!ready) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(ready);
+  auto before = http.Get("/metrics");
+  REQUIRE(before);
+  CHECK(sample(before->body, "nfs_provisioner_leader") == 1.0);
+  CHECK(
+      sample(before->body, "controller_persistentvolumeclaim_provision_total", "class=\"metered\"")
+          .value_or(0) == 0);
+
+  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
+  admin.create(kube::kStorageClasses, "",
+               {{"apiVersion", "storage.k8s.io/v1"},
+                {"kind", "StorageClass"},
+                {"metadata", {{"name", "metered"}}},
+                {"provisioner", "example.com/nfs"}});
+  admin.create(kube::kPersistentVolumeClaims, "default",
+               {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", {{"name", "data"}}},
+                {"spec",
+                 {{"storageClassName", "metered"},
+                  {"accessModes", {"ReadWriteMany"}},
+                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+  std::string phase;
+  for (int i = 0; i < 100 && phase != "Bound"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    phase =
+        admin.get(kube::kPersistentVolumeClaims, "default", "data")["status"].value("phase", "");
+  }
+  INFO(child.output());
+  REQUIRE(phase == "Bound");
+
+  auto after = http.Get("/metrics");
+  REQUIRE(after);
+  INFO(after->body);
+  CHECK(sample(after->body, "controller_persistentvolumeclaim_provision_total",
+               "class=\"metered\"") == 1.0);
+  CHECK(sample(after->body, "controller_persistentvolumeclaim_provision_duration_seconds_count",
+               "class=\"metered\"") == 1.0);
+  CHECK(sample(after->body, "nfs_provisioner_nfs_operation_duration_seconds_count",
+               "operation=\"create_directory\"")
+            .value_or(0) >= 1.0);
+  CHECK(sample(after->body, "controller_persistentvolumeclaim_provision_failed_total",
+               "class=\"metered\"")
+            .value_or(0) == 0);
 }
