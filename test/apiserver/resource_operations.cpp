@@ -22,7 +22,8 @@ std::string random_chars(std::size_t n, const std::string& alphabet) {
 
 std::string new_uid() {
   std::string hex = random_chars(32, "0123456789abcdef");
-  hex[12] = '4';
+  hex[12] = '4';                          // version 4 (random), as the real server's uids
+  hex[16] = "89ab"[(hex[16] - '0') & 3];  // RFC 4122 variant bits 10xx
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
