@@ -17,6 +17,7 @@
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
 #include "test/main/child.h"
+#include "test/main/temp_dir.h"
 
 using namespace nfsprov::e2e;
 namespace fs = std::filesystem;
@@ -24,31 +25,13 @@ using nfsprov::testing::Child;
 
 namespace {
 
+using nfsprov::testing::TempDir;
+
 constexpr const char* kClass = "managed-nfs-storage";
 constexpr const char* kNamespace = "default";
 // Each replica's workers: at most this many PV creates can be in flight when it is killed, and
 // the API server may still complete them after we counted the PVs.
 constexpr std::size_t kWorkers = 4;
-
-// Holds the replicas' output files; removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "np-e2e-binary.XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct LeaseTiming {
   std::chrono::seconds duration;

@@ -18,6 +18,7 @@
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
 #include "test/main/child.h"
+#include "test/main/temp_dir.h"
 #include "test/nfs_server/ganesha_server.h"
 
 using namespace nfsprov;
@@ -26,22 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "np-binary-test.XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using nfsprov::testing::TempDir;
 
 // Runs to completion (bounded) and returns {status, output}.
 std::pair<int, std::string> run(const std::vector<std::string>& args,
