@@ -231,7 +231,11 @@ int main([[maybe_unused]] int argc, [[maybe_unused]] char** argv) {
   std::cout << "mode: in-process controller (figures include the bench itself)\n";
 #endif
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  std::printf("idle RSS: %.1f MB\n", static_cast<double>(status_kb(pid, "VmRSS")) / 1024);
+  // Anonymous memory is the program's own; file-backed is mostly shared libraries' pages.
+  std::printf("idle RSS: %.1f MB (anonymous %.1f MB, file-backed %.1f MB)\n",
+              static_cast<double>(status_kb(pid, "VmRSS")) / 1024,
+              static_cast<double>(status_kb(pid, "RssAnon")) / 1024,
+              static_cast<double>(status_kb(pid, "RssFile")) / 1024);
   const double cpu_before = cpu_seconds(pid);
 
   // Watch claims from now on, noting when each is first seen Bound.
