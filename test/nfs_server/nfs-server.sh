@@ -67,7 +67,12 @@ ensure_portmapper() {
   rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && return 0
   # Never "rpcbind -h 127.0.0.1": it crashes with a double free.
   mkdir -p /run/rpcbind
-  setsid rpcbind -f </dev/null >/dev/null 2>&1 &
+  # rpcbind outlives this script: it must not inherit the start lock (see start()).
+  if [ -n "${lockfd:-}" ]; then
+    setsid rpcbind -f </dev/null >/dev/null 2>&1 {lockfd}>&- &
+  else
+    setsid rpcbind -f </dev/null >/dev/null 2>&1 &
+  fi
   for _ in $(seq 1 100); do
     rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && return 0
     sleep 0.05
@@ -130,10 +135,17 @@ start() {
     [[ ",${spec#"$name"}," == *,root_squash,* ]] && chmod 0777 "$state_dir/exports/$name"
   done
   write_config
+  # Instances started at the same moment (parallel tests) race to register NFS v3 with the
+  # shared rpcbind: one unsets, the other sets, and ganesha exits with "Cannot register NFS
+  # V3 on TCP". Starts are serialised until this one answers; ganesha must not inherit the
+  # lock's descriptor, or the lock would be held for its whole life.
+  local lockfd
+  exec {lockfd}>"${TMPDIR:-/tmp}/np-ganesha-start.lock"
+  flock -w 120 "$lockfd" || die "another nfs-server.sh start held the start lock for 120 s"
   ensure_portmapper
   rm -f "$state_dir/ganesha.pid"
   setsid ganesha.nfsd -F -f "$state_dir/ganesha.conf" -L "$state_dir/ganesha.log" \
-    -p "$state_dir/ganesha.pid" -N NIV_EVENT </dev/null >>"$state_dir/ganesha.out" 2>&1 &
+    -p "$state_dir/ganesha.pid" -N NIV_EVENT </dev/null >>"$state_dir/ganesha.out" 2>&1 {lockfd}>&- &
   local launched=$!
   # The log says "NFS SERVER INITIALIZED" even for a broken export: only a mount proves it.
   local url ready
@@ -152,6 +164,7 @@ start() {
     [ $ready = yes ] || { kill -KILL "$launched" 2>/dev/null || true; die "export $name never answered at $url"; }
     echo "$url"
   done
+  exec {lockfd}>&-
 }
 
 stop() {
