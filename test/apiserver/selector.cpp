@@ -64,6 +64,24 @@ const nlohmann::json* field_value(const nlohmann::json& obj, const std::string& 
 
 }  // namespace
 
+bool Selector::parse_equality(const std::string& term, Requirement& r) {
+  // "=" also matches inside "!=" and "==", so the longer tokens are tried first.
+  struct Form {
+    const char* token;
+    Op op;
+  };
+  for (const Form form :
+       {Form{"!=", Op::not_equals}, Form{"==", Op::equals}, Form{"=", Op::equals}}) {
+    if (auto at = term.find(form.token); at != std::string::npos) {
+      r.key = trim(term.substr(0, at));
+      r.op = form.op;
+      r.values = {trim(term.substr(at + std::char_traits<char>::length(form.token)))};
+      return true;
+    }
+  }
+  return false;
+}
+
 Selector Selector::parse_labels(const std::string& text) {
   Selector sel;
   for (const auto& term : split_terms(text)) {
@@ -85,18 +103,8 @@ Selector Selector::parse_labels(const std::string& text) {
       auto rest = trim(term.substr(q + 4));
       if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') throw bad();
       r.values = split_set(rest.substr(1, rest.size() - 2));
-    } else if (auto ne = term.find("!="); ne != std::string::npos) {
-      r.key = trim(term.substr(0, ne));
-      r.op = Op::not_equals;
-      r.values = {trim(term.substr(ne + 2))};
-    } else if (auto eq2 = term.find("=="); eq2 != std::string::npos) {
-      r.key = trim(term.substr(0, eq2));
-      r.op = Op::equals;
-      r.values = {trim(term.substr(eq2 + 2))};
-    } else if (auto eq = term.find('='); eq != std::string::npos) {
-      r.key = trim(term.substr(0, eq));
-      r.op = Op::equals;
-      r.values = {trim(term.substr(eq + 1))};
+    } else if (parse_equality(term, r)) {
+      // k=v, k==v, k!=v: filled in by parse_equality
     } else if (term[0] == '!') {
       r.key = trim(term.substr(1));
       r.op = Op::not_exists;
@@ -116,19 +124,7 @@ Selector Selector::parse_fields(const std::string& text) {
   for (const auto& term : split_terms(text)) {
     if (term.empty()) continue;
     Requirement r;
-    if (auto ne = term.find("!="); ne != std::string::npos) {
-      r.key = trim(term.substr(0, ne));
-      r.op = Op::not_equals;
-      r.values = {trim(term.substr(ne + 2))};
-    } else if (auto eq2 = term.find("=="); eq2 != std::string::npos) {
-      r.key = trim(term.substr(0, eq2));
-      r.op = Op::equals;
-      r.values = {trim(term.substr(eq2 + 2))};
-    } else if (auto eq = term.find('='); eq != std::string::npos) {
-      r.key = trim(term.substr(0, eq));
-      r.op = Op::equals;
-      r.values = {trim(term.substr(eq + 1))};
-    } else {
+    if (!parse_equality(term, r)) {
       throw StatusError(400, "BadRequest",
                         "invalid selector: '" + text + "'; can't understand '" + term + "'");
     }

@@ -27,6 +27,9 @@ class Selector {
     Op op;
     std::vector<std::string> values;
   };
+  // "k!=v", "k==v", "k=v" (shared by label and field selectors); false for other terms.
+  static bool parse_equality(const std::string& term, Requirement& r);
+
   bool fields_ = false;
   std::vector<Requirement> requirements_;
 };
