@@ -76,16 +76,20 @@ std::string format_value(double value) {
   return std::string(buffer, result.ptr);
 }
 
-std::string escape_label_value(std::string_view value) {
+namespace {
+
+// The exposition format escapes backslash and newline everywhere, and the double quote only
+// inside label values (HELP text is not quoted).
+std::string escape_text(std::string_view text, bool quote) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -93,19 +97,14 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  return escape_text(value, true);
+}
+
 std::string escape_help(std::string_view help) {
-  std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return escape_text(help, false);
 }
 
 void Counter::inc(double amount) {
