@@ -183,7 +183,7 @@ TEST_CASE("status subresource, merge and JSON patch") {
   CHECK(patched.body["metadata"]["labels"] == json({{"m", "1"}, {"j", "2"}}));
 }
 
-TEST_CASE("finalizers delay deletion; delete preconditions are checked") {
+TEST_CASE("finalizers delay deletion, and delete preconditions are checked") {
   TestApiServer server;
   Client api(server);
   std::string path = std::string(kClaims) + "/data";
@@ -204,7 +204,7 @@ TEST_CASE("finalizers delay deletion; delete preconditions are checked") {
   CHECK(api.call("GET", path).status == 404);
 }
 
-TEST_CASE("list carries a resourceVersion; label and field selectors filter") {
+TEST_CASE("list carries a resourceVersion, and label and field selectors filter") {
   TestApiServer server;
   Client api(server);
   api.call("POST", kClaims, claim("web-0", {{"app", "nginx"}, {"tier", "front"}}));
@@ -265,7 +265,7 @@ TEST_CASE("a watch from a resourceVersion older than the history gets ERROR 410 
   CHECK(events[0]["object"]["reason"] == "Expired");
 }
 
-TEST_CASE("the binder annotates claims and binds a pre-bound volume; claim deletion releases it") {
+TEST_CASE("the binder annotates claims and binds a pre-bound volume, and claim deletion releases it") {
   TestApiServer server;
   Client api(server);
   REQUIRE(api.call("POST", "/apis/storage.k8s.io/v1/storageclasses", storage_class()).status ==

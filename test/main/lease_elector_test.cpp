@@ -108,7 +108,7 @@ TEST_CASE("lease names and times follow the Go library") {
   CHECK(controller::format_micro_time(day) == "2026-11-25T00:00:00.000000Z");
 }
 
-TEST_CASE("one of two electors leads; on release the other takes over within seconds") {
+TEST_CASE("one of two electors leads, and on release the other takes over within seconds") {
   testing::TestApiServer server;
   kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
   auto a = std::make_unique<Replica>(server, "a");

@@ -106,7 +106,7 @@ TEST_CASE("ENABLE_LEADER_ELECTION is parsed like Go's ParseBool and the flag win
   CHECK_FALSE(parse_go_bool("tRuE").has_value());
 }
 
-TEST_CASE("lease namespace comes from the flag, else POD_NAMESPACE; timings are checked") {
+TEST_CASE("lease namespace comes from the flag, else POD_NAMESPACE, and timings are checked") {
   auto env = with(with(kBase, "POD_NAMESPACE", "storage"), "POD_NAME", "nfs-7d9-abc");
   auto s = parse_settings({}, env);
   CHECK(s.leader_election.lease_namespace == "storage");
