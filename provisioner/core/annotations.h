@@ -20,6 +20,12 @@ inline constexpr std::string_view kProvisionerFinalizer =
 inline constexpr std::string_view kLegacyClassAnnotation =
     "volume.beta.kubernetes.io/storage-class";
 inline constexpr std::string_view kSelectedNodeAnnotation = "volume.kubernetes.io/selected-node";
+// Set by kube-controller-manager's PV controller when no existing volume fits the claim and it
+// hands the claim to the class's provisioner (the beta name is the older, still written twin).
+inline constexpr std::string_view kStorageProvisionerAnnotation =
+    "volume.kubernetes.io/storage-provisioner";
+inline constexpr std::string_view kBetaStorageProvisionerAnnotation =
+    "volume.beta.kubernetes.io/storage-provisioner";
 inline constexpr std::string_view kCreateModeAnnotation = "nfs.io/createMode";
 inline constexpr std::string_view kCreateUidAnnotation = "nfs.io/createUID";
 inline constexpr std::string_view kCreateGidAnnotation = "nfs.io/createGID";

@@ -33,6 +33,18 @@ ClaimVerdict judge_claim(const nlohmann::json& claim, const nlohmann::json* stor
     return {ClaimState::waiting_for_consumer,
             "storage class " + class_name + " waits for a pod to be scheduled"};
   }
+  // Like the external-provisioner library: only a claim the PV controller handed over is ours
+  // to provision; before that it may bind the claim to a static volume that fits.
+  std::string handed_to = annotation_of(claim, kStorageProvisionerAnnotation).value_or("");
+  if (handed_to.empty())
+    handed_to = annotation_of(claim, kBetaStorageProvisionerAnnotation).value_or("");
+  if (handed_to.empty()) {
+    return {ClaimState::not_handed_over,
+            "the PV controller has not handed the claim to a provisioner yet"};
+  }
+  if (handed_to != provisioner_name) {
+    return {ClaimState::not_ours, "the PV controller handed the claim to " + handed_to};
+  }
   return {ClaimState::ready, "claim is ready to provision"};
 }
 
@@ -46,6 +58,8 @@ std::string_view to_string(ClaimState state) {
       return "no_class_yet";
     case ClaimState::waiting_for_consumer:
       return "waiting_for_consumer";
+    case ClaimState::not_handed_over:
+      return "not_handed_over";
     case ClaimState::already_bound:
       return "already_bound";
     case ClaimState::being_deleted:

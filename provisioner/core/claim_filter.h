@@ -13,6 +13,8 @@ enum class ClaimState {
   not_ours,              // no class name, or the class names another provisioner
   no_class_yet,          // its class does not exist (yet): look again when classes change
   waiting_for_consumer,  // WaitForFirstConsumer class and no selected-node annotation yet
+  not_handed_over,       // the PV controller has not (yet) asked a provisioner: it may still
+                         // bind the claim to an existing volume, and we must not race it
   already_bound,         // spec.volumeName is set
   being_deleted,         // metadata.deletionTimestamp is set
 };
@@ -28,7 +30,8 @@ std::string claim_class_name(const nlohmann::json& claim);
 
 // storage_class: the class named by claim_class_name(claim), nullptr when it does not exist.
 // Checks, in order: being_deleted, already_bound, not_ours (no class name), no_class_yet,
-// not_ours (class.provisioner != provisioner_name), waiting_for_consumer, ready.
+// not_ours (class.provisioner != provisioner_name), waiting_for_consumer, not_handed_over
+// (neither storage-provisioner annotation set), not_ours (it names another provisioner), ready.
 ClaimVerdict judge_claim(const nlohmann::json& claim, const nlohmann::json* storage_class,
                          std::string_view provisioner_name);
 

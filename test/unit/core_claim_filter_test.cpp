@@ -9,8 +9,11 @@ namespace {
 
 constexpr const char* kName = "example.com/nfs";
 
+// A claim the PV controller has handed to us, as kube-controller-manager annotates it.
 json claim() {
-  return json::parse(R"({"metadata": {"name": "c", "namespace": "ns", "uid": "u"},
+  return json::parse(R"({"metadata": {"name": "c", "namespace": "ns", "uid": "u",
+                           "annotations": {"volume.kubernetes.io/storage-provisioner": "example.com/nfs",
+                             "volume.beta.kubernetes.io/storage-provisioner": "example.com/nfs"}},
                          "spec": {"storageClassName": "nfs"}})");
 }
 
@@ -73,4 +76,26 @@ TEST_CASE("claim filter: WaitForFirstConsumer waits for the selected node", "[cl
   json immediate = storage_class();
   immediate["volumeBindingMode"] = "Immediate";
   CHECK(judge_claim(claim(), &immediate, kName).state == ClaimState::ready);
+}
+
+TEST_CASE("claim filter: only a claim the PV controller handed to us is provisioned", "[claim]") {
+  json ours = storage_class();
+  json c = claim();
+  c["metadata"]["annotations"].erase("volume.kubernetes.io/storage-provisioner");
+  c["metadata"]["annotations"].erase("volume.beta.kubernetes.io/storage-provisioner");
+  auto verdict = judge_claim(c, &ours, kName);
+  CHECK(verdict.state == ClaimState::not_handed_over);
+  CHECK(to_string(verdict.state) == "not_handed_over");
+
+  // Either name is enough (the library of nfs-subdir v4 reads the beta one only).
+  c["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-provisioner"] = kName;
+  CHECK(judge_claim(c, &ours, kName).state == ClaimState::ready);
+  c["metadata"]["annotations"].erase("volume.beta.kubernetes.io/storage-provisioner");
+  c["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"] = kName;
+  CHECK(judge_claim(c, &ours, kName).state == ClaimState::ready);
+
+  c["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"] = "other.io/x";
+  verdict = judge_claim(c, &ours, kName);
+  CHECK(verdict.state == ClaimState::not_ours);
+  CHECK_THAT(verdict.why, Catch::Contains("other.io/x"));
 }
