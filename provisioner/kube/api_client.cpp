@@ -164,16 +164,31 @@ struct ApiClient::Impl {
     return client;
   }
 
-  std::unique_ptr<httplib::ClientImpl> take_client() {
+  // A pooled (kept-alive) connection when there is one; *reused tells which it was.
+  std::unique_ptr<httplib::ClientImpl> take_client(bool* reused) {
     {
       std::lock_guard lock(pool_mutex);
       if (!idle.empty()) {
         auto client = std::move(idle.back());
         idle.pop_back();
+        *reused = true;
         return client;
       }
     }
+    *reused = false;
     return make_client(options.request_timeout);
+  }
+
+  // kube-apiserver closes keep-alive connections idle for about 90 s. Over TLS the close
+  // arrives as data, so httplib's liveness peek passes and the request then fails with a
+  // read (or write) error, though the server never saw it. Like Go's net/http, such a
+  // request is sent again at once on a fresh connection; the other idle connections are
+  // as old, so they go too.
+  bool stale_connection(bool reused, httplib::Error error) {
+    if (!reused || (error != httplib::Error::Read && error != httplib::Error::Write)) return false;
+    std::lock_guard lock(pool_mutex);
+    idle.clear();
+    return true;
   }
 
   void give_back(std::unique_ptr<httplib::ClientImpl> client) {
@@ -212,10 +227,12 @@ struct ApiClient::Impl {
     const std::string what = method + " " + api_path;
     int attempts = 0;
     bool token_reloaded = false;
+    bool resent_on_fresh_connection = false;
     auto backoff = 100ms;
     for (;;) {
       limiter.acquire();
-      auto client = take_client();
+      bool reused = false;
+      auto client = take_client(&reused);
       httplib::Request req;
       req.method = method;
       req.path = path;
@@ -226,6 +243,12 @@ struct ApiClient::Impl {
       if (!result) {
         error = transport_error(what, result.error(), *client);
         client.reset();  // a broken connection is not pooled
+        // A PUT without resourceVersion is not sent twice: it might have been applied.
+        if (!resent_on_fresh_connection && retry != Retry::unsafe &&
+            stale_connection(reused, result.error())) {
+          resent_on_fresh_connection = true;
+          continue;
+        }
       } else {
         give_back(std::move(client));
         const int status = result->status;
