@@ -225,7 +225,7 @@ void TestApiServer::restart() {
 }
 
 int TestApiServer::kubectl(const std::string& args, std::string* out) const {
-  std::string cmd = "/usr/bin/kubectl --kubeconfig " + shell_quote(kubeconfig_path().string()) +
+  std::string cmd = std::string(NP_KUBECTL) + " --kubeconfig " + shell_quote(kubeconfig_path().string()) +
                     " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run kubectl");

@@ -1,5 +1,6 @@
 // deploy-arm-smoke: the provisioner built for another architecture, run under qemu on this
-// machine, provisions one claim: one directory on nfs-ganesha and one Bound PV.
+// machine, provisions one claim on a real Kubernetes control plane (test/cluster): one
+// directory on nfs-ganesha and one Bound PV.
 // scripts/ci-arm runs it; it is not a CTest test because it needs a cross build.
 //   deploy-arm-smoke qemu-aarch64-static -L /usr/aarch64-linux-gnu build-arm64/.../nfs-provisioner
 #include <unistd.h>
@@ -24,12 +25,13 @@ int main(int argc, char** argv) {
   int rc = 1;
   try {
     nfsprov::testing::GaneshaServer nfs;
-    nfsprov::testing::TestApiServer api;
-    auto install = create_namespace_and_class(api);
-    auto provisioner =
-        start_provisioner(command, install, api, nfs.address(), work / "provisioner.log");
+    nfsprov::testing::KubeCluster cluster;
+    auto install = install_without_deployment(cluster);
+    auto provisioner = start_provisioner(command, install,
+                                         service_account_kubeconfig(cluster, install),
+                                         nfs.address(), work / "provisioner.log");
     // qemu makes start-up slower than native: a generous bound, not a measurement.
-    auto pv = provision_test_claim(api, "smoke", std::chrono::seconds(120));
+    auto pv = provision_test_claim(cluster, "smoke", std::chrono::seconds(120));
     auto directory = nfs.export_dir() / ("smoke-test-claim-" + pv);
     if (pv.empty()) {
       std::cerr << "deploy-arm-smoke: the claim was not bound\n";

@@ -1,20 +1,39 @@
 #include "test/deploy/manifests.h"
 
+#include <sstream>
 #include <stdexcept>
 
-#include "test/deploy/child_process.h"
+#include "test/support/child_process.h"
 
 namespace nfsprov::deploytest {
+
+using testing::run_command;
 
 std::filesystem::path deploy_dir() {
   return std::filesystem::path(NP_SOURCE_DIR) / "deploy";
 }
 
-std::vector<YAML::Node> render(const std::filesystem::path& dir) {
+std::vector<std::string> render_text(const std::filesystem::path& dir) {
   std::string out;
-  if (run_command("/usr/bin/kubectl kustomize '" + dir.string() + "'", &out) != 0)
+  if (run_command(std::string(NP_KUBECTL) + " kustomize '" + dir.string() + "'", &out) != 0)
     throw std::runtime_error("kubectl kustomize " + dir.string() + " failed:\n" + out);
-  return YAML::LoadAll(out);
+  std::vector<std::string> docs{""};
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line == "---") {
+      docs.emplace_back();
+    } else {
+      docs.back() += line + "\n";
+    }
+  }
+  std::erase_if(docs, [](const std::string& d) { return d.find_first_not_of(" \n") == std::string::npos; });
+  return docs;
+}
+
+std::vector<YAML::Node> render(const std::filesystem::path& dir) {
+  std::vector<YAML::Node> docs;
+  for (const auto& text : render_text(dir)) docs.push_back(YAML::Load(text));
+  return docs;
 }
 
 YAML::Node only(const std::vector<YAML::Node>& docs, const std::string& kind,

@@ -15,6 +15,9 @@ std::filesystem::path deploy_dir();
 
 // `kubectl kustomize <dir>`; throws std::runtime_error with kubectl's output when it fails.
 std::vector<YAML::Node> render(const std::filesystem::path& dir);
+// The same documents as kubectl printed them, one string each: what to send back to an API
+// server (yaml-cpp re-emits "true" unquoted, which a string field then refuses).
+std::vector<std::string> render_text(const std::filesystem::path& dir);
 
 // The one document of this kind (and name, when given); throws when there is not exactly one.
 YAML::Node only(const std::vector<YAML::Node>& docs, const std::string& kind,

@@ -29,28 +29,27 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-void kubectl_or_throw(const testing::TestApiServer& api, const std::string& args) {
-  std::string out;
-  if (api.kubectl(args, &out) != 0)
-    throw std::runtime_error("kubectl " + args + " failed:\n" + out);
-}
-
 }  // namespace
 
-std::vector<YAML::Node> create_namespace_and_class(const testing::TestApiServer& api) {
-  auto install = render(deploy_dir());
+std::vector<YAML::Node> install_without_deployment(const testing::KubeCluster& cluster) {
   std::ostringstream manifest;
-  manifest << only(install, "Namespace") << "\n---\n"
-           << only(install, "StorageClass", "managed-nfs-storage") << "\n";
-  auto path = api.dir() / "deploy-install.yaml";
-  std::ofstream(path) << manifest.str();
-  kubectl_or_throw(api, "create -f " + path.string());
-  return install;
+  for (const auto& text : render_text(deploy_dir()))
+    if (YAML::Load(text)["kind"].as<std::string>() != "Deployment") manifest << "---\n" << text;
+  cluster.kubectl_ok("apply -f -", manifest.str());
+  return render(deploy_dir());
+}
+
+std::filesystem::path service_account_kubeconfig(const testing::KubeCluster& cluster,
+                                                 const std::vector<YAML::Node>& install) {
+  auto deployment = only(install, "Deployment");
+  return cluster.service_account_kubeconfig(
+      deployment["metadata"]["namespace"].as<std::string>(),
+      deployment["spec"]["template"]["spec"]["serviceAccountName"].as<std::string>());
 }
 
 std::unique_ptr<ChildProcess> start_provisioner(const std::vector<std::string>& command,
                                                 const std::vector<YAML::Node>& install,
-                                                const testing::TestApiServer& api,
+                                                const std::filesystem::path& kubeconfig,
                                                 const nfs::ExportAddress& address,
                                                 const std::filesystem::path& log) {
   auto deployment = only(install, "Deployment");
@@ -68,27 +67,26 @@ std::unique_ptr<ChildProcess> start_provisioner(const std::vector<std::string>& 
           {"NFS_PATH", address.export_path},
           {"PROVISIONER_NAME", env_value(container, "PROVISIONER_NAME")},
           {"ENABLE_LEADER_ELECTION", env_value(container, "ENABLE_LEADER_ELECTION")},
-          {"KUBECONFIG", api.kubeconfig_path().string()},
+          {"KUBECONFIG", kubeconfig.string()},
           {"POD_NAME", "nfs-provisioner-0"},
           {"POD_NAMESPACE", deployment["metadata"]["namespace"].as<std::string>()},
           {"PATH", "/usr/bin:/bin"}},
       log);
 }
 
-std::string provision_test_claim(const testing::TestApiServer& api, const std::string& ns,
+std::string provision_test_claim(const testing::KubeCluster& cluster, const std::string& ns,
                                  std::chrono::seconds limit) {
-  // From a manifest: `kubectl create namespace` sends protobuf, which the test server lacks.
-  auto ns_path = api.dir() / ("namespace-" + ns + ".yaml");
-  std::ofstream(ns_path) << "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " << ns << "\n";
-  kubectl_or_throw(api, "create -f " + ns_path.string());
-  kubectl_or_throw(
-      api, "create -n " + ns + " -f " + (deploy_dir() / "examples" / "test-claim.yaml").string());
+  std::string out;
+  if (cluster.kubectl("get namespace " + ns, &out) != 0)
+    cluster.kubectl_ok("create namespace " + ns);
+  cluster.kubectl_ok("create -n " + ns + " -f " +
+                     (deploy_dir() / "examples" / "test-claim.yaml").string());
   std::string pv;
   bool bound = eventually(
       [&] {
-        pv = kubectl_get(api, "pvc test-claim -n " + ns + " -o jsonpath={.spec.volumeName}");
-        return !pv.empty() && kubectl_get(api, "pvc test-claim -n " + ns +
-                                                   " -o jsonpath={.status.phase}") == "Bound";
+        pv = kubectl_get(cluster, "pvc test-claim -n " + ns + " -o jsonpath={.spec.volumeName}");
+        return !pv.empty() && kubectl_get(cluster, "pvc test-claim -n " + ns +
+                                                       " -o jsonpath={.status.phase}") == "Bound";
       },
       limit);
   return bound ? pv : std::string{};
@@ -103,9 +101,9 @@ bool eventually(const std::function<bool()>& f, std::chrono::seconds limit) {
   return f();
 }
 
-std::string kubectl_get(const testing::TestApiServer& api, const std::string& what) {
+std::string kubectl_get(const testing::KubeCluster& cluster, const std::string& what) {
   std::string out;
-  return api.kubectl("get " + what, &out) == 0 ? out : std::string{};
+  return cluster.kubectl("get " + what, &out) == 0 ? out : std::string{};
 }
 
 }  // namespace nfsprov::deploytest

@@ -15,32 +15,41 @@
 #include <yaml-cpp/yaml.h>
 
 #include "nfs/export_address.h"
-#include "test/apiserver/test_apiserver.h"
-#include "test/deploy/child_process.h"
+#include "test/cluster/kube_cluster.h"
+#include "test/support/child_process.h"
 
 namespace nfsprov::deploytest {
 
-// Creates the rendered install's Namespace and StorageClass with kubectl; returns the install.
-std::vector<YAML::Node> create_namespace_and_class(const testing::TestApiServer& api);
+using testing::ChildProcess;
+using testing::run_command;
+
+// Applies the rendered install with kubectl, as a user would, but for the Deployment (the test
+// starts its process itself): Namespace, ServiceAccount, RBAC and StorageClass. Returns the
+// whole rendered install.
+std::vector<YAML::Node> install_without_deployment(const testing::KubeCluster& cluster);
 
 // Starts command (the binary, or an emulator and its arguments then the binary) with the
-// Deployment's PROVISIONER_NAME, its namespace as POD_NAMESPACE, leader election on, and the
-// export given as NFS_SERVER/NFS_PATH plus its ports.
+// Deployment's PROVISIONER_NAME, its namespace as POD_NAMESPACE, leader election on, the
+// ServiceAccount's kubeconfig, and the export given as NFS_SERVER/NFS_PATH plus its ports.
 std::unique_ptr<ChildProcess> start_provisioner(const std::vector<std::string>& command,
                                                 const std::vector<YAML::Node>& install,
-                                                const testing::TestApiServer& api,
+                                                const std::filesystem::path& kubeconfig,
                                                 const nfs::ExportAddress& address,
                                                 const std::filesystem::path& log);
 
+// The kubeconfig of the Deployment's ServiceAccount (a TokenRequest token).
+std::filesystem::path service_account_kubeconfig(const testing::KubeCluster& cluster,
+                                                 const std::vector<YAML::Node>& install);
+
 // Creates deploy/examples/test-claim.yaml in namespace ns (creating ns) and waits until it
 // is Bound; returns its PV name, "" when it did not bind within the limit.
-std::string provision_test_claim(const testing::TestApiServer& api, const std::string& ns,
+std::string provision_test_claim(const testing::KubeCluster& cluster, const std::string& ns,
                                  std::chrono::seconds limit);
 
 // Polls until f() is true; false after the limit. Bounds a wait, asserts no timing.
 bool eventually(const std::function<bool()>& f, std::chrono::seconds limit);
 
 // `kubectl get <what>` output, "" when kubectl fails.
-std::string kubectl_get(const testing::TestApiServer& api, const std::string& what);
+std::string kubectl_get(const testing::KubeCluster& cluster, const std::string& what);
 
 }  // namespace nfsprov::deploytest

@@ -29,6 +29,8 @@ using nfsprov::testing::TempDir;
 
 constexpr const char* kClass = "managed-nfs-storage";
 constexpr const char* kNamespace = "default";
+// Where deploy/ installs the provisioner: its ServiceAccount, and the Lease its Role allows.
+constexpr const char* kInstallNamespace = "nfs-provisioner";
 // Each replica's workers: at most this many PV creates can be in flight when it is killed, and
 // the API server may still complete them after we counted the PVs.
 constexpr std::size_t kWorkers = 4;
@@ -48,7 +50,7 @@ class Replica {
           std::optional<LeaseTiming> lease)
       : name_(pod_name),
         child_(arguments(env, lease),
-               {"POD_NAME=" + pod_name, std::string("POD_NAMESPACE=") + kNamespace},
+               {"POD_NAME=" + pod_name, std::string("POD_NAMESPACE=") + kInstallNamespace},
                log_path(dir, pod_name)) {}
   ~Replica() {
     child_.signal(SIGKILL);  // if still running; then the log is complete
@@ -68,7 +70,7 @@ class Replica {
     // several seconds, so a SIGKILL lands while it works, typically between a directory's
     // mkdir and its PV's create (the create waits for a rate-limiter token).
     std::vector<std::string> argv{NP_PROVISIONER_BIN,
-                                  "--kubeconfig=" + env.api_server().kubeconfig_path().string(),
+                                  "--kubeconfig=" + env.provisioner_kubeconfig().string(),
                                   "--nfs-server=127.0.0.1",
                                   "--nfs-path=/export",
                                   "--nfs-port=" + std::to_string(env.nfs().nfs_port()),
@@ -180,8 +182,12 @@ void check_exactly_one_each(E2eEnv& env, std::size_t claims) {
 
   std::vector<std::string> warnings;
   const json events = env.api().list(nfsprov::kube::kEvents, kNamespace);
+  // About the claims and volumes: a real cluster has Warnings of its own (the apiserver's
+  // Service IP repair loop reports the "kubernetes" Service, say).
   for (const auto& event : events.at("items"))
-    if (event.value("type", "") == "Warning")
+    if (event.value("type", "") == "Warning" &&
+        (str_at(event, "/involvedObject/kind") == "PersistentVolumeClaim" ||
+         str_at(event, "/involvedObject/kind") == "PersistentVolume"))
       warnings.push_back(str_at(event, "/involvedObject/name") + ": " + event.value("reason", "") +
                          ": " + event.value("message", ""));
   CHECK(warnings == std::vector<std::string>{});
@@ -211,11 +217,13 @@ std::size_t directories_without_pv(E2eEnv& env) {
 // PV (the worst moment: the next life must adopt that directory, not make a second one). The
 // PV list is read before the directories, so a directory seen without a PV was made before
 // its PV existed; the kill follows within milliseconds while the PV create waits for a
-// rate-limiter token. If that moment is not caught within the deadline, it kills anyway.
-// Returns the time taken just before the signal: any duration measured from it is at least
-// as long as the one from the real death.
-std::chrono::steady_clock::time_point kill_mid_provision(E2eEnv& env, Replica& replica) {
-  wait_until([&] { return directories_without_pv(env) > 0; }, 10s);
+// rate-limiter token. If that moment is not caught before `latest` PVs exist, it kills then,
+// so the kill always lands mid-burst. Returns the time taken just before the signal: any
+// duration measured from it is at least as long as the one from the real death.
+std::chrono::steady_clock::time_point kill_mid_provision(E2eEnv& env, Replica& replica,
+                                                         std::size_t latest) {
+  REQUIRE(wait_until(
+      [&] { return directories_without_pv(env) > 0 || pv_count(env) >= latest; }, 30s));
   const auto now = std::chrono::steady_clock::now();
   replica.child().signal(SIGKILL);
   REQUIRE(replica.child().wait_for(10s) == 128 + SIGKILL);
@@ -235,7 +243,7 @@ TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and o
   REQUIRE(first.child().wait_for_output("caches synced, starting workers", 20s));
   create_claims(env, 0, kClaims / 2);
   wait_for_pvs(env, 8);
-  kill_mid_provision(env, first);
+  kill_mid_provision(env, first, kClaims / 4);
   const std::size_t pvs_at_kill = pv_count(env);
   const std::size_t orphans_at_kill = directories_without_pv(env);
   // The kill must really have been mid-burst, or the restart has nothing to finish.
@@ -272,7 +280,7 @@ TEST_CASE(
 
   const std::string lease_name = nfsprov::controller::lease_name_for(kProvisioner);
   const auto holder = [&] {
-    return str_at(env.api().get(nfsprov::kube::kLeases, kNamespace, lease_name),
+    return str_at(env.api().get(nfsprov::kube::kLeases, kInstallNamespace, lease_name),
                   "/spec/holderIdentity");
   };
   CHECK_THAT(holder(), Catch::StartsWith("nfs-provisioner-a_"));
@@ -283,7 +291,7 @@ TEST_CASE(
   CHECK(standby.output().find("started provisioner controller") == std::string::npos);
   CHECK(count_of(standby.output(), kProvisioned) == 0);
 
-  const auto killed_at = kill_mid_provision(env, leader);
+  const auto killed_at = kill_mid_provision(env, leader, kClaims / 2);
   const std::size_t pvs_at_kill = pv_count(env);
   REQUIRE(pvs_at_kill < static_cast<std::size_t>(kClaims));
   std::clog << "leader killed with " << pvs_at_kill << " PVs for " << kClaims << " claims and "

@@ -78,7 +78,7 @@ TEST_CASE("an existing archive is never overwritten: the second one gets a times
   CHECK(generation == "2");
 }
 
-TEST_CASE("reclaim policy Retain: PV and directory stay; kubectl delete pv then completes") {
+TEST_CASE("reclaim policy Retain: PV and directory stay, and kubectl delete pv then completes") {
   E2eEnv env;
   env.create_class("precious", json::object(), "Retain");
   env.start_controller();

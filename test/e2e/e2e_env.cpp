@@ -23,13 +23,16 @@ controller::ControllerOptions test_options(const nfs::ExportAddress& default_exp
 }
 
 E2eEnv::E2eEnv(int nfs_servers) {
-  api_server_ = std::make_unique<testing::TestApiServer>();
+  cluster_ = std::make_unique<testing::KubeCluster>();
   for (int i = 0; i < nfs_servers; ++i) nfs_.push_back(std::make_unique<testing::GaneshaServer>());
   kube::ClientOptions client_options;
   client_options.qps = 2000;
   client_options.burst = 4000;
-  api_ = std::make_unique<kube::ApiClient>(
-      kube::load_kubeconfig_file(api_server_->kubeconfig_path()), client_options);
+  admin_ = std::make_unique<kube::ApiClient>(
+      kube::load_kubeconfig_file(cluster_->admin_kubeconfig()), client_options);
+  provisioner_kubeconfig_ = cluster_->install_provisioner_rbac();
+  provisioner_api_ = std::make_unique<kube::ApiClient>(
+      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options);
   options_ = test_options(nfs(0).address());
 }
 
@@ -37,10 +40,22 @@ E2eEnv::~E2eEnv() {
   stop_controller();
 }
 
+testing::FaultProxy& E2eEnv::enable_fault_proxy(testing::FaultProxy::Options options) {
+  proxy_ = std::make_unique<testing::FaultProxy>(*cluster_, options);
+  provisioner_kubeconfig_ = proxy_->kubeconfig_for(provisioner_kubeconfig_);
+  kube::ClientOptions client_options;
+  client_options.qps = 2000;
+  client_options.burst = 4000;
+  provisioner_api_ = std::make_unique<kube::ApiClient>(
+      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options);
+  return *proxy_;
+}
+
 void E2eEnv::start_controller() {
   stop_controller();
   pools_ = std::make_unique<nfs::ExportPools>(4);
-  controller_ = std::make_unique<controller::Controller>(*api_, *pools_, options_, logger_);
+  controller_ =
+      std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_, logger_);
   controller_thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
   if (!wait_until([this] { return controller_->synced(); }, 10s))
     throw std::runtime_error("controller did not sync its caches");
@@ -61,7 +76,7 @@ json E2eEnv::create_class(const std::string& name, const json& parameters,
              {"metadata", {{"name", name}}},      {"provisioner", kProvisioner},
              {"parameters", parameters},          {"reclaimPolicy", reclaim_policy},
              {"volumeBindingMode", binding_mode}};
-  return api_->create(kube::kStorageClasses, {}, sc);
+  return admin_->create(kube::kStorageClasses, {}, sc);
 }
 
 json E2eEnv::create_claim(const std::string& ns, const std::string& name,
@@ -74,20 +89,49 @@ json E2eEnv::create_claim(const std::string& ns, const std::string& name,
                   {"accessModes", {"ReadWriteMany"}},
                   {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
   claim.merge_patch(extra);
-  return api_->create(kube::kPersistentVolumeClaims, ns, claim);
+  ensure_namespace(ns);
+  return admin_->create(kube::kPersistentVolumeClaims, ns, claim);
+}
+
+void E2eEnv::ensure_namespace(const std::string& ns) {
+  try {
+    admin_->create(kube::kNamespaces, {},
+                   {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ApiErrorKind::already_exists) throw;
+  }
 }
 
 void E2eEnv::delete_claim(const std::string& ns, const std::string& name) {
-  api_->remove(kube::kPersistentVolumeClaims, ns, name);
+  admin_->remove(kube::kPersistentVolumeClaims, ns, name);
+}
+
+json E2eEnv::create_pod(const std::string& ns, const std::string& name, const std::string& claim) {
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", name}, {"namespace", ns}}},
+              {"spec",
+               {{"containers",
+                 {{{"name", "nginx"},
+                   {"image", "nginx"},
+                   {"volumeMounts", {{{"name", "www"}, {"mountPath", "/usr/share/nginx/html"}}}}}}},
+                {"volumes",
+                 {{{"name", "www"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}}};
+  ensure_namespace(ns);
+  return admin_->create(kPods, ns, pod);
+}
+
+json E2eEnv::get_pod(const std::string& ns, const std::string& name) {
+  return admin_->get(kPods, ns, name);
 }
 
 json E2eEnv::get_claim(const std::string& ns, const std::string& name) {
-  return api_->get(kube::kPersistentVolumeClaims, ns, name);
+  return admin_->get(kube::kPersistentVolumeClaims, ns, name);
 }
 
 std::optional<json> E2eEnv::find_pv(const std::string& name) {
   try {
-    return api_->get(kube::kPersistentVolumes, {}, name);
+    return admin_->get(kube::kPersistentVolumes, {}, name);
   } catch (const kube::ApiError& e) {
     if (e.kind() == kube::ApiErrorKind::not_found) return std::nullopt;
     throw;
@@ -96,14 +140,14 @@ std::optional<json> E2eEnv::find_pv(const std::string& name) {
 
 std::vector<json> E2eEnv::list_pvs() {
   std::vector<json> out;
-  const json list = api_->list(kube::kPersistentVolumes);  // the loop must not outlive it
+  const json list = admin_->list(kube::kPersistentVolumes);  // the loop must not outlive it
   for (const auto& pv : list.at("items")) out.push_back(pv);
   return out;
 }
 
 std::vector<json> E2eEnv::events_for(const std::string& ns, const std::string& name) {
   std::vector<json> out;
-  const json list = api_->list(kube::kEvents, ns);
+  const json list = admin_->list(kube::kEvents, ns);
   for (const auto& event : list.at("items"))
     if (str_at(event, "/involvedObject/name") == name) out.push_back(event);
   return out;

@@ -1,7 +1,9 @@
-// E2eEnv: one test's world — the test API server, real nfs-ganesha servers on 127.0.0.1, an
-// ApiClient, and the provisioner's Controller running in-process — plus the helpers the e2e
-// tests share (create classes and claims, wait for what a user would see). Everything is
-// stopped and removed in the destructor, pass or fail.
+// E2eEnv: one test's world — a real Kubernetes control plane (KubeCluster: etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler, KWOK nodes), real nfs-ganesha
+// servers on 127.0.0.1, and the provisioner's Controller running in-process as the
+// ServiceAccount that deploy/rbac.yaml binds — plus the helpers the e2e tests share (create
+// classes and claims as cluster-admin, wait for what a user would see). Everything is stopped
+// and removed in the destructor, pass or fail.
 #pragma once
 
 #include <chrono>
@@ -20,7 +22,8 @@
 #include "provisioner/controller/controller.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
-#include "test/apiserver/test_apiserver.h"
+#include "test/cluster/fault_proxy.h"
+#include "test/cluster/kube_cluster.h"
 #include "test/nfs_server/ganesha_server.h"
 
 namespace nfsprov::e2e {
@@ -29,6 +32,7 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 inline constexpr const char* kProvisioner = "k8s-sigs.io/nfs-subdir-external-provisioner";
+inline constexpr kube::Resource kPods{"/api/v1", "pods", true};
 
 // The controller's options for tests: short back-off so a retry happens within the test.
 controller::ControllerOptions test_options(const nfs::ExportAddress& default_export);
@@ -40,11 +44,20 @@ class E2eEnv {
   E2eEnv(const E2eEnv&) = delete;
   E2eEnv& operator=(const E2eEnv&) = delete;
 
-  testing::TestApiServer& api_server() { return *api_server_; }
+  testing::KubeCluster& cluster() { return *cluster_; }
   testing::GaneshaServer& nfs(std::size_t i = 0) { return *nfs_.at(i); }
-  kube::ApiClient& api() { return *api_; }
+  // cluster-admin: what the tests (the "user") do.
+  kube::ApiClient& api() { return *admin_; }
+  // The provisioner's own client: ServiceAccount nfs-provisioner/nfs-provisioner, RBAC from
+  // deploy/rbac.yaml. Its kubeconfig, for running the binary.
+  kube::ApiClient& provisioner_api() { return *provisioner_api_; }
+  const std::filesystem::path& provisioner_kubeconfig() const { return provisioner_kubeconfig_; }
   // The first server's export on the local disk.
   std::filesystem::path export_dir(std::size_t i = 0) { return nfs(i).export_dir(); }
+
+  // From now on the provisioner's client (and provisioner_kubeconfig()) go through a
+  // FaultProxy in front of the real kube-apiserver. Call before start_controller().
+  testing::FaultProxy& enable_fault_proxy(testing::FaultProxy::Options options = {});
 
   // Change before start_controller().
   controller::ControllerOptions& options() { return options_; }
@@ -54,10 +67,17 @@ class E2eEnv {
   json create_class(const std::string& name, const json& parameters,
                     const std::string& reclaim_policy = "Delete",
                     const std::string& binding_mode = "Immediate");
-  // A ReadWriteMany 1Gi claim of class_name; extra is merge-patched into it first.
+  // Creates namespace ns unless it exists.
+  void ensure_namespace(const std::string& ns);
+  // A ReadWriteMany 1Gi claim of class_name; extra is merge-patched into it first. Its
+  // namespace is created when missing.
   json create_claim(const std::string& ns, const std::string& name, const std::string& class_name,
                     const json& extra = json::object());
   void delete_claim(const std::string& ns, const std::string& name);
+  // An nginx pod (as in the seed's StatefulSet) mounting claim at /usr/share/nginx/html: the
+  // real scheduler places it on raspi002 or raspi003 and KWOK runs it.
+  json create_pod(const std::string& ns, const std::string& name, const std::string& claim);
+  json get_pod(const std::string& ns, const std::string& name);
   json get_claim(const std::string& ns, const std::string& name);
   std::optional<json> find_pv(const std::string& name);
   std::vector<json> list_pvs();
@@ -70,9 +90,12 @@ class E2eEnv {
                   std::chrono::milliseconds timeout = 20s);
 
  private:
-  std::unique_ptr<testing::TestApiServer> api_server_;
+  std::unique_ptr<testing::KubeCluster> cluster_;
   std::vector<std::unique_ptr<testing::GaneshaServer>> nfs_;
-  std::unique_ptr<kube::ApiClient> api_;
+  std::unique_ptr<kube::ApiClient> admin_;
+  std::filesystem::path provisioner_kubeconfig_;
+  std::unique_ptr<kube::ApiClient> provisioner_api_;
+  std::unique_ptr<testing::FaultProxy> proxy_;
   // To stderr: ctest shows it for a failed test.
   log::Logger logger_{std::clog, log::Level::info};
   controller::ControllerOptions options_;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
@@ -68,6 +69,95 @@ TEST_CASE("demo: StatefulSet claims become bound RWX PVs on 0777 directories, de
   CHECK(entries(env.export_dir()) == archived);
 }
 
+namespace {
+
+// The example manifests as a user applies them, from the source tree.
+std::string manifest(const std::string& relative) {
+  return "'" + (nfsprov::testing::KubeCluster::source_dir() / relative).string() + "'";
+}
+
+std::string pod_phase(E2eEnv& env, const std::string& name) {
+  try {
+    return str_at(env.get_pod("default", name), "/status/phase");
+  } catch (const nfsprov::kube::ApiError&) {
+    return {};
+  }
+}
+
+// RFC 3339 seconds ("2026-12-01T09:40:00Z") compare as strings.
+std::string ready_since(const json& pod) {
+  for (const auto& c : pod.at("/status/conditions"_json_pointer))
+    if (c.value("type", "") == "Ready" && c.value("status", "") == "True")
+      return c.value("lastTransitionTime", "");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the seed's StatefulSet through kubectl: Pending without us, then Running pods on "
+          "Bound RWX volumes, archived by the seed's clean-up") {
+  E2eEnv env;
+  auto& k = env.cluster();
+  k.kubectl_ok("apply -f " + manifest("deploy/class.yaml"));
+  k.kubectl_ok("apply -n default -f " + manifest("deploy/examples/statefulset.yaml"));
+
+  // What the seed's author saw: nothing creates volumes, the scheduler says why.
+  std::string describe;
+  CHECK(wait_until(
+      [&] {
+        k.kubectl("describe pod sample-statefulset-0 -n default", &describe);
+        return describe.find("pod has unbound immediate PersistentVolumeClaims") !=
+               std::string::npos;
+      },
+      60s));
+  INFO(describe);
+
+  // With the provisioner: the pods come up one after the other (OrderedReady).
+  env.start_controller();
+  const std::vector<std::string> pods = {"sample-statefulset-0", "sample-statefulset-1",
+                                         "sample-statefulset-2"};
+  for (const auto& pod : pods) {
+    INFO(pod);
+    CHECK(wait_until([&] { return pod_phase(env, pod) == "Running"; }, 90s));
+  }
+  for (std::size_t i = 1; i < pods.size(); ++i) {
+    const json before = env.get_pod("default", pods[i - 1]);
+    const json after = env.get_pod("default", pods[i]);
+    CHECK(str_at(after, "/metadata/creationTimestamp") >= ready_since(before));
+    const std::string node = str_at(after, "/spec/nodeName");
+    CHECK((node == "raspi002" || node == "raspi003"));
+  }
+
+  const std::string pv_pvc = k.kubectl_ok("get pv,pvc -n default --no-headers");
+  INFO(pv_pvc);
+  std::vector<std::string> directories;
+  std::size_t bound_rwx_lines = 0;
+  std::istringstream lines(pv_pvc);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("RWX") != std::string::npos && line.find("Bound") != std::string::npos)
+      ++bound_rwx_lines;
+  CHECK(bound_rwx_lines == 6);  // three PVs and three claims
+  for (const auto& pod : pods) {
+    const json claim = env.get_claim("default", "www-" + pod);
+    CHECK(str_at(claim, "/status/phase") == "Bound");
+    const std::string dir = "default-www-" + pod + "-pvc-" + str_at(claim, "/metadata/uid");
+    CHECK(mode_of(env.export_dir() / dir) == 0777);
+    directories.push_back(dir);
+  }
+  std::sort(directories.begin(), directories.end());
+  CHECK(entries(env.export_dir()) == directories);
+
+  // The seed's clean-up: the StatefulSet, then its claims; the directories are archived.
+  k.kubectl_ok("delete -n default -f " + manifest("deploy/examples/statefulset.yaml") +
+               " --wait=false");
+  k.kubectl_ok("delete pvc -n default www-sample-statefulset-0 www-sample-statefulset-1 "
+               "www-sample-statefulset-2 --wait=false");
+  CHECK(wait_until([&] { return env.list_pvs().empty(); }, 90s));
+  std::vector<std::string> archived;
+  for (const auto& dir : directories) archived.push_back("archived-" + dir);
+  CHECK(entries(env.export_dir()) == archived);
+}
+
 TEST_CASE("pathPattern with labels and annotations makes nested directories, archived in place") {
   E2eEnv env;
   env.create_class(
@@ -118,23 +208,34 @@ TEST_CASE("two classes on two NFS servers: each claim lands on its own server") 
   CHECK(entries(env.export_dir(1)).empty());
 }
 
-TEST_CASE("WaitForFirstConsumer: provisioned only once a node is selected") {
+TEST_CASE("WaitForFirstConsumer: provisioned only once the scheduler places a pod on a node") {
   E2eEnv env;
   env.create_class("late", json::object(), "Delete", "WaitForFirstConsumer");
   env.start_controller();
   env.create_claim("default", "late-claim", "late");
-  // Nothing may happen while no consumer is scheduled; give the workers a real chance.
-  std::this_thread::sleep_for(1500ms);
+  // kube-controller-manager has seen the claim and says it waits for a consumer; no volume.
+  CHECK(wait_until([&] { return env.has_event("default", "late-claim", "WaitForFirstConsumer"); }));
   CHECK(env.list_pvs().empty());
   CHECK(entries(env.export_dir()).empty());
-  CHECK(str_at(env.get_claim("default", "late-claim"), "/status/phase") != "Bound");
+  CHECK(str_at(env.get_claim("default", "late-claim"), "/status/phase") == "Pending");
 
-  env.api().merge_patch(
-      nfsprov::kube::kPersistentVolumeClaims, "default", "late-claim",
-      {{"metadata", {{"annotations", {{"volume.kubernetes.io/selected-node", "pi-1"}}}}}});
-  const json claim = env.wait_bound("default", "late-claim");
+  // A pod using it: the scheduler picks a node and writes it on the claim; then we provision,
+  // the PV controller binds, the scheduler binds the pod, and KWOK's node runs it.
+  env.create_pod("default", "consumer", "late-claim");
+  const json claim = env.wait_bound("default", "late-claim", 60s);
+  const std::string node =
+      str_at(claim, "/metadata/annotations/volume.kubernetes.io~1selected-node");
+  CHECK((node == "raspi002" || node == "raspi003"));
   CHECK(fs::is_directory(env.export_dir() /
                          ("default-late-claim-pvc-" + str_at(claim, "/metadata/uid"))));
+  json pod;
+  CHECK(wait_until(
+      [&] {
+        pod = env.get_pod("default", "consumer");
+        return str_at(pod, "/status/phase") == "Running";
+      },
+      60s));
+  CHECK(str_at(pod, "/spec/nodeName") == node);
 }
 
 TEST_CASE("claims of other provisioners' classes are left alone") {

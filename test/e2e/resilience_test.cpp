@@ -33,3 +33,61 @@ TEST_CASE("NFS server down for 20 s mid-run: every claim is provisioned once it 
                            ("default-" + name + "-pvc-" + str_at(claim, "/metadata/uid"))));
   }
 }
+
+TEST_CASE("API faults on the real wire mid-burst: 429s, 503 bursts, latency, cut and expired "
+          "watches: every claim is provisioned exactly once") {
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  env.create_class("nfs", {{"archiveOnDelete", "false"}});
+  env.start_controller();
+  constexpr int kClaims = 30;
+  std::vector<std::string> names;
+  for (int i = 0; i < kClaims; ++i) names.push_back("burst-" + std::to_string(i));
+
+  // The claims arrive while the API, as the provisioner sees it, misbehaves in turn.
+  const std::vector<json> faults = {
+      {{"status", 429}, {"count", 6}, {"retry_after", 1}},
+      {{"drop_watches", true}},
+      {{"status", 503}, {"count", 6}},
+      {{"latency_ms", 150}},
+      {{"expire_next_watch", true}, {"drop_watches", true}},
+      {{"clear", true}, {"drop_watches", true}},
+  };
+  for (int i = 0; i < kClaims; ++i) {
+    if (i % 5 == 0) proxy.inject(faults[static_cast<std::size_t>(i / 5)]);
+    env.create_claim("default", names[static_cast<std::size_t>(i)], "nfs");
+    std::this_thread::sleep_for(100ms);
+  }
+  proxy.inject({{"clear", true}});
+
+  for (const auto& name : names) env.wait_bound("default", name, 60s);
+  CHECK(proxy.requests() > static_cast<std::size_t>(kClaims));
+  CHECK(env.list_pvs().size() == names.size());
+  // Exactly one directory per claim, each the claim's own.
+  CHECK(entries(env.export_dir()).size() == names.size());
+  for (const auto& name : names) {
+    const json claim = env.get_claim("default", name);
+    CHECK(fs::is_directory(env.export_dir() /
+                           ("default-" + name + "-pvc-" + str_at(claim, "/metadata/uid"))));
+  }
+}
+
+TEST_CASE("a server that closes idle keep-alive connections: the first claim after a quiet "
+          "spell is provisioned without a spurious failure") {
+  E2eEnv env;
+  // kube-apiserver closes connections idle for about 90 s; the proxy does it after 2 s.
+  auto& proxy = env.enable_fault_proxy({.idle_timeout = std::chrono::seconds(2)});
+  env.create_class("nfs", {{"archiveOnDelete", "false"}});
+  env.start_controller();
+  env.create_claim("default", "before-the-lull", "nfs");
+  env.wait_bound("default", "before-the-lull");
+  const auto requests_before = proxy.requests();
+
+  // The quiet spell itself is what is tested: the pooled connections are now closed.
+  std::this_thread::sleep_for(5s);
+  env.create_claim("default", "after-the-lull", "nfs");
+  env.wait_bound("default", "after-the-lull");
+  CHECK(proxy.requests() > requests_before);
+  CHECK(wait_until([&] { return env.has_event("default", "after-the-lull", "ProvisioningSucceeded"); }));
+  CHECK_FALSE(env.has_event("default", "after-the-lull", "ProvisioningFailed"));
+}

@@ -16,7 +16,7 @@
 
 #include "provisioner/kube/api_client.h"
 #include "provisioner/kube/kube_config.h"
-#include "test/apiserver/test_apiserver.h"
+#include "test/cluster/kube_cluster.h"
 #include "test/main/child.h"
 #include "test/main/temp_dir.h"
 #include "test/nfs_server/ganesha_server.h"
@@ -45,15 +45,33 @@ std::size_t line_count(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
-// Environment of a provisioner pointed at server, and at an NFS port nothing listens on (the
-// controller only talks NFS when there is a claim; the start-up diagnosis just logs).
-std::vector<std::string> provisioner_env(const testing::TestApiServer& server) {
-  return {"KUBECONFIG=" + server.kubeconfig_path().string(),
+// A real control plane with deploy/'s RBAC installed: the provisioner runs as its
+// ServiceAccount, in its namespace, with a TokenRequest token.
+struct Cluster {
+  testing::KubeCluster cluster;
+  fs::path kubeconfig = cluster.install_provisioner_rbac();
+  kube::ApiClient admin{kube::load_kubeconfig_file(cluster.admin_kubeconfig())};
+
+  // The ServiceAccount's bearer token, as its kubeconfig carries it.
+  std::string token() const {
+    std::ifstream in(kubeconfig);
+    for (std::string line; std::getline(in, line);)
+      if (auto at = line.find("token: "); at != std::string::npos) return line.substr(at + 7);
+    return {};
+  }
+};
+
+constexpr const char* kInstallNamespace = "nfs-provisioner";
+
+// Environment of a provisioner pointed at the cluster, and at an NFS port nothing listens on
+// (the controller only talks NFS when there is a claim; the start-up diagnosis just logs).
+std::vector<std::string> provisioner_env(const Cluster& c) {
+  return {"KUBECONFIG=" + c.kubeconfig.string(),
           "NFS_SERVER=127.0.0.1",
           "NFS_PATH=/export",
           "PROVISIONER_NAME=example.com/nfs",
           "POD_NAME=nfs-provisioner-0",
-          "POD_NAMESPACE=default"};
+          std::string("POD_NAMESPACE=") + kInstallNamespace};
 }
 
 std::vector<std::string> fast_lease_args() {
@@ -113,9 +131,9 @@ TEST_CASE("an API server that is not there: exit 1 and one line naming it") {
 }
 
 TEST_CASE("a token the API server refuses: exit 1 and one line saying unauthorized") {
-  testing::TestApiServer server;
+  Cluster server;
   TempDir dir;
-  std::ifstream in(server.kubeconfig_path());
+  std::ifstream in(server.kubeconfig);
   std::string kubeconfig((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto at = kubeconfig.find(server.token());
   REQUIRE(at != std::string::npos);
@@ -131,12 +149,12 @@ TEST_CASE("a token the API server refuses: exit 1 and one line saying unauthoriz
 }
 
 TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
-  testing::TestApiServer server;
+  Cluster server;
   TempDir dir;
   testing::Child child(fast_lease_args(), provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
-  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
-  auto lease = admin.get(kube::kLeases, "default", "example.com-nfs");
+  auto& admin = server.admin;
+  auto lease = admin.get(kube::kLeases, kInstallNamespace, "example.com-nfs");
   CHECK_THAT(lease["spec"]["holderIdentity"].get<std::string>(),
              Catch::StartsWith("nfs-provisioner-0_"));
 
@@ -161,14 +179,14 @@ TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
   REQUIRE(status.has_value());
   CHECK(*status == 0);
   CHECK(took < 10s);
-  lease = admin.get(kube::kLeases, "default", "example.com-nfs");
-  CHECK(lease["spec"]["holderIdentity"] == "");
+  lease = admin.get(kube::kLeases, kInstallNamespace, "example.com-nfs");
+  CHECK(lease["spec"]["holderIdentity"].get<std::string>() == "");
   CHECK(lease["spec"]["leaseDurationSeconds"] == 1);
   CHECK_THAT(child.output(), Catch::Contains("released lease"));
 }
 
 TEST_CASE("no token appears in the output at -v -v") {
-  testing::TestApiServer server;
+  Cluster server;
   TempDir dir;
   auto args = fast_lease_args();
   args.insert(args.end(), {"-v", "-v"});
@@ -181,7 +199,7 @@ TEST_CASE("no token appears in the output at -v -v") {
   auto out = child.output();
   // The check must be able to fail: debug lines were written, and the token is not short.
   CHECK_THAT(out, Catch::Contains(" debug "));
-  REQUIRE(server.token().size() >= 16);
+  REQUIRE(server.token().size() >= 100);  // a ServiceAccount JWT
   CHECK(out.find(server.token()) == std::string::npos);
   CHECK(out.find(server.token().substr(0, 12)) == std::string::npos);
 }
@@ -209,9 +227,9 @@ TEST_CASE("check: a healthy export passes, a dead one fails with a fix") {
 }
 
 TEST_CASE("check with a kubeconfig judges the export of every StorageClass of ours") {
-  testing::TestApiServer server;
+  Cluster server;
   testing::GaneshaServer nfs;
-  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
+  auto& admin = server.admin;
   auto storage_class = [](std::string name, std::string provisioner, nlohmann::json params) {
     return nlohmann::json{{"apiVersion", "storage.k8s.io/v1"},
                           {"kind", "StorageClass"},
@@ -261,7 +279,7 @@ std::optional<double> sample(const std::string& metrics, const std::string& name
 
 TEST_CASE("metrics and readiness follow a claim the binary provisions") {
   testing::GaneshaServer nfs;
-  testing::TestApiServer server;
+  Cluster server;
   TempDir dir;
   auto address = nfs.address();
   std::vector<std::string> argv{
@@ -290,7 +308,7 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
       sample(before->body, "controller_persistentvolumeclaim_provision_total", "class=\"metered\"")
           .value_or(0) == 0);
 
-  kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
+  auto& admin = server.admin;
   admin.create(kube::kStorageClasses, "",
                {{"apiVersion", "storage.k8s.io/v1"},
                 {"kind", "StorageClass"},
@@ -305,7 +323,7 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
                   {"accessModes", {"ReadWriteMany"}},
                   {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
   std::string phase;
-  for (int i = 0; i < 100 && phase != "Bound"; ++i) {
+  for (int i = 0; i < 300 && phase != "Bound"; ++i) {
     std::this_thread::sleep_for(100ms);
     phase =
         admin.get(kube::kPersistentVolumeClaims, "default", "data")["status"].value("phase", "");

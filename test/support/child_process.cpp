@@ -1,4 +1,4 @@
-#include "test/deploy/child_process.h"
+#include "test/support/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include <system_error>
 #include <thread>
 
-namespace nfsprov::deploytest {
+namespace nfsprov::testing {
 namespace {
 
 int shell_status(int status) {
@@ -108,4 +108,4 @@ int run_command(const std::string& command, std::string* out) {
   return shell_status(status);
 }
 
-}  // namespace nfsprov::deploytest
+}  // namespace nfsprov::testing

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace nfsprov::deploytest {
+namespace nfsprov::testing {
 
 class ChildProcess {
  public:
@@ -36,4 +36,4 @@ class ChildProcess {
 // Runs a shell command, returns its exit code; stdout (and stderr) into *out when given.
 int run_command(const std::string& command, std::string* out = nullptr);
 
-}  // namespace nfsprov::deploytest
+}  // namespace nfsprov::testing
