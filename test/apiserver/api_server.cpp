@@ -1,5 +1,7 @@
 #include "test/apiserver/api_server.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -43,8 +45,37 @@ std::string read_token(const std::filesystem::path& file) {
   return token;
 }
 
-bool truthy(const std::string& v) {
-  return v == "1" || v == "true";
+// Every boolean query parameter (watch, allowWatchBookmarks), read as kube-apiserver reads
+// it (apimachinery's runtime.Convert_Slice_string_To_bool, first value wins): absent, "0" or
+// "false" in any case is false, and anything else is true, even "", "f" or "yes". It never
+// answers 400: a real v1.36 server takes ?watch=yes, ?watch=f and ?watch= as watches.
+bool query_bool(const httplib::Request& req, const std::string& name) {
+  if (!req.has_param(name)) return false;
+  std::string value = req.get_param_value(name);
+  std::transform(value.begin(), value.end(), value.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return value != "0" && value != "false";
+}
+
+// The write options' dryRun list (from the query, or from a DELETE's body): whether it asks
+// for a dry run. "All" is the only value the real server knows; any other, even "" or
+// "all", is 422 Invalid naming the options kind, as its ValidateDryRun answers.
+WriteMode dry_run_mode(const std::vector<std::string>& values, const std::string& options_kind) {
+  for (const auto& v : values) {
+    if (v != "All") {
+      throw StatusError(422, "Invalid",
+                        options_kind + ".meta.k8s.io \"\" is invalid: dryRun: Unsupported value: " +
+                            json(values).dump() + ": supported values: \"All\"");
+    }
+  }
+  return values.empty() ? WriteMode::commit : WriteMode::dry_run;
+}
+
+std::vector<std::string> query_values(const httplib::Request& req, const std::string& name) {
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < req.get_param_value_count(name); ++i)
+    values.push_back(req.get_param_value(name, i));
+  return values;
 }
 
 // Which resource a path names: /api/v1/... or /apis/<group>/<version>/...
@@ -131,6 +162,9 @@ ApiServer::~ApiServer() {
 void ApiServer::restore(const json& state) {
   auto lock = store_.lock();
   store_.restore(state);
+  // The binder's volume index and the phases it keeps are derived from the objects: rebuild
+  // them from what was loaded, as the real PV controller resyncs everything when it starts.
+  if (config_.controllers) controllers_.resync();
 }
 
 void ApiServer::seed() {
@@ -261,7 +295,7 @@ void ApiServer::serve_api(const httplib::Request& req, httplib::Response& res, j
   if (m == "GET" && name.empty()) {
     Selector labels = Selector::parse_labels(req.get_param_value("labelSelector"));
     Selector fields = Selector::parse_fields(req.get_param_value("fieldSelector"));
-    if (truthy(req.get_param_value("watch"))) {
+    if (query_bool(req, "watch")) {
       audit["verb"] = "watch";
       audit["code"] = 200;
       return serve_watch(type, ns, req, res);
@@ -286,6 +320,24 @@ void ApiServer::serve_api(const httplib::Request& req, httplib::Response& res, j
     throw StatusError(405, "MethodNotAllowed",
                       "the server does not allow this method on the requested resource");
   }
+  // Writes take dryRun from the query, except a DELETE with a body: the real server then
+  // reads its DeleteOptions from the body alone. Checked before anything else, as there.
+  WriteMode mode = WriteMode::commit;
+  json delete_options = json::object();
+  if (m == "POST") mode = dry_run_mode(query_values(req, "dryRun"), "CreateOptions");
+  if (m == "PUT") mode = dry_run_mode(query_values(req, "dryRun"), "UpdateOptions");
+  if (m == "PATCH") mode = dry_run_mode(query_values(req, "dryRun"), "PatchOptions");
+  if (m == "DELETE") {
+    std::vector<std::string> dry_run = query_values(req, "dryRun");
+    if (!req.body.empty()) {
+      delete_options = json::parse(req.body);
+      if (!delete_options.is_object()) {
+        throw StatusError(400, "BadRequest", "the body must be a DeleteOptions object");
+      }
+      dry_run = delete_options.value("dryRun", std::vector<std::string>{});
+    }
+    mode = dry_run_mode(dry_run, "DeleteOptions");
+  }
   auto lock = store_.lock();
   json result;
   int code = 200;
@@ -295,16 +347,15 @@ void ApiServer::serve_api(const httplib::Request& req, httplib::Response& res, j
       return send(res, 200, to_table(type, {result}, result["metadata"]["resourceVersion"]));
     }
   } else if (m == "POST") {
-    result = operations_.create(type, ns, json::parse(req.body));
+    result = operations_.create(type, ns, json::parse(req.body), mode);
     code = 201;
   } else if (m == "PUT") {
-    result = operations_.update(type, ns, name, json::parse(req.body), status);
+    result = operations_.update(type, ns, name, json::parse(req.body), status, mode);
   } else if (m == "PATCH") {
-    result =
-        operations_.patch(type, ns, name, req.get_header_value("Content-Type"), req.body, status);
+    result = operations_.patch(type, ns, name, req.get_header_value("Content-Type"), req.body,
+                               status, mode);
   } else if (m == "DELETE") {
-    json options = req.body.empty() ? json::object() : json::parse(req.body);
-    result = operations_.remove(type, ns, name, options);
+    result = operations_.remove(type, ns, name, delete_options, mode);
   }
   if (config_.controllers) {
     controllers_.reconcile();
@@ -332,7 +383,7 @@ void ApiServer::serve_watch(const ResourceType& type, const std::string& ns,
   params->labels = Selector::parse_labels(req.get_param_value("labelSelector"));
   params->fields = Selector::parse_fields(req.get_param_value("fieldSelector"));
   params->resource_version = req.get_param_value("resourceVersion");
-  params->bookmarks = truthy(req.get_param_value("allowWatchBookmarks"));
+  params->bookmarks = query_bool(req, "allowWatchBookmarks");
   params->table = wants_table(req.get_header_value("Accept"));
   auto timeout = config_.max_watch;
   if (req.has_param("timeoutSeconds")) {

@@ -1,6 +1,7 @@
 // kube-test-apiserver over real HTTPS with httplib: the API semantics a client relies on.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -98,6 +99,31 @@ json storage_class() {
           {"metadata", {{"name", "managed-nfs-storage"}}},
           {"provisioner", "nfs-provisioner"},
           {"parameters", {{"archiveOnDelete", "true"}}}};
+}
+
+json claim_ref(const std::string& name, const std::string& uid = "") {
+  json ref = {{"kind", "PersistentVolumeClaim"},
+              {"apiVersion", "v1"},
+              {"namespace", "default"},
+              {"name", name}};
+  if (!uid.empty()) ref["uid"] = uid;
+  return ref;
+}
+
+json volume(const std::string& name, const json& ref) {
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolume"},
+          {"metadata", {{"name", name}}},
+          {"spec",
+           {{"capacity", {{"storage", "1Gi"}}},
+            {"accessModes", {"ReadWriteMany"}},
+            {"storageClassName", "managed-nfs-storage"},
+            {"nfs", {{"server", "127.0.0.1"}, {"path", "/export/" + name}}},
+            {"claimRef", ref}}}};
+}
+
+std::string phase_of(Client& api, const std::string& path) {
+  return api.call("GET", path).body["status"].value("phase", "");
 }
 
 }  // namespace
@@ -353,4 +379,165 @@ TEST_CASE("fault injection: 429 with Retry-After, 503, forced 410, dropped watch
   // The watch asked for 60 s; it ended because it was dropped.
   CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(30));
   CHECK(cut);
+}
+
+TEST_CASE("after a restart the binder still finds a pre-bound volume and binds its claim") {
+  TestApiServer server;
+  Client api(server);
+  // Pre-bound by name only: it waits, Available, for a claim that does not exist yet.
+  REQUIRE(api.call("POST", kVolumes, volume("reserved", claim_ref("later"))).status == 201);
+  CHECK(phase_of(api, std::string(kVolumes) + "/reserved") == "Available");
+  server.restart();
+  Client after(server);
+  REQUIRE(after.call("POST", kClaims, claim("later")).status == 201);
+  auto bound = after.call("GET", std::string(kClaims) + "/later").body;
+  CHECK(bound["status"]["phase"] == "Bound");
+  CHECK(bound["spec"]["volumeName"] == "reserved");
+  CHECK(phase_of(after, std::string(kVolumes) + "/reserved") == "Bound");
+}
+
+TEST_CASE("a bound volume is Released when its claim goes after or while the server restarts") {
+  TestApiServer server;
+  Client api(server);
+  for (const char* name : {"gone-after", "gone-while", "replaced-while"}) {
+    auto c = api.call("POST", kClaims, claim(name)).body;
+    REQUIRE(api.call("POST", kVolumes, volume(std::string("pv-") + name,
+                                             claim_ref(name, c["metadata"]["uid"])))
+                .status == 201);
+    REQUIRE(phase_of(api, std::string(kVolumes) + "/pv-" + name) == "Bound");
+  }
+  // While the server is down, one claim goes and another is recreated under its name (a new
+  // uid, so not the claim its volume was bound to).
+  server.restart([](json& state) {
+    json claims = json::array();
+    for (auto c : state["objects"]["persistentvolumeclaims"]) {
+      if (c["metadata"]["name"] == "gone-while") continue;
+      if (c["metadata"]["name"] == "replaced-while") {
+        c["metadata"]["uid"] = "00000000-0000-4000-8000-000000000001";
+        c["metadata"].erase("annotations");
+        c["spec"].erase("volumeName");
+        c["status"] = {{"phase", "Pending"}};
+      }
+      claims.push_back(c);
+    }
+    state["objects"]["persistentvolumeclaims"] = claims;
+  });
+  Client after(server);
+  CHECK(phase_of(after, std::string(kVolumes) + "/pv-gone-while") == "Released");
+  CHECK(phase_of(after, std::string(kVolumes) + "/pv-replaced-while") == "Released");
+  auto replaced = after.call("GET", std::string(kClaims) + "/replaced-while").body;
+  CHECK(replaced["status"]["phase"] == "Pending");
+  CHECK(!replaced["spec"].contains("volumeName"));
+  CHECK(phase_of(after, std::string(kVolumes) + "/pv-gone-after") == "Bound");
+
+  REQUIRE(after.call("DELETE", std::string(kClaims) + "/gone-after").status == 200);
+  CHECK(phase_of(after, std::string(kVolumes) + "/pv-gone-after") == "Released");
+}
+
+TEST_CASE("boolean query parameters are read as the real server reads them, never rejected") {
+  TestApiServer server;
+  Client api(server);
+  REQUIRE(api.call("POST", kClaims, claim("one")).status == 201);
+  // A watch answers with the claim as one ADDED event (then ends after 1 s), a list with a List.
+  auto answer = [&](const std::string& query) {
+    auto r = api.call("GET", std::string(kClaims) + "?timeoutSeconds=1" + query);
+    CHECK(r.status == 200);
+    return r.body.contains("type") ? r.body["type"].get<std::string>() : r.body.value("kind", "");
+  };
+  for (const char* query : {"", "&watch=0", "&watch=false", "&watch=False", "&watch=FALSE",
+                            "&watch=fAlSe"}) {
+    INFO(query);
+    CHECK(answer(query) == "PersistentVolumeClaimList");
+  }
+  // Not strconv.ParseBool: "f" is true, and so are "yes" and the empty value.
+  for (const char* query : {"&watch=True", "&watch=t", "&watch=f", "&watch=yes", "&watch=",
+                            "&watch"}) {
+    INFO(query);
+    CHECK(answer(query) == "ADDED");
+  }
+
+  auto rv = api.call("GET", kClaims).body["metadata"]["resourceVersion"].get<std::string>();
+  auto bookmarks = [&](const std::string& value) {
+    int n = 0;
+    for (const auto& e : api.watch(std::string(kClaims) + "?watch=1&timeoutSeconds=2" +
+                                   "&resourceVersion=" + rv + "&allowWatchBookmarks=" + value))
+      n += e["type"] == "BOOKMARK";
+    return n;
+  };
+  CHECK(bookmarks("yes") > 0);
+  CHECK(bookmarks("False") == 0);
+}
+
+TEST_CASE("dryRun=All validates and answers without changing anything, other values are 422") {
+  TestApiServer server;
+  Client api(server);
+  std::string path = std::string(kClaims) + "/kept";
+  auto kept = api.call("POST", kClaims, claim("kept")).body;
+  std::string rv = kept["metadata"]["resourceVersion"];
+  auto current_rv = [&] {
+    return api.call("GET", kClaims).body["metadata"]["resourceVersion"].get<std::string>();
+  };
+  REQUIRE(current_rv() == rv);
+
+  auto ghost = api.call("POST", std::string(kClaims) + "?dryRun=All", claim("ghost"));
+  CHECK(ghost.status == 201);
+  CHECK(ghost.body["metadata"]["name"] == "ghost");
+  CHECK(!ghost.body["metadata"]["uid"].get<std::string>().empty());
+  CHECK(!ghost.body["metadata"].contains("resourceVersion"));  // as the real server answers
+  CHECK(api.call("GET", std::string(kClaims) + "/ghost").status == 404);
+  json unnamed = claim("");
+  unnamed["metadata"].erase("name");
+  unnamed["metadata"]["generateName"] = "gen-";
+  auto generated = api.call("POST", std::string(kClaims) + "?dryRun=All", unnamed);
+  CHECK(generated.status == 201);
+  CHECK(generated.body["metadata"]["name"].get<std::string>().starts_with("gen-"));
+  // Validation still runs.
+  CHECK(api.call("POST", std::string(kClaims) + "?dryRun=All", claim("kept")).status == 409);
+
+  json labelled = kept;
+  labelled["metadata"]["labels"]["put"] = "1";
+  auto put = api.call("PUT", path + "?dryRun=All", labelled);
+  CHECK(put.status == 200);
+  CHECK(put.body["metadata"]["labels"]["put"] == "1");
+  CHECK(put.body["metadata"]["resourceVersion"] == rv);
+  auto patched = api.call("PATCH", path + "?dryRun=All&dryRun=All",
+                          {{"metadata", {{"labels", {{"patch", "1"}}}}}},
+                          "application/merge-patch+json");
+  CHECK(patched.status == 200);
+  CHECK(patched.body["metadata"]["labels"]["patch"] == "1");
+  CHECK(api.call("DELETE", path + "?dryRun=All").status == 200);
+  // With a body, a DELETE's options come from the body alone (the query is not read).
+  CHECK(api.call("DELETE", path + "?dryRun=bogus", {{"dryRun", {"All"}}}).status == 200);
+  CHECK(api.call("GET", path + "?dryRun=bogus").status == 200);  // reads ignore dryRun
+
+  for (const auto& [method, query, kind] : std::vector<std::array<std::string, 3>>{
+           {"POST", "?dryRun=all", "CreateOptions"},
+           {"PUT", "/kept?dryRun=", "UpdateOptions"},
+           {"PATCH", "/kept?dryRun=All&dryRun=x", "PatchOptions"},
+           {"DELETE", "/kept?dryRun=x", "DeleteOptions"}}) {
+    INFO(method << " " << query);
+    json body = method == "POST"    ? claim("bad")
+                : method == "PUT"   ? kept
+                : method == "PATCH" ? json{{"metadata", {{"labels", {{"bad", "1"}}}}}}
+                                    : json(nullptr);
+    auto bad = api.call(method, std::string(kClaims) + query, body,
+                        method == "PATCH" ? "application/merge-patch+json" : "application/json");
+    CHECK(bad.status == 422);
+    CHECK(bad.body["reason"] == "Invalid");
+    CHECK(bad.body["message"].get<std::string>().starts_with(kind + ".meta.k8s.io"));
+  }
+  CHECK(api.call("DELETE", path, {{"dryRun", {"x"}}}).status == 422);
+
+  auto after = api.call("GET", path).body;
+  CHECK(after == kept);
+  CHECK(current_rv() == rv);
+  // Nothing above reached a watch: from rv it sees only this real write.
+  api.call("PATCH", path, {{"metadata", {{"labels", {{"real", "1"}}}}}},
+           "application/merge-patch+json");
+  auto events = api.watch(std::string(kClaims) + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["type"] == "MODIFIED");
+  CHECK(events[0]["object"]["metadata"]["labels"] == json({{"real", "1"}}));
+  CHECK(api.call("DELETE", path).status == 200);
+  CHECK(api.call("GET", path).status == 404);
 }

@@ -1,5 +1,8 @@
 #include "test/apiserver/controllers.h"
 
+#include <utility>
+#include <vector>
+
 namespace nfsprov::testing::apiserver {
 
 using nlohmann::json;
@@ -24,7 +27,27 @@ Controllers::Controllers(ObjectStore& store, ResourceOperations& operations)
       claims_(*find_resource_by_plural("persistentvolumeclaims")),
       volumes_(*find_resource_by_plural("persistentvolumes")),
       classes_(*find_resource_by_plural("storageclasses")) {
+  rebuild_index();
+}
+
+void Controllers::rebuild_index() {
+  volumes_by_claim_.clear();
+  claim_of_volume_.clear();
   for (const json* pv : store_.list(volumes_, "")) index_volume((*pv)["metadata"]["name"], pv);
+}
+
+void Controllers::resync() {
+  rebuild_index();
+  // Names first: each sync may replace objects, which frees what list() pointed at.
+  std::vector<std::string> volumes;
+  for (const json* pv : store_.list(volumes_, "")) volumes.push_back((*pv)["metadata"]["name"]);
+  std::vector<std::pair<std::string, std::string>> claims;
+  for (const json* c : store_.list(claims_, "")) {
+    claims.emplace_back((*c)["metadata"]["namespace"], (*c)["metadata"]["name"]);
+  }
+  for (const auto& name : volumes) sync_volume(name);
+  for (const auto& [ns, name] : claims) sync_claim(ns, name);
+  reconcile();  // the syncs' own writes, and what they lead to
 }
 
 void Controllers::reconcile() {

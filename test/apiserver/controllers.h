@@ -18,8 +18,14 @@ class Controllers {
   Controllers(ObjectStore& store, ResourceOperations& operations);
   // Reacts to every change the store recorded since the last call, until nothing changes.
   void reconcile();
+  // After the store was loaded from a state file: rebuilds the volume index (otherwise kept
+  // up to date only from writes) and syncs every volume and claim once, as the real PV
+  // controller does when it starts, so whatever the saved objects imply takes effect: a
+  // volume whose claim is gone (or is another claim now, by uid) becomes Released.
+  void resync();
 
  private:
+  void rebuild_index();
   void sync_claim(const std::string& ns, const std::string& name);
   void sync_volume(const std::string& name);
   void index_volume(const std::string& name, const nlohmann::json* pv);

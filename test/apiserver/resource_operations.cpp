@@ -128,6 +128,22 @@ const json& ResourceOperations::existing(const ResourceType& type, const std::st
   return *obj;
 }
 
+json ResourceOperations::insert(const ResourceType& type, json obj, WriteMode mode) {
+  if (mode == WriteMode::dry_run) return obj;
+  return store_.insert(type, std::move(obj));
+}
+
+json ResourceOperations::replace(const ResourceType& type, json obj, WriteMode mode) {
+  if (mode == WriteMode::dry_run) return obj;
+  return store_.replace(type, std::move(obj));
+}
+
+json ResourceOperations::erase(const ResourceType& type, const std::string& ns,
+                               const std::string& name, WriteMode mode) {
+  if (mode == WriteMode::dry_run) return existing(type, ns, name);
+  return store_.erase(type, ns, name);
+}
+
 json ResourceOperations::get(const ResourceType& type, const std::string& ns,
                              const std::string& name) const {
   return existing(type, ns, name);
@@ -150,7 +166,8 @@ json ResourceOperations::list(const ResourceType& type, const std::string& ns,
           {"items", std::move(items)}};
 }
 
-json ResourceOperations::create(const ResourceType& type, const std::string& ns, json body) {
+json ResourceOperations::create(const ResourceType& type, const std::string& ns, json body,
+                                WriteMode mode) {
   if (!body.is_object()) throw StatusError(400, "BadRequest", "the body must be an object");
   auto& meta = body["metadata"];
   if (!meta.is_object()) meta = json::object();
@@ -197,11 +214,12 @@ json ResourceOperations::create(const ResourceType& type, const std::string& ns,
       type.plural != "storageclasses")
     meta["generation"] = 1;
   apply_create_defaults(type, body, store_);
-  return store_.insert(type, std::move(body));
+  return insert(type, std::move(body), mode);
 }
 
 json ResourceOperations::update(const ResourceType& type, const std::string& ns,
-                                const std::string& name, json body, bool status_subresource) {
+                                const std::string& name, json body, bool status_subresource,
+                                WriteMode mode) {
   const json& old = existing(type, ns, name);
   if (!body.is_object() || !body["metadata"].is_object()) {
     throw StatusError(400, "BadRequest", "the body must be an object with metadata");
@@ -263,15 +281,18 @@ json ResourceOperations::update(const ResourceType& type, const std::string& ns,
     next["metadata"].erase("finalizers");
   }
   if (old["metadata"].contains("deletionTimestamp") && finalizers_empty) {
+    // The last finalizer went: the object is deleted, which a dry run only reports.
+    if (mode == WriteMode::dry_run) return next;
     store_.replace(type, std::move(next));
     return store_.erase(type, ns, name);
   }
-  return store_.replace(type, std::move(next));
+  return replace(type, std::move(next), mode);
 }
 
 json ResourceOperations::patch(const ResourceType& type, const std::string& ns,
                                const std::string& name, const std::string& content_type,
-                               const std::string& body, bool status_subresource) {
+                               const std::string& body, bool status_subresource,
+                               WriteMode mode) {
   json target = existing(type, ns, name);
   json patch = parse_body(body);
   if (content_type.starts_with("application/json-patch+json")) {
@@ -294,11 +315,11 @@ json ResourceOperations::patch(const ResourceType& type, const std::string& ns,
   if (!target.is_object() || !target["metadata"].is_object()) {
     throw StatusError(422, "Invalid", "the patch removed the object's metadata");
   }
-  return update(type, ns, name, std::move(target), status_subresource);
+  return update(type, ns, name, std::move(target), status_subresource, mode);
 }
 
 json ResourceOperations::remove(const ResourceType& type, const std::string& ns,
-                                const std::string& name, const json& options) {
+                                const std::string& name, const json& options, WriteMode mode) {
   const json& old = existing(type, ns, name);
   if (options.is_object() && options.contains("preconditions")) {
     const auto& pre = options["preconditions"];
@@ -323,9 +344,10 @@ json ResourceOperations::remove(const ResourceType& type, const std::string& ns,
     json next = old;
     next["metadata"]["deletionTimestamp"] = now_rfc3339();
     next["metadata"]["deletionGracePeriodSeconds"] = 0;
-    return store_.replace(type, std::move(next));
+    return replace(type, std::move(next), mode);
   }
-  if (type.plural == "namespaces") {
+  // A dry run leaves the namespace's contents alone too.
+  if (type.plural == "namespaces" && mode == WriteMode::commit) {
     // What the namespace controller would do: empty the namespace first.
     for (const auto& t : resource_types()) {
       if (!t.namespaced) continue;
@@ -334,7 +356,7 @@ json ResourceOperations::remove(const ResourceType& type, const std::string& ns,
       for (const auto& n : names) remove(t, name, n, json::object());
     }
   }
-  return store_.erase(type, ns, name);
+  return erase(type, ns, name, mode);
 }
 
 }  // namespace nfsprov::testing::apiserver

@@ -224,6 +224,14 @@ void TestApiServer::restart() {
   impl_->start();
 }
 
+void TestApiServer::restart(const std::function<void(nlohmann::json& state)>& edit_state) {
+  impl_->process.reset();
+  auto state = nlohmann::json::parse(read_file(impl_->path("state.json")));
+  edit_state(state);
+  write_file(impl_->path("state.json"), state.dump());
+  impl_->start();
+}
+
 int TestApiServer::kubectl(const std::string& args, std::string* out) const {
   std::string cmd = std::string(NP_KUBECTL) + " --kubeconfig " + shell_quote(kubeconfig_path().string()) +
                     " " + args + " 2>&1";

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,10 @@ class TestApiServer {
   // Stops and starts the process on the same port, keeping every object and the
   // resourceVersion counter (the watch history is lost, as in a real restart).
   void restart();
+  // The same, but edit_state changes the saved state while the server is down (the
+  // --state-file JSON: {"resourceVersion": N, "objects": {plural: [object...]}}), to stand
+  // for what happened meanwhile, e.g. a claim deleted while a controller was not watching.
+  void restart(const std::function<void(nlohmann::json& state)>& edit_state);
   // Runs kubectl against it: returns exit code; output captured into *out when given.
   int kubectl(const std::string& args, std::string* out = nullptr) const;
 
