@@ -247,19 +247,20 @@ EOF
   echo "cluster.sh: control plane up in $((SECONDS - t0)) s (API ready after $((t_api - t0)) s): $dir/admin.kubeconfig"
 }
 
+# A test cluster is thrown away with its directory: nothing is worth a graceful shutdown (which
+# takes 2-3 s a component, and kube-apiserver hangs once etcd is gone), so SIGKILL, by pid.
 stop() {
   [ -d "$dir/pids" ] || return 0
   local f pid pids=()
   for f in "$dir"/pids/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     pids+=("$pid")
   done
   local deadline=$((SECONDS + 10))
   for pid in "${pids[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
   done
   rm -rf "$dir/pids"
 }

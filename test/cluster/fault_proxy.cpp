@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -44,6 +46,17 @@ struct FaultProxy::Impl {
   int upstream_port;
   httplib::SSLServer server;
   apiserver::Faults faults;
+  // The upstream halves of the watches streaming now: a cut (or the proxy's end) stops them
+  // at once, instead of when the next event or bookmark arrives (about a minute).
+  std::mutex watches_mutex;
+  std::set<httplib::SSLClient*> watches;
+  bool closing = false;
+
+  void cut_watches(bool for_good) {
+    std::lock_guard lock(watches_mutex);
+    closing = closing || for_good;
+    for (auto* watch : watches) watch->stop();
+  }
 
   Impl(const KubeCluster& cluster)
       : ca(cluster.dir() / "pki" / "ca.crt"),
@@ -114,10 +127,22 @@ struct FaultProxy::Impl {
     res.set_chunked_content_provider(
         "application/json", [this, target, headers, generation](size_t, httplib::DataSink& sink) {
           auto client = upstream();
+          {
+            std::lock_guard lock(watches_mutex);
+            if (closing || faults.drop_generation() != generation) {
+              sink.done();
+              return true;
+            }
+            watches.insert(client.get());
+          }
           client->Get(target, headers, [&](const char* data, size_t length) {
             if (faults.drop_generation() != generation) return false;
             return sink.write(data, length);
           });
+          {
+            std::lock_guard lock(watches_mutex);
+            watches.erase(client.get());
+          }
           sink.done();
           return true;
         });
@@ -151,11 +176,13 @@ FaultProxy::FaultProxy(const KubeCluster& cluster, Options options)
 }
 
 FaultProxy::~FaultProxy() {
+  impl_->cut_watches(true);
   impl_->server.stop();
 }
 
 void FaultProxy::inject(const nlohmann::json& fault) {
   impl_->faults.apply(fault);
+  if (fault.value("drop_watches", false)) impl_->cut_watches(false);
 }
 
 std::filesystem::path FaultProxy::kubeconfig_for(const std::filesystem::path& base) const {
