@@ -31,6 +31,11 @@ bool has_our_finalizer(const nlohmann::json& pv) {
   return false;
 }
 
+bool reclaimed_already(const nlohmann::json& pv) {
+  const auto& annotations = field(field(pv, "metadata"), "annotations");
+  return annotations.is_object() && annotations.contains(std::string(core::kReclaimedAnnotation));
+}
+
 bool is_ours(const nlohmann::json& pv, std::string_view provisioner_name) {
   const auto& annotations = field(field(pv, "metadata"), "annotations");
   const auto& by = field(annotations, std::string(core::kProvisionedBy).c_str());
@@ -62,6 +67,19 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
   const std::string class_name = string_field(pv, "spec", "storageClassName");
   const bool being_deleted = !field(field(pv, "metadata"), "deletionTimestamp").is_null();
   const auto involved = InvolvedObject::of("PersistentVolume", pv);
+
+  if (reclaimed_already(pv)) {
+    // Our part is done: only the PV object's delete may still be missing (a crash between
+    // the two writes); repeating it is harmless.
+    try {
+      if (field(field(pv, "metadata"), "deletionTimestamp").is_null()) delete_volume(name, uid);
+    } catch (const std::exception& e) {
+      ctx_.logger.warn("cannot delete volume", {{"pv", name}, {"error", e.what()}});
+      return StepResult::retry;
+    }
+    ctx_.refusals.forget(key);
+    return StepResult::done;
+  }
 
   const core::DeletionDecision decision = planner_.plan(pv, storage_class);
   if (const auto* skip = std::get_if<core::SkipDeletion>(&decision)) {
@@ -101,7 +119,7 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
   std::string note;
   try {
     note = act_on_directory(plan);
-    if (has_our_finalizer(pv)) remove_finalizer(pv);
+    remove_finalizer(pv, /*mark_reclaimed=*/true);
     delete_volume(name, uid);
   } catch (const std::exception& e) {
     ctx_.logger.warn("volume deletion failed", {{"pv", name}, {"error", e.what()}});
@@ -153,20 +171,22 @@ std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
   });
 }
 
-void VolumeReclaimer::remove_finalizer(const nlohmann::json& cached) {
+void VolumeReclaimer::remove_finalizer(const nlohmann::json& cached, bool mark_reclaimed) {
   // First from the cached object: its resourceVersion makes the PUT fail with a conflict
   // when the cache is stale, and saves a GET (a third of the API calls per deleted volume)
   // in the usual case; after a conflict, from a fresh GET.
   nlohmann::json pv = cached;
   for (int attempt = 0;; ++attempt) {
     auto& finalizers = pv["metadata"]["finalizers"];
-    if (!finalizers.is_array()) return;
     nlohmann::json kept = nlohmann::json::array();
-    for (const auto& f : finalizers)
-      if (!(f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer))
-        kept.push_back(f);
-    if (kept.size() == finalizers.size()) return;
+    if (finalizers.is_array())
+      for (const auto& f : finalizers)
+        if (!(f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer))
+          kept.push_back(f);
+    const bool had_finalizer = finalizers.is_array() && kept.size() != finalizers.size();
+    if (!had_finalizer && !mark_reclaimed) return;
     finalizers = std::move(kept);
+    if (mark_reclaimed) pv["metadata"]["annotations"][std::string(core::kReclaimedAnnotation)] = "yes";
     try {
       ctx_.api.update(kube::kPersistentVolumes, pv);
       return;

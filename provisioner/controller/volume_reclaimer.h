@@ -25,8 +25,9 @@ class VolumeReclaimer {
   // Returns a note for the log ("archived to x", "directory was already gone").
   std::string act_on_directory(const core::DeletionPlan& plan);
   // Drops our finalizer from the PV (PUT of the cached object with its resourceVersion; after
-  // a conflict once more from a fresh GET). A PV already gone is fine.
-  void remove_finalizer(const nlohmann::json& cached);
+  // a conflict once more from a fresh GET), and with mark_reclaimed sets kReclaimedAnnotation
+  // in the same write. A PV already gone is fine.
+  void remove_finalizer(const nlohmann::json& cached, bool mark_reclaimed = false);
   void delete_volume(const std::string& pv_name, const std::string& uid);
 
   WorkContext ctx_;

@@ -36,6 +36,25 @@ TEST_CASE("archiveOnDelete false removes the directory and its content") {
   CHECK(entries(env.export_dir()).empty());
 }
 
+TEST_CASE("each deleted volume is reclaimed exactly once, though the PV is delivered again "
+          "after each of our writes and pv-protection holds it") {
+  E2eEnv env;
+  env.create_class("archived", {{"archiveOnDelete", "true"}});
+  env.start_controller();
+  std::vector<std::string> pvs;
+  for (int i = 0; i < 5; ++i)
+    pvs.push_back(provision(env, "once-" + std::to_string(i), "archived").first);
+  for (int i = 0; i < 5; ++i) env.delete_claim("default", "once-" + std::to_string(i));
+  CHECK(wait_until([&] { return env.list_pvs().empty(); }, 60s));
+  CHECK(entries(env.export_dir()).size() == 5);
+  for (const auto& name : entries(env.export_dir())) CHECK(name.starts_with("archived-"));
+  // One deletion counted per volume, none failed (a second pass found the directory gone
+  // and counted the volume again, or failed on the PV already deleted).
+  CHECK(env.counts().deleted == 5);
+  CHECK(env.counts().delete_failures == 0);
+  CHECK(env.counts().provisioned == 5);
+}
+
 TEST_CASE("onDelete wins over archiveOnDelete: retain keeps, delete removes") {
   E2eEnv env;
   env.create_class("keep", {{"onDelete", "retain"}, {"archiveOnDelete", "false"}});

@@ -55,7 +55,7 @@ void E2eEnv::start_controller() {
   stop_controller();
   pools_ = std::make_unique<nfs::ExportPools>(4);
   controller_ =
-      std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_, logger_);
+      std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_, logger_, &counts_);
   controller_thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
   if (!wait_until([this] { return controller_->synced(); }, 10s))
     throw std::runtime_error("controller did not sync its caches");

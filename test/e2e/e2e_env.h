@@ -6,6 +6,7 @@
 // and removed in the destructor, pass or fail.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -37,6 +38,17 @@ inline constexpr kube::Resource kPods{"/api/v1", "pods", true};
 // The controller's options for tests: short back-off so a retry happens within the test.
 controller::ControllerOptions test_options(const nfs::ExportAddress& default_export);
 
+// What the in-process controller reported, counted (it must be thread-safe: workers call it).
+class CountingObserver : public controller::ControllerObserver {
+ public:
+  void provision_succeeded(std::string_view, std::chrono::nanoseconds) override { ++provisioned; }
+  void delete_succeeded(std::string_view, std::chrono::nanoseconds) override { ++deleted; }
+  void delete_failed(std::string_view, std::chrono::nanoseconds, std::string_view) override {
+    ++delete_failures;
+  }
+  std::atomic<int> provisioned{0}, deleted{0}, delete_failures{0};
+};
+
 class E2eEnv {
  public:
   explicit E2eEnv(int nfs_servers = 1);
@@ -58,6 +70,9 @@ class E2eEnv {
   // From now on the provisioner's client (and provisioner_kubeconfig()) go through a
   // FaultProxy in front of the real kube-apiserver. Call before start_controller().
   testing::FaultProxy& enable_fault_proxy(testing::FaultProxy::Options options = {});
+
+  // What the controller reported since the env was made (across restarts of the controller).
+  const CountingObserver& counts() const { return counts_; }
 
   // Change before start_controller().
   controller::ControllerOptions& options() { return options_; }
@@ -99,6 +114,7 @@ class E2eEnv {
   // To stderr: ctest shows it for a failed test.
   log::Logger logger_{std::clog, log::Level::info};
   controller::ControllerOptions options_;
+  CountingObserver counts_;
   std::unique_ptr<nfs::ExportPools> pools_;
   std::unique_ptr<controller::Controller> controller_;
   std::jthread controller_thread_;
