@@ -88,6 +88,12 @@ struct Controller::Impl {
 };
 
 void Controller::Impl::set_handlers() {
+  const auto on_error = [this](std::string_view resource) {
+    return [this, resource](std::string_view operation, const std::string& error) {
+      logger.warn("list/watch failed, retrying with back-off",
+                  {{"resource", resource}, {"operation", operation}, {"error", error}});
+    };
+  };
   auto on_claim = [this](const nlohmann::json& claim) {
     queue.add(claim_key(kube::object_key(claim)));
   };
@@ -95,17 +101,20 @@ void Controller::Impl::set_handlers() {
       {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
        [this](const nlohmann::json& claim) {
          refusals.forget(claim_key(kube::object_key(claim)));
-       }});
+       },
+       on_error(kube::kPersistentVolumeClaims.plural)});
   auto on_volume = [this](const nlohmann::json& pv) { queue.add(volume_key(object_name(pv))); };
   volumes.set_handlers(
       {on_volume, [on_volume](const nlohmann::json&, const nlohmann::json& now) { on_volume(now); },
-       [this](const nlohmann::json& pv) { refusals.forget(volume_key(object_name(pv))); }});
+       [this](const nlohmann::json& pv) { refusals.forget(volume_key(object_name(pv))); },
+       on_error(kube::kPersistentVolumes.plural)});
   // A class appearing or changing may make waiting or refused claims (and volumes) workable.
   auto on_class = [this](const nlohmann::json& sc) { enqueue_class_members(object_name(sc)); };
   classes.set_handlers(
       {on_class,
        [on_class](const nlohmann::json&, const nlohmann::json& now) { on_class(now); },
-       {}});
+       {},
+       on_error(kube::kStorageClasses.plural)});
 }
 
 void Controller::Impl::enqueue_class_members(const std::string& class_name) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <set>
 
 #include "provisioner/kube/relist_diff.h"
 
@@ -65,10 +66,14 @@ InformerStats Informer::stats() const {
 
 void Informer::run(std::stop_token stop) {
   bool need_list = true;
+  // After a failure inside the handlers, the cache may hold what a handler never saw: the
+  // next relist then tells them about every object, not only the difference.
+  bool tell_everything = false;
   auto backoff = 200ms;
   const auto should_stop = [&stop] { return stop.stop_requested(); };
 
   while (!stop.stop_requested()) {
+    const char* operation = need_list ? "list" : "watch";
     try {
       if (need_list) {
         ListOptions list_options = options_;
@@ -94,9 +99,18 @@ void Informer::run(std::stop_token stop) {
           if (handlers_.on_update) handlers_.on_update(old_obj, new_obj);
         for (const auto& obj : diff.deleted)
           if (handlers_.on_delete) handlers_.on_delete(obj);
+        if (tell_everything && handlers_.on_update) {
+          std::set<std::string> told;
+          for (const auto& obj : diff.added) told.insert(object_key(obj));
+          for (const auto& [old_obj, new_obj] : diff.updated) told.insert(object_key(new_obj));
+          for (const auto& item : answer.value("items", nlohmann::json::array()))
+            if (!told.contains(object_key(item))) handlers_.on_update(item, item);
+        }
+        tell_everything = false;
         synced_.store(true);
         need_list = false;
         backoff = 200ms;
+        operation = "watch";
       }
 
       WatchOptions watch_options;
@@ -123,7 +137,10 @@ void Informer::run(std::stop_token stop) {
       if (events > 0) {
         backoff = 200ms;
       } else {
-        // A stream that ends at once with nothing in it: do not spin on it.
+        // Nothing at all, not even a bookmark (sent about every minute): either the stream
+        // was cut at once, or our resourceVersion is ahead of the server's and the watch
+        // would wait in silence forever. A relist settles both; do not spin on it.
+        need_list = true;
         sleep_unless_stopped(stop, backoff);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
       }
@@ -133,8 +150,32 @@ void Informer::run(std::stop_token stop) {
         need_list = true;  // our resourceVersion is too old: relist and deliver the difference
         continue;
       }
+      failed(operation, e.what());
       sleep_unless_stopped(stop, backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
+    } catch (const std::exception& e) {
+      // A malformed answer or a handler's bug: an exception escaping this thread would end
+      // the whole process. Start over from a list.
+      if (stop.stop_requested()) break;
+      failed(operation, e.what());
+      need_list = true;
+      tell_everything = true;
+      sleep_unless_stopped(stop, backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
+    }
+  }
+}
+
+void Informer::failed(std::string_view operation, const std::string& error) {
+  {
+    std::lock_guard lock(mutex_);
+    ++(operation == "list" ? stats_.list_failures : stats_.watch_failures);
+  }
+  if (handlers_.on_error) {
+    try {
+      handlers_.on_error(operation, error);
+    } catch (const std::exception&) {
+      // Reporting must not be what stops the informer.
     }
   }
 }

@@ -1,8 +1,10 @@
 // Informer: list, then watch from the list's resourceVersion, keeping a thread-safe cache
 // keyed by "namespace/name" (or "name") and telling handlers about adds, updates and deletes.
-// Resumes a dropped watch from the last resourceVersion seen; on 410 it relists and
+// Resumes a dropped watch from the last resourceVersion seen; on 410, or after a watch that
+// ended with nothing in it (not even a bookmark: the server's resourceVersion went back, as
+// after an etcd restore, and a watch from ours then waits in silence), it relists and
 // delivers exactly the difference. Watching is kept apart from working: handlers only
-// enqueue keys.
+// enqueue keys. No failure, of any kind, ends run() before stop is requested.
 #pragma once
 
 #include <atomic>
@@ -24,11 +26,16 @@ struct InformerHandlers {
   std::function<void(const nlohmann::json& obj)> on_add;
   std::function<void(const nlohmann::json& old_obj, const nlohmann::json& new_obj)> on_update;
   std::function<void(const nlohmann::json& last_known)> on_delete;
+  // A list or watch that failed ("list" or "watch", and why); the informer backs off and
+  // tries again. client-go logs each of these; without it a 403 storm is silent.
+  std::function<void(std::string_view operation, const std::string& error)> on_error;
 };
 
 struct InformerStats {
   std::uint64_t watch_restarts = 0;
   std::uint64_t relists = 0;
+  std::uint64_t list_failures = 0;
+  std::uint64_t watch_failures = 0;
 };
 
 // "namespace/name" for namespaced objects, "name" otherwise.
@@ -51,6 +58,7 @@ class Informer {
  private:
   // One watch event into the cache, then to the handlers (outside the lock).
   void apply_event(const nlohmann::json& event);
+  void failed(std::string_view operation, const std::string& error);
 
   ApiClient& client_;
   Resource resource_;

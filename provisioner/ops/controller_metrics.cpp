@@ -44,11 +44,17 @@ void ControllerMetrics::informer_stats(std::string_view resource,
         delta.watch_restarts = stats.watch_restarts - it->second.watch_restarts;
       }
       if (stats.relists >= it->second.relists) delta.relists = stats.relists - it->second.relists;
+      if (stats.list_failures >= it->second.list_failures)
+        delta.list_failures = stats.list_failures - it->second.list_failures;
+      if (stats.watch_failures >= it->second.watch_failures)
+        delta.watch_failures = stats.watch_failures - it->second.watch_failures;
       it->second = stats;
     }
   }
   if (delta.watch_restarts > 0) metrics_.watch_restarted(resource, delta.watch_restarts);
   if (delta.relists > 0) metrics_.relisted(resource, delta.relists);
+  if (delta.list_failures > 0) metrics_.informer_failed(resource, "list", delta.list_failures);
+  if (delta.watch_failures > 0) metrics_.informer_failed(resource, "watch", delta.watch_failures);
 }
 
 }  // namespace nfsprov::ops

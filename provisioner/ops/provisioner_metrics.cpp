@@ -135,6 +135,11 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
                                 "Full relists of a resource (watch history expired or first "
                                 "list), by resource.",
                                 {"resource"})),
+      informer_failures_(registry.counter(
+          "nfs_provisioner_informer_failures_total",
+          "Lists and watches of the API server that failed (and were retried with back-off), "
+          "by resource and operation.",
+          {"resource", "operation"})),
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
@@ -197,6 +202,11 @@ void ProvisionerMetrics::watch_restarted(std::string_view resource, std::uint64_
 
 void ProvisionerMetrics::relisted(std::string_view resource, std::uint64_t count) {
   relists_.with({text(resource)}).inc(static_cast<double>(count));
+}
+
+void ProvisionerMetrics::informer_failed(std::string_view resource, std::string_view operation,
+                                         std::uint64_t count) {
+  informer_failures_.with({text(resource), text(operation)}).inc(static_cast<double>(count));
 }
 
 void ProvisionerMetrics::set_leader(bool leader) {

@@ -48,6 +48,9 @@ class ProvisionerMetrics {
   void queue_retried();
   void watch_restarted(std::string_view resource, std::uint64_t count = 1);
   void relisted(std::string_view resource, std::uint64_t count = 1);
+  // A list or watch of the API server that failed (operation "list" or "watch").
+  void informer_failed(std::string_view resource, std::string_view operation,
+                       std::uint64_t count = 1);
   void set_leader(bool leader);
 
  private:
@@ -64,6 +67,7 @@ class ProvisionerMetrics {
   Counter& queue_retries_;
   CounterFamily& watch_restarts_;
   CounterFamily& relists_;
+  CounterFamily& informer_failures_;
   Gauge& leader_;
 };
 

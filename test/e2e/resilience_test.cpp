@@ -91,3 +91,18 @@ TEST_CASE("a server that closes idle keep-alive connections: the first claim aft
   CHECK(wait_until([&] { return env.has_event("default", "after-the-lull", "ProvisioningSucceeded"); }));
   CHECK_FALSE(env.has_event("default", "after-the-lull", "ProvisioningFailed"));
 }
+
+TEST_CASE("list and watch failures are reported and counted, and the informers recover") {
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  env.create_class("nfs", {{"archiveOnDelete", "false"}});
+  env.start_controller();
+  // Every watch is cut, and the relists and re-watches that follow meet a wall of 503s.
+  proxy.inject({{"status", 503}, {"count", 40}});
+  proxy.inject({{"drop_watches", true}});
+  CHECK(wait_until([&] { return env.counts().informer_failures > 0; }, 40s));
+  proxy.inject({{"clear", true}});
+  // Recovered: a claim made afterwards is seen and provisioned.
+  env.create_claim("default", "after-the-storm", "nfs");
+  env.wait_bound("default", "after-the-storm", 60s);
+}

@@ -30,7 +30,8 @@ class HandlerModel {
   InformerHandlers handlers() {
     return {[this](const json& o) { record("add", o); },
             [this](const json&, const json& o) { record("update", o); },
-            [this](const json& o) { record("delete", o); }};
+            [this](const json& o) { record("delete", o); },
+            {}};
   }
   std::map<std::string, std::string> state() const {
     std::lock_guard lock(mutex_);
@@ -232,4 +233,50 @@ TEST_CASE("run returns promptly when stop is requested mid-watch") {
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   WARN("stop took " << took.count() * 1000 << " ms");
   CHECK(took < 5s);  // the watch itself would run for minutes
+}
+
+TEST_CASE("an exception in a handler is reported and does not end the informer") {
+  TestApiServer server(quiet_server());
+  ApiClient client(load_kubeconfig_file(server.kubeconfig_path()));
+  Informer informer(client, kPersistentVolumeClaims);
+  std::mutex mutex;
+  std::vector<std::string> added, errors;
+  bool thrown = false;
+  informer.set_handlers(
+      {[&](const json& o) {
+         std::lock_guard lock(mutex);
+         if (!thrown) {
+           thrown = true;
+           throw std::runtime_error("a handler's bug");
+         }
+         added.push_back(o["metadata"]["name"].get<std::string>());
+       },
+       [&](const json&, const json& o) {
+         std::lock_guard lock(mutex);
+         added.push_back(o["metadata"]["name"].get<std::string>());
+       },
+       {},
+       [&](std::string_view operation, const std::string& error) {
+         std::lock_guard lock(mutex);
+         errors.push_back(std::string(operation) + ": " + error);
+       }});
+  std::jthread runner([&](std::stop_token stop) { informer.run(stop); });
+  REQUIRE(eventually([&] { return informer.synced(); }));
+  client.create(kPersistentVolumeClaims, "default", claim("default", "first"));
+  // The throw is reported; the informer starts over from a list and tells the handlers about
+  // every object again, so the claim the failed handler never took is delivered.
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return !added.empty();
+  }));
+  client.create(kPersistentVolumeClaims, "default", claim("default", "second"));
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return added.size() >= 2;
+  }));
+  std::lock_guard lock(mutex);
+  CHECK(added == std::vector<std::string>{"first", "second"});
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("a handler's bug"));
+  CHECK(informer.stats().watch_failures == 1);
 }
