@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "provisioner/config/duration.h"
+#include "provisioner/config/host_port.h"
 
 namespace nfsprov::config {
 
@@ -32,15 +33,12 @@ std::chrono::milliseconds positive_duration_flag(const std::string& flag, const 
 }
 
 void check_address(const std::string& address) {
-  // ":8080", "127.0.0.1:8080", "[::1]:8080" — what Go's net.Listen accepts, minus names.
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos)
-    throw UsageError("--metrics-address \"" + address + "\" needs a port, e.g. :8080");
-  std::string port = address.substr(colon + 1);
-  bool digits = !port.empty() && port.size() <= 5 &&
-                std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || std::stoi(port) > 65535)
-    throw UsageError("--metrics-address \"" + address + "\" has no valid port");
+  // The health server parses it again with the same function: what passes here binds there.
+  try {
+    parse_host_port(address);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--metrics-address \"" + address + "\": " + e.what());
+  }
 }
 
 std::optional<std::uint32_t> id_flag(const std::string& flag, long long value, bool given) {
@@ -156,10 +154,9 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   }
   if (check->parsed()) s.command = Command::check;
 
-  if (!kubeconfig.empty())
-    s.kubeconfig = kubeconfig;
-  else if (auto k = env_or(env, "KUBECONFIG"); !k.empty())
-    s.kubeconfig = k;
+  // Only the flag: $KUBECONFIG may list several files, and kube::resolve_kube_config reads it
+  // itself to merge them. Passed here it would be taken for one file named "a:b".
+  if (!kubeconfig.empty()) s.kubeconfig = kubeconfig;
 
   s.nfs.server = server_opt->count() ? server : env_or(env, "NFS_SERVER");
   s.nfs.export_path = path_opt->count() ? path : env_or(env, "NFS_PATH");

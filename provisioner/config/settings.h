@@ -1,7 +1,8 @@
 // The provisioner's settings: nfs-subdir-external-provisioner's environment variables
-// (NFS_SERVER, NFS_PATH, PROVISIONER_NAME, KUBECONFIG, ENABLE_LEADER_ELECTION, POD_NAME,
-// POD_NAMESPACE) plus command-line flags, a flag winning over its variable. Pure: argv and
-// the environment come in as values, so tests need no real process environment.
+// (NFS_SERVER, NFS_PATH, PROVISIONER_NAME, ENABLE_LEADER_ELECTION, POD_NAME, POD_NAMESPACE)
+// plus command-line flags, a flag winning over its variable. KUBECONFIG is read by
+// kube::resolve_kube_config, which merges the files it lists. Pure: argv and the environment
+// come in as values, so tests need no real process environment.
 #pragma once
 
 #include <chrono>
@@ -44,7 +45,7 @@ struct Settings {
   Command command = Command::run;
   std::string help_text;  // for Command::help
 
-  std::optional<std::string> kubeconfig;  // --kubeconfig, else $KUBECONFIG
+  std::optional<std::string> kubeconfig;  // --kubeconfig only: one file, winning over $KUBECONFIG
   std::string provisioner_name;
   // The default export. For `check` with check_classes, server and path may be empty.
   nfs::ExportAddress nfs;

@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "provisioner/config/host_port.h"
 #include "provisioner/kube/line_splitter.h"
 #include "provisioner/kube/rate_limiter.h"
 #include "provisioner/kube/status_error.h"
@@ -30,6 +31,14 @@ struct ServerAddress {
   int port = 443;
   std::string path_prefix;
 };
+
+// The kubeconfig loader has checked the port already; this is the same rule, not a second one.
+int port_of(const std::string& url, std::string_view text) {
+  const auto port = config::parse_port(text);
+  if (!port || *port == 0)
+    throw ConfigError("server \"" + url + "\" has an invalid port \"" + std::string(text) + "\"");
+  return *port;
+}
 
 ServerAddress parse_server(const std::string& url) {
   ServerAddress a;
@@ -53,11 +62,10 @@ ServerAddress parse_server(const std::string& url) {
     if (close == std::string_view::npos) throw ConfigError("server \"" + url + "\": bad IPv6 host");
     host = authority.substr(1, close - 1);
     authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() == ':')
-      a.port = std::stoi(std::string(authority.substr(1)));
+    if (!authority.empty() && authority.front() == ':') a.port = port_of(url, authority.substr(1));
   } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
-    a.port = std::stoi(std::string(authority.substr(colon + 1)));
+    a.port = port_of(url, authority.substr(colon + 1));
   }
   a.host = std::string(host);
   return a;

@@ -26,9 +26,15 @@ struct KubeConfig {
   std::string namespace_;            // the context's / pod's namespace ("default" if none)
 };
 
-// Order: --kubeconfig flag (non-empty), $KUBECONFIG, in-cluster, ~/.kube/config.
+// Order: --kubeconfig flag (non-empty; one file), $KUBECONFIG (a list, as kubectl reads it),
+// in-cluster, ~/.kube/config.
 KubeConfig resolve_kube_config(const std::optional<std::string>& kubeconfig_flag);
 KubeConfig load_kubeconfig_file(const std::filesystem::path& path);
+// A $KUBECONFIG value, "a:b", merged as kubectl merges it: empty entries and missing files
+// are skipped; the first file that sets current-context wins; the first file that defines a
+// cluster, user or context of a name gives the whole entry. Relative paths in an entry
+// resolve against its own file's directory.
+KubeConfig load_kubeconfig_list(const std::string& list);
 KubeConfig load_kubeconfig_string(const std::string& yaml, const std::filesystem::path& base_dir);
 // Uses KUBERNETES_SERVICE_HOST/_PORT and the service-account directory (overridable for tests).
 KubeConfig load_in_cluster(

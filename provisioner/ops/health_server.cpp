@@ -5,9 +5,10 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 #include <utility>
+
+#include "provisioner/config/host_port.h"
 
 namespace nfsprov::ops {
 
@@ -23,35 +24,15 @@ std::string seconds_text(std::chrono::nanoseconds d) {
 }  // namespace
 
 ListenAddress parse_listen_address(std::string_view text) {
-  const auto bad = [&](std::string_view why) {
-    return std::invalid_argument("invalid listen address '" + std::string(text) +
-                                 "': " + std::string(why));
-  };
-  std::string_view host;
-  std::string_view port_text;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) throw bad("missing ']'");
-    host = text.substr(1, close - 1);
-    if (host.empty()) throw bad("empty IPv6 address");
-    if (close + 1 >= text.size() || text[close + 1] != ':') throw bad("expected [address]:port");
-    port_text = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) throw bad("expected host:port or :port");
-    host = text.substr(0, colon);
-    if (host.find(':') != std::string_view::npos)
-      throw bad("write IPv6 addresses as [address]:port");
-    port_text = text.substr(colon + 1);
+  // The settings check --metrics-address with the same function: what they accept binds here.
+  config::HostPort parsed;
+  try {
+    parsed = config::parse_host_port(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("invalid listen address '" + std::string(text) + "': " + e.what());
   }
-  if (port_text.empty()) throw bad("missing port");
-  int port = 0;
-  const auto [end, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
-    throw bad("port must be a number from 0 to 65535");
-  }
-  return ListenAddress{host.empty() ? std::string("0.0.0.0") : std::string(host), port};
+  return ListenAddress{parsed.host.empty() ? std::string("0.0.0.0") : std::move(parsed.host),
+                       parsed.port};
 }
 
 struct LivenessRegistry::Loop::State {

@@ -102,6 +102,35 @@ TEST_CASE("bad configuration values are one line and exit 2") {
   auto [flag_status, flag_out] = run({"--workers", "lots"}, {});
   CHECK(flag_status == 2);
   CHECK(line_count(flag_out) == 1);
+  // Once accepted by the settings, then refused by the health server with exit 1.
+  auto [address_status, address_out] =
+      run({"--metrics-address=::1:8080"},
+          {"NFS_SERVER=h", "NFS_PATH=/export", "PROVISIONER_NAME=n"});
+  CHECK(address_status == 2);
+  CHECK(address_out ==
+        "nfs-provisioner: --metrics-address \"::1:8080\": write IPv6 addresses as "
+        "[address]:port\n");
+}
+
+TEST_CASE("a kubeconfig server port that is not a number: exit 2 and one line naming it") {
+  // Refused while loading the kubeconfig, before any connection: no cluster needed. It came
+  // out as "stoi" with exit 1. Reached through a KUBECONFIG list (a missing file, an empty
+  // entry), which was taken for one file named "a::b".
+  TempDir dir;
+  const fs::path kubeconfig = dir.path() / "kubeconfig";
+  std::ofstream(kubeconfig)
+      << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
+         "https://127.0.0.1:abc\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n"
+         "  user:\n    token: abc\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+         "current-context: x\n";
+  auto [status, out] =
+      run({"--metrics-address="},
+          {"KUBECONFIG=" + (dir.path() / "missing").string() + "::" + kubeconfig.string(),
+           "NFS_SERVER=127.0.0.1", "NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs"});
+  CHECK(status == 2);
+  CHECK(out == "nfs-provisioner: kubeconfig " + kubeconfig.string() +
+                   ": cluster \"c\": server \"https://127.0.0.1:abc\" has an invalid port "
+                   "\"abc\" (want 1 to 65535)\n");
 }
 
 TEST_CASE("version and help print and exit 0 without configuration") {

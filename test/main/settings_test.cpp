@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "provisioner/config/duration.h"
+#include "provisioner/config/host_port.h"
 #include "provisioner/config/settings.h"
 
 using namespace nfsprov::config;
@@ -71,7 +72,9 @@ TEST_CASE("flags win over environment variables") {
   CHECK(s.nfs.export_path == "/export");
   CHECK(s.provisioner_name == "example.com/nfs");
   CHECK(s.kubeconfig == "/tmp/kc");
-  CHECK(parse_settings({}, with(kBase, "KUBECONFIG", "/env/kc")).kubeconfig == "/env/kc");
+  // $KUBECONFIG is a list that kube::resolve_kube_config merges: it is not copied here, where
+  // it would be taken for one file (its tests are in kube_config_test).
+  CHECK_FALSE(parse_settings({}, with(kBase, "KUBECONFIG", "/env/a:/env/b")).kubeconfig);
   auto only_flags = parse_settings(
       {"--nfs-server", "h", "--nfs-path", "/p", "--provisioner-name", "n"}, Environment{});
   CHECK(only_flags.nfs.server == "h");
@@ -148,6 +151,52 @@ TEST_CASE("workers, rate limits, metrics address, back-off and verbosity") {
   CHECK_THAT(usage_error({"--workers", "0"}, kBase), Catch::Contains("--workers"));
   CHECK_THAT(usage_error({"--retry-base", "5s", "--retry-max", "1s"}, kBase),
              Catch::Contains("--retry-base"));
+}
+
+TEST_CASE("the metrics address is judged by parse_host_port, as the health server parses it") {
+  // Empty turns the server off; the parser itself refuses "", so nothing binds an empty host.
+  CHECK(parse_settings({"--metrics-address="}, kBase).metrics_address.empty());
+  CHECK_THROWS_AS(parse_host_port(""), std::invalid_argument);
+
+  struct Good {
+    const char* text;
+    const char* host;
+    int port;
+  };
+  for (const Good& good : {Good{":8080", "", 8080}, Good{"127.0.0.1:0", "127.0.0.1", 0},
+                           Good{"[::1]:8080", "::1", 8080},
+                           Good{"localhost:65535", "localhost", 65535},
+                           // Over 5 digits: the settings refused it, the health server took it.
+                           Good{":000080", "", 80}}) {
+    INFO(good.text);
+    const auto parsed = parse_host_port(good.text);
+    CHECK(parsed.host == good.host);
+    CHECK(parsed.port == good.port);
+    CHECK(parse_settings({"--metrics-address", good.text}, kBase).metrics_address == good.text);
+  }
+  // The first three passed the settings' own check, then failed to bind (exit 1, not 2).
+  for (const char* bad : {"::1:8080", "[::1", "[]:8080", "[::1]", "[::1]8080", "127.0.0.1",
+                          "host:", ":", ":65536", ":99999", ":4294967376", ":-1", ":+80", ":80x",
+                          ":8 0"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_host_port(bad), std::invalid_argument);
+    const auto message = usage_error({"--metrics-address", bad}, kBase);
+    CHECK_THAT(message, Catch::StartsWith("--metrics-address \"" + std::string(bad) + "\": "));
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  CHECK(usage_error({"--metrics-address", ":80x"}, kBase) ==
+        "--metrics-address \":80x\": port must be a number from 0 to 65535");
+}
+
+TEST_CASE("ports are digits from 0 to 65535 and nothing else") {
+  CHECK(parse_port("0") == 0);
+  CHECK(parse_port("65535") == 65535);
+  CHECK(parse_port("08080") == 8080);
+  for (const char* bad : {"", "65536", "-0", "-1", "+1", " 1", "1 ", "0x10", "abc", "1e3",
+                          "99999999999999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_port(bad).has_value());
+  }
 }
 
 TEST_CASE("bad values and unknown flags are one-line usage errors") {

@@ -15,7 +15,9 @@ using nfsprov::kube::base64_decode;
 using nfsprov::kube::ConfigError;
 using nfsprov::kube::load_in_cluster;
 using nfsprov::kube::load_kubeconfig_file;
+using nfsprov::kube::load_kubeconfig_list;
 using nfsprov::kube::load_kubeconfig_string;
+using nfsprov::kube::resolve_kube_config;
 
 namespace {
 
@@ -52,6 +54,16 @@ std::string config_with(const std::string& cluster, const std::string& user,
          "contexts:\n- name: a\n  context:\n    cluster: c\n    user: u\n" +
          context_extra + "clusters:\n- name: c\n  cluster:\n" + cluster +
          "users:\n- name: u\n  user:\n" + user;
+}
+
+template <typename Load>
+std::string error_of_call(Load load) {
+  try {
+    load();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
 }
 
 std::string error_of(const std::string& yaml, const fs::path& base = "/nonexistent") {
@@ -190,4 +202,140 @@ TEST_CASE("in-cluster configuration from the service-account directory") {
   ::unsetenv("KUBERNETES_SERVICE_HOST");
   CHECK_THROWS_AS(load_in_cluster(dir.path), ConfigError);
   ::unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+TEST_CASE("a server port that is not 1 to 65535 is an error naming the field and the value") {
+  CHECK(error_of(config_with("    server: https://127.0.0.1:abc\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server \"https://127.0.0.1:abc\" has an invalid "
+        "port \"abc\" (want 1 to 65535)");
+  // std::stoi took "99999" and "6443x", and threw a bare "stoi" for the others.
+  for (const std::string port : {"99999", "0", "", "-1", "+1", "6443x", "99999999999"}) {
+    INFO(port);
+    CHECK(error_of(config_with("    server: https://h:" + port + "/prefix\n", "    token: t\n")) ==
+          "kubeconfig <inline>: cluster \"c\": server \"https://h:" + port +
+              "/prefix\" has an invalid port \"" + port + "\" (want 1 to 65535)");
+  }
+  CHECK(error_of(config_with("    server: https://[::1]:x\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server \"https://[::1]:x\" has an invalid port \"x\" "
+        "(want 1 to 65535)");
+  CHECK(error_of(config_with("    server: https://[::1\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server \"https://[::1\" has no ']' after its IPv6 "
+        "address");
+  CHECK(error_of(config_with("    server: https://[::1]6443\n", "    token: t\n")) ==
+        "kubeconfig <inline>: cluster \"c\": server \"https://[::1]6443\" has text after its IPv6 "
+        "address");
+  for (const std::string good : {"https://h", "https://h/", "http://h:8080", "https://h:65535/x/",
+                                 "https://[::1]", "https://[::1]:6443", "https://10.0.0.1:06443"}) {
+    INFO(good);
+    CHECK(error_of(config_with("    server: " + good + "\n", "    token: t\n")) == "<no error>");
+  }
+}
+
+TEST_CASE("in-cluster KUBERNETES_SERVICE_PORT must be a port") {
+  TempDir dir;
+  dir.write("ca.crt", kCa);
+  dir.write("token", "sa-token\n");
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "https", 1);
+  CHECK(error_of_call([&] { load_in_cluster(dir.path); }) ==
+        "in-cluster: KUBERNETES_SERVICE_PORT \"https\" is not a port (want 1 to 65535)");
+  ::setenv("KUBERNETES_SERVICE_PORT", "70000", 1);
+  CHECK_THROWS_AS(load_in_cluster(dir.path), ConfigError);
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+TEST_CASE("a KUBECONFIG list is merged as kubectl merges it") {
+  TempDir dir;
+  dir.write("a/ca.crt", kCa);
+  dir.write("b/token", "tok\n");
+  // a: current-context and the whole cluster "shared" (its CA relative to a/).
+  const auto a = dir.write("a/config",
+                           "current-context: ctx\n"
+                           "contexts:\n- name: ctx\n  context: {cluster: shared, user: u, "
+                           "namespace: from-a}\n"
+                           "clusters:\n- name: shared\n  cluster:\n    server: https://a:6443\n"
+                           "    certificate-authority: ca.crt\n");
+  // b: another current-context, context and "shared" cluster, all shadowed by a's; the user
+  // only b has (its tokenFile relative to b/).
+  const auto b = dir.write("b/config",
+                           "current-context: other\n"
+                           "contexts:\n- name: ctx\n  context: {cluster: other, user: u}\n"
+                           "- name: other\n  context: {cluster: other}\n"
+                           "clusters:\n- name: shared\n  cluster:\n    server: https://b:6443\n"
+                           "    insecure-skip-tls-verify: true\n"
+                           "- name: other\n  cluster:\n    server: https://other:6443\n"
+                           "users:\n- name: u\n  user:\n    tokenFile: token\n");
+  auto c = load_kubeconfig_list(a.string() + ":" + b.string());
+  CHECK(c.server == "https://a:6443");
+  CHECK(c.ca_pem == kCa);
+  CHECK_FALSE(c.insecure_skip_tls_verify);  // the first file's entry whole, nothing of b's
+  CHECK(c.token_file == dir.path / "b" / "token");
+  CHECK(c.namespace_ == "from-a");
+
+  // current-context comes from the first file that sets it, even a later one.
+  const auto no_context = dir.write("n/config",
+                                    "clusters:\n- name: other\n  cluster:\n"
+                                    "    server: https://first:6443\n");
+  c = load_kubeconfig_list(no_context.string() + ":" + b.string());
+  CHECK(c.server == "https://first:6443");
+  CHECK(c.token.empty());
+  CHECK(c.token_file.empty());
+
+  // A file that exists but does not parse is an error even when others have everything.
+  const auto broken = dir.write("broken", "current-context: [\n");
+  CHECK_THAT(error_of_call([&] { load_kubeconfig_list(a.string() + ":" + broken.string()); }),
+             Catch::StartsWith("kubeconfig " + broken.string() + ": not valid YAML"));
+  // An error no single file is to blame for names the variable.
+  const std::string neither = no_context.string() + ":" + no_context.string();
+  CHECK(error_of_call([&] { load_kubeconfig_list(neither); }) ==
+        "KUBECONFIG=\"" + neither + "\": current-context is not set");
+  // One in an entry of one file names that file.
+  const auto bad_port =
+      dir.write("p/config", "clusters:\n- name: other\n  cluster:\n    server: https://h:x\n");
+  CHECK(error_of_call([&] { load_kubeconfig_list(bad_port.string() + ":" + b.string()); }) ==
+        "kubeconfig " + bad_port.string() +
+            ": cluster \"other\": server \"https://h:x\" has an invalid port \"x\" (want 1 to "
+            "65535)");
+}
+
+TEST_CASE("a KUBECONFIG list with one file, empty entries or missing files is that file") {
+  TempDir dir;
+  const auto one = dir.write("config", config_with("    server: https://one:6443\n",
+                                                   "    token: t\n"));
+  const std::string f = one.string();
+  const std::string missing = (dir.path / "missing").string();
+  for (const std::string& list : {f, f + ":", ":" + f, f + "::" + f, missing + ":" + f,
+                                  "::" + missing + "::" + f + ":"}) {
+    INFO(list);
+    auto c = load_kubeconfig_list(list);
+    CHECK(c.server == "https://one:6443");
+    CHECK(c.token == "t");
+  }
+  // Errors then name the file, as they do for --kubeconfig.
+  const auto no_server = dir.write("bad", config_with("    insecure-skip-tls-verify: true\n",
+                                                      "    token: t\n"));
+  CHECK(error_of_call([&] { load_kubeconfig_list(missing + "::" + no_server.string()); }) ==
+        "kubeconfig " + no_server.string() + ": cluster \"c\": server is not set");
+  CHECK(error_of_call([&] { load_kubeconfig_list(missing + ":" + missing); }) ==
+        "KUBECONFIG=\"" + missing + ":" + missing + "\": no file it lists exists");
+  CHECK(error_of_call([&] { load_kubeconfig_list(":"); }) ==
+        "KUBECONFIG=\":\": no file it lists exists");
+}
+
+TEST_CASE("resolve_kube_config merges $KUBECONFIG, and --kubeconfig names one file") {
+  TempDir dir;
+  const auto first = dir.write("first", "current-context: a\n");
+  const auto second = dir.write(
+      "second", config_with("    server: https://second:6443\n", "    token: t\n"));
+  ::setenv("KUBECONFIG", (first.string() + "::" + second.string()).c_str(), 1);
+  CHECK(resolve_kube_config(std::nullopt).server == "https://second:6443");
+  CHECK(resolve_kube_config(std::string()).server == "https://second:6443");
+  // The flag wins and is one file, however its name looks.
+  CHECK(resolve_kube_config(second.string()).server == "https://second:6443");
+  CHECK(error_of_call([&] { resolve_kube_config(first.string()); }) ==
+        "kubeconfig " + first.string() + ": current-context \"a\" is not in contexts");
+  CHECK(error_of_call([&] { resolve_kube_config(first.string() + ":" + second.string()); }) ==
+        "kubeconfig " + first.string() + ":" + second.string() + ": cannot be read");
+  ::unsetenv("KUBECONFIG");
 }

@@ -1,0 +1,65 @@
+// Ports and "host:port" addresses, decided in one place: --metrics-address is checked by the
+// settings and bound by the health server, and a kubeconfig's server port is checked when it
+// is loaded; two parsers had drifted apart. Header-only so np_kube and np_ops can use it
+// without linking np_config (and CLI11 with it).
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace nfsprov::config {
+
+// A TCP port, 0 to 65535: decimal digits only (from_chars alone would take "-0"), leading
+// zeros allowed as Go's net package allows them. nullopt otherwise. Callers that connect
+// (rather than listen) refuse 0 themselves.
+inline std::optional<int> parse_port(std::string_view text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      }))
+    return std::nullopt;
+  int port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || port > 65535) return std::nullopt;
+  return port;
+}
+
+struct HostPort {
+  std::string host;  // as written, an IPv6 address without brackets; "" for ":8080"
+  int port = 0;      // 0: any free port
+};
+
+// "host:port", ":port" or "[v6]:port": what Go's net.Listen takes (less service names), so
+// "::1:8080" needs brackets. Throws std::invalid_argument whose what() is only the reason;
+// callers name the text and where it came from. "" is an error here: callers that read an
+// empty address as "off" decide that before calling.
+inline HostPort parse_host_port(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) throw std::invalid_argument("missing ']'");
+    host = text.substr(1, close - 1);
+    if (host.empty()) throw std::invalid_argument("empty IPv6 address");
+    if (close + 1 >= text.size() || text[close + 1] != ':')
+      throw std::invalid_argument("expected [address]:port");
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      throw std::invalid_argument("expected host:port or :port, e.g. :8080");
+    host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos)
+      throw std::invalid_argument("write IPv6 addresses as [address]:port");
+    port_text = text.substr(colon + 1);
+  }
+  if (port_text.empty()) throw std::invalid_argument("missing port");
+  const auto port = parse_port(port_text);
+  if (!port) throw std::invalid_argument("port must be a number from 0 to 65535");
+  return HostPort{std::string(host), *port};
+}
+
+}  // namespace nfsprov::config
