@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <random>
 
 #include "provisioner/kube/api_error.h"
@@ -125,14 +126,19 @@ void EventRecorder::flush() {
 }
 
 void EventRecorder::post_loop(std::stop_token stop) {
+  // At shutdown what is pending is still posted, for as long as kShutdownFlush allows: the
+  // last ProvisioningSucceeded of a pod's life belongs on its claim too.
+  std::optional<std::chrono::steady_clock::time_point> flush_until;
   while (true) {
     Pending next;
     {
       std::unique_lock lock(mutex_);
       posting_ = false;
       changed_.notify_all();
-      changed_.wait(lock, stop, [this] { return !pending_.empty(); });
-      if (stop.stop_requested()) {
+      if (!flush_until) changed_.wait(lock, stop, [this] { return !pending_.empty(); });
+      if (stop.stop_requested() && !flush_until)
+        flush_until = std::chrono::steady_clock::now() + kShutdownFlush;
+      if (flush_until && (pending_.empty() || std::chrono::steady_clock::now() >= *flush_until)) {
         if (!pending_.empty() || dropped_ > 0)
           logger_.info("events not posted at shutdown",
                        {{"pending", pending_.size()}, {"dropped", dropped_}});

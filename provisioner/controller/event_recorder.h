@@ -5,6 +5,7 @@
 // creating another, as client-go's correlator does.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -45,7 +46,10 @@ class EventRecorder {
   // component: source.component and reportingComponent, i.e. the provisioner name.
   EventRecorder(kube::ApiClient& client, std::string component, log::Logger& logger,
                 std::size_t max_pending = 10000);
-  ~EventRecorder();  // drops (and logs) what is still pending
+  // Posts what is still pending for at most kShutdownFlush, then drops (and logs) the rest.
+  ~EventRecorder();
+
+  static constexpr std::chrono::seconds kShutdownFlush{2};
   EventRecorder(const EventRecorder&) = delete;
   EventRecorder& operator=(const EventRecorder&) = delete;
 

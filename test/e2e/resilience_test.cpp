@@ -1,6 +1,8 @@
 // The provisioner rides out an NFS server outage: nothing is lost, nothing duplicated.
 #include <catch2/catch.hpp>
 
+#include "provisioner/controller/event_recorder.h"
+#include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
 
 using namespace nfsprov::e2e;
@@ -105,4 +107,34 @@ TEST_CASE("list and watch failures are reported and counted, and the informers r
   // Recovered: a claim made afterwards is seen and provisioned.
   env.create_claim("default", "after-the-storm", "nfs");
   env.wait_bound("default", "after-the-storm", 60s);
+}
+
+TEST_CASE("events recorded just before shutdown are still posted, within a bound") {
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  env.ensure_namespace("default");
+  const json claim = env.api().create(
+      nfsprov::kube::kPersistentVolumeClaims, "default",
+      {{"apiVersion", "v1"},
+       {"kind", "PersistentVolumeClaim"},
+       {"metadata", {{"name", "noted"}}},
+       {"spec",
+        {{"accessModes", {"ReadWriteMany"}},
+         {"storageClassName", "none"},
+         {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+  // A slow API: five events take about a second to post, and the recorder goes at once.
+  proxy.inject({{"latency_ms", 200}});
+  nfsprov::log::Logger logger{std::clog, nfsprov::log::Level::info};
+  const auto started = std::chrono::steady_clock::now();
+  {
+    nfsprov::controller::EventRecorder recorder(env.provisioner_api(), kProvisioner, logger);
+    const auto involved = nfsprov::controller::InvolvedObject::of("PersistentVolumeClaim", claim);
+    for (int i = 0; i < 5; ++i)
+      recorder.record(involved, nfsprov::controller::EventType::normal, "Note" + std::to_string(i),
+                      "recorded before shutdown");
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took < nfsprov::controller::EventRecorder::kShutdownFlush + 1s);
+  proxy.inject({{"clear", true}});
+  for (int i = 0; i < 5; ++i) CHECK(env.has_event("default", "noted", "Note" + std::to_string(i)));
 }
