@@ -271,7 +271,13 @@ ExportClient::ExportClient(ExportAddress address, NfsObserver observer)
 
 ExportClient::~ExportClient() {
   // After a failure nfs_umount would wait a full timeout for a server that is not answering.
-  if (impl_ && impl_->mounted && impl_->healthy) nfs_umount(impl_->ctx());
+  // Even a healthy-looking server may have frozen since: the unmount (advisory in NFSv3, the
+  // server only forgets a mount-table entry) gets a short timeout of its own, so a shutdown
+  // with several pooled clients stays within a pod's grace period.
+  if (impl_ && impl_->mounted && impl_->healthy) {
+    nfs_set_timeout(impl_->ctx(), static_cast<int>(kUnmountTimeout.count()));
+    nfs_umount(impl_->ctx());
+  }
 }
 
 const ExportAddress& ExportClient::address() const {

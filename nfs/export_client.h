@@ -3,6 +3,8 @@
 // hands clients to workers.
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,7 +50,9 @@ class ExportClient {
   // Connects (mount) at once; throws NfsError on failure, within the address's timeouts.
   // observer (optional) is told about every operation, see nfs_observer.h.
   explicit ExportClient(ExportAddress address, NfsObserver observer = {});
+  // Unmounts, waiting at most kUnmountTimeout for the server.
   ~ExportClient();
+  static constexpr std::chrono::milliseconds kUnmountTimeout{300};
   ExportClient(const ExportClient&) = delete;
   ExportClient& operator=(const ExportClient&) = delete;
 

@@ -337,3 +337,31 @@ TEST_CASE(
   CHECK_FALSE(a.child().wait_for(0ms).has_value());
   CHECK_FALSE(b.child().wait_for(0ms).has_value());
 }
+
+TEST_CASE("SIGTERM with the NFS server frozen: the binary exits 0 within 5 s") {
+  E2eEnv env;
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  Replica replica(env, dir, "nfs-provisioner-0", LeaseTiming{15s, 10s, 2s});
+  REQUIRE(replica.child().wait_for_output("started provisioner controller", 20s));
+  // Every worker holds a mounted export client once a few claims went through.
+  constexpr int kClaims = 8;
+  create_claims(env, 0, kClaims);
+  REQUIRE(wait_until([&] { return bound_count(env) == kClaims; }, 60s));
+
+  env.nfs().freeze();
+  const auto signalled = std::chrono::steady_clock::now();
+  replica.child().signal(SIGTERM);
+  const auto status = replica.child().wait_for(20s);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  env.nfs().thaw();
+  std::clog << "exit after SIGTERM with a frozen NFS server took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(took < 5s);
+  // The Lease was released on the way out, as on any SIGTERM.
+  const std::string lease_name = nfsprov::controller::lease_name_for(kProvisioner);
+  CHECK(str_at(env.api().get(nfsprov::kube::kLeases, kInstallNamespace, lease_name),
+               "/spec/holderIdentity") == "");
+}

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,7 +129,32 @@ void GaneshaServer::start() {
   running_ = true;
 }
 
+namespace {
+
+pid_t ganesha_pid(const std::filesystem::path& state_dir) {
+  std::ifstream in(state_dir / "ganesha.pid");
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0) throw std::runtime_error("GaneshaServer: no pid file");
+  return pid;
+}
+
+}  // namespace
+
+void GaneshaServer::freeze() {
+  if (!running_ || frozen_) return;
+  if (::kill(ganesha_pid(state_dir_), SIGSTOP) != 0)
+    throw std::runtime_error("GaneshaServer: SIGSTOP failed");
+  frozen_ = true;
+}
+
+void GaneshaServer::thaw() {
+  if (!frozen_) return;
+  ::kill(ganesha_pid(state_dir_), SIGCONT);
+  frozen_ = false;
+}
+
 void GaneshaServer::stop() {
+  thaw();  // a stopped process would not act on SIGTERM
   if (!running_) return;
   run_script("stop " + quoted(state_dir_.string()));
   running_ = false;

@@ -42,6 +42,10 @@ class GaneshaServer {
   void stop();
   // Starts again on the same ports with the same exports. No-op when running.
   void start();
+  // SIGSTOP / SIGCONT: a server that hangs (connections stay open, nothing answers), as a
+  // Raspberry Pi NFS server under memory pressure does. The destructor thaws it first.
+  void freeze();
+  void thaw();
   bool running() const { return running_; }
 
   // Where clients reach an export: 127.0.0.1, its own ports, version 3, the given timeout.
@@ -64,6 +68,7 @@ class GaneshaServer {
   std::filesystem::path state_dir_;
   int nfs_port_ = 0;
   int mount_port_ = 0;
+  bool frozen_ = false;
   bool running_ = false;
 };
 
