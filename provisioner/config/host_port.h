@@ -17,9 +17,8 @@ namespace nfsprov::config {
 // zeros allowed as Go's net package allows them. nullopt otherwise. Callers that connect
 // (rather than listen) refuse 0 themselves.
 inline std::optional<int> parse_port(std::string_view text) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      }))
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   int port = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);

@@ -99,9 +99,7 @@ void Controller::Impl::set_handlers() {
   };
   claims.set_handlers(
       {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
-       [this](const nlohmann::json& claim) {
-         refusals.forget(claim_key(kube::object_key(claim)));
-       },
+       [this](const nlohmann::json& claim) { refusals.forget(claim_key(kube::object_key(claim))); },
        on_error(kube::kPersistentVolumeClaims.plural)});
   auto on_volume = [this](const nlohmann::json& pv) { queue.add(volume_key(object_name(pv))); };
   volumes.set_handlers(

@@ -186,7 +186,8 @@ void VolumeReclaimer::remove_finalizer(const nlohmann::json& cached, bool mark_r
     const bool had_finalizer = finalizers.is_array() && kept.size() != finalizers.size();
     if (!had_finalizer && !mark_reclaimed) return;
     finalizers = std::move(kept);
-    if (mark_reclaimed) pv["metadata"]["annotations"][std::string(core::kReclaimedAnnotation)] = "yes";
+    if (mark_reclaimed)
+      pv["metadata"]["annotations"][std::string(core::kReclaimedAnnotation)] = "yes";
     try {
       ctx_.api.update(kube::kPersistentVolumes, pv);
       return;

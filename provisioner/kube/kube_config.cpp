@@ -154,8 +154,8 @@ struct Found {
   const Parser* file = nullptr;
 };
 
-Found find_named(const std::vector<Parser>& files, const std::string& list,
-                 const std::string& name, const std::string& inner) {
+Found find_named(const std::vector<Parser>& files, const std::string& list, const std::string& name,
+                 const std::string& inner) {
   for (const auto& file : files)
     if (YAML::Node body = file.find_named(list, name, inner)) return {body, &file};
   return {};

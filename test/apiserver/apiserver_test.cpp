@@ -291,7 +291,8 @@ TEST_CASE("a watch from a resourceVersion older than the history gets ERROR 410 
   CHECK(events[0]["object"]["reason"] == "Expired");
 }
 
-TEST_CASE("the binder annotates claims and binds a pre-bound volume, and claim deletion releases it") {
+TEST_CASE(
+    "the binder annotates claims and binds a pre-bound volume, and claim deletion releases it") {
   TestApiServer server;
   Client api(server);
   REQUIRE(api.call("POST", "/apis/storage.k8s.io/v1/storageclasses", storage_class()).status ==
@@ -401,8 +402,8 @@ TEST_CASE("a bound volume is Released when its claim goes after or while the ser
   Client api(server);
   for (const char* name : {"gone-after", "gone-while", "replaced-while"}) {
     auto c = api.call("POST", kClaims, claim(name)).body;
-    REQUIRE(api.call("POST", kVolumes, volume(std::string("pv-") + name,
-                                             claim_ref(name, c["metadata"]["uid"])))
+    REQUIRE(api.call("POST", kVolumes,
+                     volume(std::string("pv-") + name, claim_ref(name, c["metadata"]["uid"])))
                 .status == 201);
     REQUIRE(phase_of(api, std::string(kVolumes) + "/pv-" + name) == "Bound");
   }
@@ -444,14 +445,14 @@ TEST_CASE("boolean query parameters are read as the real server reads them, neve
     CHECK(r.status == 200);
     return r.body.contains("type") ? r.body["type"].get<std::string>() : r.body.value("kind", "");
   };
-  for (const char* query : {"", "&watch=0", "&watch=false", "&watch=False", "&watch=FALSE",
-                            "&watch=fAlSe"}) {
+  for (const char* query :
+       {"", "&watch=0", "&watch=false", "&watch=False", "&watch=FALSE", "&watch=fAlSe"}) {
     INFO(query);
     CHECK(answer(query) == "PersistentVolumeClaimList");
   }
   // Not strconv.ParseBool: "f" is true, and so are "yes" and the empty value.
-  for (const char* query : {"&watch=True", "&watch=t", "&watch=f", "&watch=yes", "&watch=",
-                            "&watch"}) {
+  for (const char* query :
+       {"&watch=True", "&watch=t", "&watch=f", "&watch=yes", "&watch=", "&watch"}) {
     INFO(query);
     CHECK(answer(query) == "ADDED");
   }
@@ -500,9 +501,9 @@ TEST_CASE("dryRun=All validates and answers without changing anything, other val
   CHECK(put.status == 200);
   CHECK(put.body["metadata"]["labels"]["put"] == "1");
   CHECK(put.body["metadata"]["resourceVersion"] == rv);
-  auto patched = api.call("PATCH", path + "?dryRun=All&dryRun=All",
-                          {{"metadata", {{"labels", {{"patch", "1"}}}}}},
-                          "application/merge-patch+json");
+  auto patched =
+      api.call("PATCH", path + "?dryRun=All&dryRun=All",
+               {{"metadata", {{"labels", {{"patch", "1"}}}}}}, "application/merge-patch+json");
   CHECK(patched.status == 200);
   CHECK(patched.body["metadata"]["labels"]["patch"] == "1");
   CHECK(api.call("DELETE", path + "?dryRun=All").status == 200);

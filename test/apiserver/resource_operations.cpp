@@ -291,8 +291,7 @@ json ResourceOperations::update(const ResourceType& type, const std::string& ns,
 
 json ResourceOperations::patch(const ResourceType& type, const std::string& ns,
                                const std::string& name, const std::string& content_type,
-                               const std::string& body, bool status_subresource,
-                               WriteMode mode) {
+                               const std::string& body, bool status_subresource, WriteMode mode) {
   json target = existing(type, ns, name);
   json patch = parse_body(body);
   if (content_type.starts_with("application/json-patch+json")) {

@@ -233,8 +233,8 @@ void TestApiServer::restart(const std::function<void(nlohmann::json& state)>& ed
 }
 
 int TestApiServer::kubectl(const std::string& args, std::string* out) const {
-  std::string cmd = std::string(NP_KUBECTL) + " --kubeconfig " + shell_quote(kubeconfig_path().string()) +
-                    " " + args + " 2>&1";
+  std::string cmd = std::string(NP_KUBECTL) + " --kubeconfig " +
+                    shell_quote(kubeconfig_path().string()) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run kubectl");
   std::string output;

@@ -4,8 +4,8 @@
 
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -21,8 +21,8 @@ bool is_watch(const httplib::Request& req) {
 }
 
 std::string status_body(int code, const std::string& reason, const std::string& message) {
-  return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                        {"message", message}, {"reason", reason}, {"code", code}}
+  return nlohmann::json{{"kind", "Status"},   {"apiVersion", "v1"}, {"status", "Failure"},
+                        {"message", message}, {"reason", reason},   {"code", code}}
       .dump();
 }
 
@@ -90,15 +90,20 @@ struct FaultProxy::Impl {
     auto headers = forwarded_headers(req);
     httplib::Result result{nullptr, httplib::Error::Unknown};
     const std::string content_type = req.get_header_value("Content-Type");
-    if (req.method == "GET") result = client->Get(req.target, headers);
-    else if (req.method == "POST") result = client->Post(req.target, headers, req.body, content_type);
-    else if (req.method == "PUT") result = client->Put(req.target, headers, req.body, content_type);
-    else if (req.method == "PATCH") result = client->Patch(req.target, headers, req.body, content_type);
-    else if (req.method == "DELETE") result = client->Delete(req.target, headers, req.body, content_type);
+    if (req.method == "GET")
+      result = client->Get(req.target, headers);
+    else if (req.method == "POST")
+      result = client->Post(req.target, headers, req.body, content_type);
+    else if (req.method == "PUT")
+      result = client->Put(req.target, headers, req.body, content_type);
+    else if (req.method == "PATCH")
+      result = client->Patch(req.target, headers, req.body, content_type);
+    else if (req.method == "DELETE")
+      result = client->Delete(req.target, headers, req.body, content_type);
     if (!result) {
       res.status = 502;
-      res.set_content(status_body(502, "BadGateway", "fault proxy: upstream " +
-                                                         httplib::to_string(result.error())),
+      res.set_content(status_body(502, "BadGateway",
+                                  "fault proxy: upstream " + httplib::to_string(result.error())),
                       "application/json");
       return;
     }
@@ -116,7 +121,8 @@ struct FaultProxy::Impl {
           nlohmann::json{{"type", "ERROR"},
                          {"object", nlohmann::json::parse(status_body(
                                         410, "Expired", "too old resource version (proxy)"))}}
-                  .dump() + "\n",
+                  .dump() +
+              "\n",
           "application/json");
       return;
     }
@@ -193,10 +199,11 @@ std::filesystem::path FaultProxy::kubeconfig_for(const std::filesystem::path& ba
       std::regex_replace(text.str(), std::regex("server: https://127\\.0\\.0\\.1:[0-9]+"),
                          "server: https://127.0.0.1:" + std::to_string(port_));
   auto out = base;
-  out.replace_filename(base.stem().string() + "-via-proxy-" + std::to_string(port_) + ".kubeconfig");
+  out.replace_filename(base.stem().string() + "-via-proxy-" + std::to_string(port_) +
+                       ".kubeconfig");
   std::ofstream(out) << rewritten;
-  std::filesystem::permissions(out, std::filesystem::perms::owner_read |
-                                        std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return out;
 }
 

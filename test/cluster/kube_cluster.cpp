@@ -18,9 +18,13 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-std::string script() { return (KubeCluster::source_dir() / "test/cluster/cluster.sh").string(); }
+std::string script() {
+  return (KubeCluster::source_dir() / "test/cluster/cluster.sh").string();
+}
 
-std::string cluster_env() { return "CLUSTER_BIN=" + quote(NP_CLUSTER_BIN) + " "; }
+std::string cluster_env() {
+  return "CLUSTER_BIN=" + quote(NP_CLUSTER_BIN) + " ";
+}
 
 }  // namespace
 
@@ -28,7 +32,9 @@ std::filesystem::path KubeCluster::kubectl_path() {
   return std::filesystem::path(NP_CLUSTER_BIN) / "kubectl";
 }
 
-std::filesystem::path KubeCluster::source_dir() { return NP_SOURCE_DIR; }
+std::filesystem::path KubeCluster::source_dir() {
+  return NP_SOURCE_DIR;
+}
 
 KubeCluster::KubeCluster() {
   std::string pattern = (std::filesystem::temp_directory_path() / "np-cluster.XXXXXX").string();
@@ -55,8 +61,8 @@ KubeCluster::~KubeCluster() {
 
 int KubeCluster::kubectl(const std::string& args, std::string* out,
                          const std::string& stdin_text) const {
-  std::string command =
-      quote(kubectl_path().string()) + " --kubeconfig " + quote(admin_kubeconfig().string()) + " " + args;
+  std::string command = quote(kubectl_path().string()) + " --kubeconfig " +
+                        quote(admin_kubeconfig().string()) + " " + args;
   if (!stdin_text.empty()) {
     const auto input = dir_ / ("stdin-" + std::to_string(++inputs_) + ".yaml");
     std::ofstream(input) << stdin_text;

@@ -27,9 +27,9 @@ int main(int argc, char** argv) {
     nfsprov::testing::GaneshaServer nfs;
     nfsprov::testing::KubeCluster cluster;
     auto install = install_without_deployment(cluster);
-    auto provisioner = start_provisioner(command, install,
-                                         service_account_kubeconfig(cluster, install),
-                                         nfs.address(), work / "provisioner.log");
+    auto provisioner =
+        start_provisioner(command, install, service_account_kubeconfig(cluster, install),
+                          nfs.address(), work / "provisioner.log");
     // qemu makes start-up slower than native: a generous bound, not a measurement.
     auto pv = provision_test_claim(cluster, "smoke", std::chrono::seconds(120));
     auto directory = nfs.export_dir() / ("smoke-test-claim-" + pv);

@@ -26,7 +26,8 @@ std::vector<std::string> render_text(const std::filesystem::path& dir) {
       docs.back() += line + "\n";
     }
   }
-  std::erase_if(docs, [](const std::string& d) { return d.find_first_not_of(" \n") == std::string::npos; });
+  std::erase_if(
+      docs, [](const std::string& d) { return d.find_first_not_of(" \n") == std::string::npos; });
   return docs;
 }
 

@@ -60,8 +60,8 @@ TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle")
 
   auto install = install_without_deployment(cluster);
   const auto kubeconfig = service_account_kubeconfig(cluster, install);
-  auto provisioner = start_provisioner({NP_PROVISIONER_BINARY}, install, kubeconfig,
-                                       nfs.address(), work / "provisioner.log");
+  auto provisioner = start_provisioner({NP_PROVISIONER_BINARY}, install, kubeconfig, nfs.address(),
+                                       work / "provisioner.log");
   auto pv = provision_test_claim(cluster, "deploy-test", std::chrono::seconds(60));
   INFO("provisioner log:\n" << provisioner->log_text());
   REQUIRE(!pv.empty());
@@ -78,9 +78,9 @@ TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle")
 
   // Every request the provisioner's ServiceAccount made, as kube-apiserver audited it.
   auto deployment = only(install, "Deployment");
-  const std::string user = "system:serviceaccount:" +
-                           deployment["metadata"]["namespace"].as<std::string>() + ":" +
-                           deployment["spec"]["template"]["spec"]["serviceAccountName"].as<std::string>();
+  const std::string user =
+      "system:serviceaccount:" + deployment["metadata"]["namespace"].as<std::string>() + ":" +
+      deployment["spec"]["template"]["spec"]["serviceAccountName"].as<std::string>();
   std::vector<ApiRequest> requests;
   std::vector<std::string> denied, refused;
   std::ifstream log(cluster.audit_log());
@@ -89,9 +89,11 @@ TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle")
     if (e["user"].value("username", "") != user) continue;
     const auto code = e["responseStatus"].value("code", 0);
     const auto& ref = e.contains("objectRef") ? e["objectRef"] : nlohmann::json::object();
-    ApiRequest r{e.value("verb", ""),         ref.value("apiGroup", ""),  ref.value("resource", ""),
-                 ref.value("subresource", ""), ref.value("namespace", ""), ref.value("name", "")};
-    if (code == 403) refused.push_back(r.resource.empty() ? e.value("requestURI", "") : r.describe());
+    ApiRequest r{e.value("verb", ""),        ref.value("apiGroup", ""),
+                 ref.value("resource", ""),  ref.value("subresource", ""),
+                 ref.value("namespace", ""), ref.value("name", "")};
+    if (code == 403)
+      refused.push_back(r.resource.empty() ? e.value("requestURI", "") : r.describe());
     if (r.resource.empty()) {
       const std::string uri = e.value("requestURI", "");
       const std::string path = uri.substr(0, uri.find('?'));

@@ -222,8 +222,8 @@ std::size_t directories_without_pv(E2eEnv& env) {
 // duration measured from it is at least as long as the one from the real death.
 std::chrono::steady_clock::time_point kill_mid_provision(E2eEnv& env, Replica& replica,
                                                          std::size_t latest) {
-  REQUIRE(wait_until(
-      [&] { return directories_without_pv(env) > 0 || pv_count(env) >= latest; }, 30s));
+  REQUIRE(
+      wait_until([&] { return directories_without_pv(env) > 0 || pv_count(env) >= latest; }, 30s));
   const auto now = std::chrono::steady_clock::now();
   replica.child().signal(SIGKILL);
   REQUIRE(replica.child().wait_for(10s) == 128 + SIGKILL);

@@ -24,7 +24,8 @@ bool has_event_of_ours(E2eEnv& env, const std::string& ns, const std::string& na
 
 }  // namespace
 
-TEST_CASE("a claim the PV controller binds to a static PV made by hand is never provisioned by us") {
+TEST_CASE(
+    "a claim the PV controller binds to a static PV made by hand is never provisioned by us") {
   E2eEnv env;
   env.create_class("managed-nfs-storage", {{"archiveOnDelete", "true"}});
   // The "reuse my old data" pattern: a directory with data and a PV for it, made by hand.
@@ -56,8 +57,9 @@ TEST_CASE("a claim the PV controller binds to a static PV made by hand is never 
   CHECK(str_at(fresh, "/spec/volumeName") == "pvc-" + str_at(fresh, "/metadata/uid"));
   CHECK_FALSE(env.find_pv("pvc-" + str_at(reuse, "/metadata/uid")));
   CHECK(env.list_pvs().size() == 2);
-  CHECK(entries(env.export_dir()) ==
-        std::vector<std::string>{"default-fresh-pvc-" + str_at(fresh, "/metadata/uid"), "old-data"});
+  CHECK(
+      entries(env.export_dir()) ==
+      std::vector<std::string>{"default-fresh-pvc-" + str_at(fresh, "/metadata/uid"), "old-data"});
   CHECK_FALSE(has_event_of_ours(env, "default", "reuse"));
   CHECK(fs::exists(env.export_dir() / "old-data" / "index.html"));
 }
@@ -90,8 +92,8 @@ TEST_CASE("pvc-protection: deleting a claim a pod uses waits for the pod, then a
   const std::string pv_name = str_at(claim, "/spec/volumeName");
   const std::string dir = "default-in-use-" + pv_name;
   env.create_pod("default", "user", "in-use");
-  REQUIRE(wait_until([&] { return str_at(env.get_pod("default", "user"), "/status/phase") == "Running"; },
-                     60s));
+  REQUIRE(wait_until(
+      [&] { return str_at(env.get_pod("default", "user"), "/status/phase") == "Running"; }, 60s));
 
   env.delete_claim("default", "in-use");
   // Terminating, not gone: kubernetes.io/pvc-protection holds it while the pod runs.
@@ -100,8 +102,9 @@ TEST_CASE("pvc-protection: deleting a claim a pod uses waits for the pod, then a
     terminating = env.get_claim("default", "in-use");
     return !str_at(terminating, "/metadata/deletionTimestamp").empty();
   }));
-  CHECK(terminating.at("/metadata/finalizers"_json_pointer).dump().find("kubernetes.io/pvc-protection") !=
-        std::string::npos);
+  CHECK(terminating.at("/metadata/finalizers"_json_pointer)
+            .dump()
+            .find("kubernetes.io/pvc-protection") != std::string::npos);
   // Meanwhile our volume stays Bound and whole.
   const auto pv = env.find_pv(pv_name);
   REQUIRE(pv);

@@ -36,8 +36,9 @@ TEST_CASE("archiveOnDelete false removes the directory and its content") {
   CHECK(entries(env.export_dir()).empty());
 }
 
-TEST_CASE("each deleted volume is reclaimed exactly once, though the PV is delivered again "
-          "after each of our writes and pv-protection holds it") {
+TEST_CASE(
+    "each deleted volume is reclaimed exactly once, though the PV is delivered again "
+    "after each of our writes and pv-protection holds it") {
   E2eEnv env;
   env.create_class("archived", {{"archiveOnDelete", "true"}});
   env.start_controller();

@@ -54,8 +54,8 @@ testing::FaultProxy& E2eEnv::enable_fault_proxy(testing::FaultProxy::Options opt
 void E2eEnv::start_controller() {
   stop_controller();
   pools_ = std::make_unique<nfs::ExportPools>(4);
-  controller_ =
-      std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_, logger_, &counts_);
+  controller_ = std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_,
+                                                         logger_, &counts_);
   controller_thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
   if (!wait_until([this] { return controller_->synced(); }, 10s))
     throw std::runtime_error("controller did not sync its caches");
@@ -107,16 +107,16 @@ void E2eEnv::delete_claim(const std::string& ns, const std::string& name) {
 }
 
 json E2eEnv::create_pod(const std::string& ns, const std::string& name, const std::string& claim) {
-  json pod = {{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata", {{"name", name}, {"namespace", ns}}},
-              {"spec",
-               {{"containers",
-                 {{{"name", "nginx"},
-                   {"image", "nginx"},
-                   {"volumeMounts", {{{"name", "www"}, {"mountPath", "/usr/share/nginx/html"}}}}}}},
-                {"volumes",
-                 {{{"name", "www"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}}};
+  json pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec",
+       {{"containers",
+         {{{"name", "nginx"},
+           {"image", "nginx"},
+           {"volumeMounts", {{{"name", "www"}, {"mountPath", "/usr/share/nginx/html"}}}}}}},
+        {"volumes", {{{"name", "www"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}}};
   ensure_namespace(ns);
   return admin_->create(kPods, ns, pod);
 }

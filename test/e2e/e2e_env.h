@@ -49,7 +49,8 @@ class CountingObserver : public controller::ControllerObserver {
   void informer_stats(std::string_view, const kube::InformerStats& stats) override {
     // The counters are cumulative per informer: keep the largest seen.
     const auto seen = static_cast<int>(stats.list_failures + stats.watch_failures);
-    for (int was = informer_failures; was < seen && !informer_failures.compare_exchange_weak(was, seen);) {
+    for (int was = informer_failures;
+         was < seen && !informer_failures.compare_exchange_weak(was, seen);) {
     }
   }
   std::atomic<int> provisioned{0}, deleted{0}, delete_failures{0}, informer_failures{0};

@@ -94,8 +94,9 @@ std::string ready_since(const json& pod) {
 
 }  // namespace
 
-TEST_CASE("the seed's StatefulSet through kubectl: Pending without us, then Running pods on "
-          "Bound RWX volumes, archived by the seed's clean-up") {
+TEST_CASE(
+    "the seed's StatefulSet through kubectl: Pending without us, then Running pods on "
+    "Bound RWX volumes, archived by the seed's clean-up") {
   E2eEnv env;
   auto& k = env.cluster();
   k.kubectl_ok("apply -f " + manifest("deploy/class.yaml"));
@@ -150,8 +151,9 @@ TEST_CASE("the seed's StatefulSet through kubectl: Pending without us, then Runn
   // The seed's clean-up: the StatefulSet, then its claims; the directories are archived.
   k.kubectl_ok("delete -n default -f " + manifest("deploy/examples/statefulset.yaml") +
                " --wait=false");
-  k.kubectl_ok("delete pvc -n default www-sample-statefulset-0 www-sample-statefulset-1 "
-               "www-sample-statefulset-2 --wait=false");
+  k.kubectl_ok(
+      "delete pvc -n default www-sample-statefulset-0 www-sample-statefulset-1 "
+      "www-sample-statefulset-2 --wait=false");
   CHECK(wait_until([&] { return env.list_pvs().empty(); }, 90s));
   std::vector<std::string> archived;
   for (const auto& dir : directories) archived.push_back("archived-" + dir);

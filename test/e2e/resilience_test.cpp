@@ -36,8 +36,9 @@ TEST_CASE("NFS server down for 20 s mid-run: every claim is provisioned once it 
   }
 }
 
-TEST_CASE("API faults on the real wire mid-burst: 429s, 503 bursts, latency, cut and expired "
-          "watches: every claim is provisioned exactly once") {
+TEST_CASE(
+    "API faults on the real wire mid-burst: 429s, 503 bursts, latency, cut and expired "
+    "watches: every claim is provisioned exactly once") {
   E2eEnv env;
   auto& proxy = env.enable_fault_proxy();
   env.create_class("nfs", {{"archiveOnDelete", "false"}});
@@ -74,8 +75,9 @@ TEST_CASE("API faults on the real wire mid-burst: 429s, 503 bursts, latency, cut
   }
 }
 
-TEST_CASE("a server that closes idle keep-alive connections: the first claim after a quiet "
-          "spell is provisioned without a spurious failure") {
+TEST_CASE(
+    "a server that closes idle keep-alive connections: the first claim after a quiet "
+    "spell is provisioned without a spurious failure") {
   E2eEnv env;
   // kube-apiserver closes connections idle for about 90 s; the proxy does it after 2 s.
   auto& proxy = env.enable_fault_proxy({.idle_timeout = std::chrono::seconds(2)});
@@ -90,7 +92,8 @@ TEST_CASE("a server that closes idle keep-alive connections: the first claim aft
   env.create_claim("default", "after-the-lull", "nfs");
   env.wait_bound("default", "after-the-lull");
   CHECK(proxy.requests() > requests_before);
-  CHECK(wait_until([&] { return env.has_event("default", "after-the-lull", "ProvisioningSucceeded"); }));
+  CHECK(wait_until(
+      [&] { return env.has_event("default", "after-the-lull", "ProvisioningSucceeded"); }));
   CHECK_FALSE(env.has_event("default", "after-the-lull", "ProvisioningFailed"));
 }
 
@@ -113,15 +116,14 @@ TEST_CASE("events recorded just before shutdown are still posted, within a bound
   E2eEnv env;
   auto& proxy = env.enable_fault_proxy();
   env.ensure_namespace("default");
-  const json claim = env.api().create(
-      nfsprov::kube::kPersistentVolumeClaims, "default",
-      {{"apiVersion", "v1"},
-       {"kind", "PersistentVolumeClaim"},
-       {"metadata", {{"name", "noted"}}},
-       {"spec",
-        {{"accessModes", {"ReadWriteMany"}},
-         {"storageClassName", "none"},
-         {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+  const json claim = env.api().create(nfsprov::kube::kPersistentVolumeClaims, "default",
+                                      {{"apiVersion", "v1"},
+                                       {"kind", "PersistentVolumeClaim"},
+                                       {"metadata", {{"name", "noted"}}},
+                                       {"spec",
+                                        {{"accessModes", {"ReadWriteMany"}},
+                                         {"storageClassName", "none"},
+                                         {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
   // A slow API: five events take about a second to post, and the recorder goes at once.
   proxy.inject({{"latency_ms", 200}});
   nfsprov::log::Logger logger{std::clog, nfsprov::log::Level::info};

@@ -242,24 +242,23 @@ TEST_CASE("an exception in a handler is reported and does not end the informer")
   std::mutex mutex;
   std::vector<std::string> added, errors;
   bool thrown = false;
-  informer.set_handlers(
-      {[&](const json& o) {
-         std::lock_guard lock(mutex);
-         if (!thrown) {
-           thrown = true;
-           throw std::runtime_error("a handler's bug");
-         }
-         added.push_back(o["metadata"]["name"].get<std::string>());
-       },
-       [&](const json&, const json& o) {
-         std::lock_guard lock(mutex);
-         added.push_back(o["metadata"]["name"].get<std::string>());
-       },
-       {},
-       [&](std::string_view operation, const std::string& error) {
-         std::lock_guard lock(mutex);
-         errors.push_back(std::string(operation) + ": " + error);
-       }});
+  informer.set_handlers({[&](const json& o) {
+                           std::lock_guard lock(mutex);
+                           if (!thrown) {
+                             thrown = true;
+                             throw std::runtime_error("a handler's bug");
+                           }
+                           added.push_back(o["metadata"]["name"].get<std::string>());
+                         },
+                         [&](const json&, const json& o) {
+                           std::lock_guard lock(mutex);
+                           added.push_back(o["metadata"]["name"].get<std::string>());
+                         },
+                         {},
+                         [&](std::string_view operation, const std::string& error) {
+                           std::lock_guard lock(mutex);
+                           errors.push_back(std::string(operation) + ": " + error);
+                         }});
   std::jthread runner([&](std::stop_token stop) { informer.run(stop); });
   REQUIRE(eventually([&] { return informer.synced(); }));
   client.create(kPersistentVolumeClaims, "default", claim("default", "first"));

@@ -301,20 +301,20 @@ TEST_CASE("a KUBECONFIG list is merged as kubectl merges it") {
 
 TEST_CASE("a KUBECONFIG list with one file, empty entries or missing files is that file") {
   TempDir dir;
-  const auto one = dir.write("config", config_with("    server: https://one:6443\n",
-                                                   "    token: t\n"));
+  const auto one =
+      dir.write("config", config_with("    server: https://one:6443\n", "    token: t\n"));
   const std::string f = one.string();
   const std::string missing = (dir.path / "missing").string();
-  for (const std::string& list : {f, f + ":", ":" + f, f + "::" + f, missing + ":" + f,
-                                  "::" + missing + "::" + f + ":"}) {
+  for (const std::string& list :
+       {f, f + ":", ":" + f, f + "::" + f, missing + ":" + f, "::" + missing + "::" + f + ":"}) {
     INFO(list);
     auto c = load_kubeconfig_list(list);
     CHECK(c.server == "https://one:6443");
     CHECK(c.token == "t");
   }
   // Errors then name the file, as they do for --kubeconfig.
-  const auto no_server = dir.write("bad", config_with("    insecure-skip-tls-verify: true\n",
-                                                      "    token: t\n"));
+  const auto no_server =
+      dir.write("bad", config_with("    insecure-skip-tls-verify: true\n", "    token: t\n"));
   CHECK(error_of_call([&] { load_kubeconfig_list(missing + "::" + no_server.string()); }) ==
         "kubeconfig " + no_server.string() + ": cluster \"c\": server is not set");
   CHECK(error_of_call([&] { load_kubeconfig_list(missing + ":" + missing); }) ==
@@ -326,8 +326,8 @@ TEST_CASE("a KUBECONFIG list with one file, empty entries or missing files is th
 TEST_CASE("resolve_kube_config merges $KUBECONFIG, and --kubeconfig names one file") {
   TempDir dir;
   const auto first = dir.write("first", "current-context: a\n");
-  const auto second = dir.write(
-      "second", config_with("    server: https://second:6443\n", "    token: t\n"));
+  const auto second =
+      dir.write("second", config_with("    server: https://second:6443\n", "    token: t\n"));
   ::setenv("KUBECONFIG", (first.string() + "::" + second.string()).c_str(), 1);
   CHECK(resolve_kube_config(std::nullopt).server == "https://second:6443");
   CHECK(resolve_kube_config(std::string()).server == "https://second:6443");
