@@ -365,3 +365,29 @@ TEST_CASE("SIGTERM with the NFS server frozen: the binary exits 0 within 5 s") {
   CHECK(str_at(env.api().get(nfsprov::kube::kLeases, kInstallNamespace, lease_name),
                "/spec/holderIdentity") == "");
 }
+
+TEST_CASE("a leader rides out 6 s of 503s and 429s from the API without losing its Lease") {
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  // client-go's timings: lease 15 s, renew deadline 10 s, retry every 2 s.
+  Replica leader(env, dir, "nfs-provisioner-a", LeaseTiming{15s, 10s, 2s});
+  REQUIRE(leader.child().wait_for_output("started provisioner controller", 20s));
+  create_claims(env, 0, 4);
+  REQUIRE(wait_until([&] { return bound_count(env) == 4; }, 60s));
+
+  // A slow control plane (an SD-card etcd on a Pi): every request is refused for 6 s.
+  proxy.inject({{"status", 503}, {"count", 100000}});
+  std::this_thread::sleep_for(3s);
+  proxy.inject({{"status", 429}, {"count", 100000}, {"retry_after", 1}});
+  std::this_thread::sleep_for(3s);
+  proxy.inject({{"clear", true}});
+
+  create_claims(env, 4, 8);
+  REQUIRE(wait_until([&] { return bound_count(env) == 8; }, 60s));
+  const std::string out = leader.output();
+  CHECK(out.find("leadership lost") == std::string::npos);
+  CHECK(count_of(out, "became leader") == 1);
+  CHECK_FALSE(leader.child().wait_for(0ms).has_value());
+}
