@@ -30,6 +30,7 @@
 #include "provisioner/ops/health_server.h"
 #include "provisioner/ops/metrics.h"
 #include "provisioner/ops/provisioner_metrics.h"
+#include "provisioner/ops/release_finalizers.h"
 
 namespace {
 
@@ -197,6 +198,23 @@ int run_check(const config::Settings& settings, log::Logger& logger) {
   return all_pass ? 0 : 1;
 }
 
+// `release-finalizers`: our finalizer off our PVs, for a rollback to nfs-subdir or an
+// uninstall (ops/release_finalizers.h). 0 when every PV was released, 1 when one was not.
+int run_release_finalizers(const config::Settings& settings, log::Logger& logger) {
+  auto config = kube_config(settings);
+  kube::ApiClient client(config);
+  log_server_version(client, config, logger);
+  ops::ReleaseOptions options{.provisioner_name = settings.provisioner_name,
+                              .all = settings.release.all,
+                              .dry_run = settings.release.dry_run};
+  try {
+    return ops::release_finalizers(client, options, std::cout).ok() ? 0 : 1;
+  } catch (const kube::ApiError& e) {
+    // Only the list escapes: a failure on one PV is that PV's line.
+    throw Fatal{1, std::string("cannot list PersistentVolumes: ") + e.what()};
+  }
+}
+
 int run_provisioner(const config::Settings& settings, log::Logger& logger, SignalWaiter& signals) {
   std::stop_source shutdown;
   signals.start(shutdown, logger);
@@ -357,6 +375,10 @@ int main(int argc, char** argv, char** envp) {
     if (settings.command == config::Command::check) {
       signals.unblock();
       return run_check(settings, logger);
+    }
+    if (settings.command == config::Command::release_finalizers) {
+      signals.unblock();
+      return run_release_finalizers(settings, logger);
     }
     return run_provisioner(settings, logger, signals);
   } catch (const Fatal& f) {

@@ -127,6 +127,18 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
       "Check the export (--nfs-server/--nfs-path) or, without them, the export of every "
       "StorageClass of ours; exit 0 only if all pass");
   check->fallthrough();
+  auto* release = app.add_subcommand(
+      "release-finalizers",
+      "Remove our finalizer from our PVs being deleted (stuck Terminating after a switch back "
+      "to nfs-subdir or an uninstall); takes --kubeconfig and --provisioner-name; API only, "
+      "never NFS; exit 0 when all were released, 1 when one was not");
+  release->add_flag("--all", s.release.all,
+                    "Every PV of ours, also those not being deleted (before an uninstall)");
+  release->add_flag("--dry-run", s.release.dry_run, "Print what would be released, change nothing");
+  // --kubeconfig and --provisioner-name are the main command's, after the subcommand too.
+  release->fallthrough();
+  // One command per run: "check release-finalizers" is a mistake, not two jobs.
+  app.require_subcommand(0, 1);
 
   // CLI11 consumes its arguments from the back. "--flag=" (Go flag style for an empty
   // value, e.g. --metrics-address= to turn metrics off) is not accepted by CLI11: split it.
@@ -153,6 +165,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
     return s;
   }
   if (check->parsed()) s.command = Command::check;
+  if (release->parsed()) s.command = Command::release_finalizers;
 
   // Only the flag: $KUBECONFIG may list several files, and kube::resolve_kube_config reads it
   // itself to merge them. Passed here it would be taken for one file named "a:b".
@@ -161,6 +174,18 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   s.nfs.server = server_opt->count() ? server : env_or(env, "NFS_SERVER");
   s.nfs.export_path = path_opt->count() ? path : env_or(env, "NFS_PATH");
   s.provisioner_name = name_opt->count() ? name : env_or(env, "PROVISIONER_NAME");
+
+  if (s.command == Command::release_finalizers) {
+    if (s.provisioner_name.empty())
+      throw UsageError(
+          "release-finalizers needs PROVISIONER_NAME (or --provisioner-name): the PVs it "
+          "releases are those provisioned by that name");
+    if (s.provisioner_name.find_first_of(" \t\n") != std::string::npos)
+      throw UsageError("PROVISIONER_NAME \"" + s.provisioner_name + "\" must not contain spaces");
+    // It talks only to the API: the NFS and leader-election settings are none of its
+    // business, and a stray value there must not stop a rollback.
+    return s;
+  }
 
   if (s.command == Command::run) {
     // The same order and wording as nfs-subdir-external-provisioner's fatal checks.

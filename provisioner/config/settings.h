@@ -26,10 +26,11 @@ class UsageError : public std::runtime_error {
 using Environment = std::map<std::string, std::string>;
 
 enum class Command {
-  run,      // provision volumes
-  check,    // test the export(s) and exit
-  help,     // print help_text and exit 0
-  version,  // print the version and exit 0
+  run,                 // provision volumes
+  check,               // test the export(s) and exit
+  release_finalizers,  // take our finalizer off our PVs (rollback, uninstall) and exit
+  help,                // print help_text and exit 0
+  version,             // print the version and exit 0
 };
 
 struct LeaderElectionSettings {
@@ -39,6 +40,12 @@ struct LeaderElectionSettings {
   std::chrono::milliseconds lease_duration{15000};
   std::chrono::milliseconds renew_deadline{10000};
   std::chrono::milliseconds retry_period{2000};
+};
+
+// `release-finalizers`: which of our PVs lose our finalizer.
+struct ReleaseSettings {
+  bool all = false;      // every PV of ours, not only those being deleted (an uninstall)
+  bool dry_run = false;  // print what would be released, change nothing
 };
 
 struct Settings {
@@ -52,6 +59,7 @@ struct Settings {
   // `check` without --nfs-server: check the export of every StorageClass of ours (NFS_SERVER
   // and NFS_PATH, when set, are the defaults those classes fall back to).
   bool check_classes = false;
+  ReleaseSettings release;  // for Command::release_finalizers
   int workers = 4;
   LeaderElectionSettings leader_election;
   double kube_api_qps = 200;

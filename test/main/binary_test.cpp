@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <sstream>
@@ -16,6 +18,7 @@
 
 #include "provisioner/kube/api_client.h"
 #include "provisioner/kube/kube_config.h"
+#include "test/cluster/fault_proxy.h"
 #include "test/cluster/kube_cluster.h"
 #include "test/main/child.h"
 #include "test/main/temp_dir.h"
@@ -103,9 +106,8 @@ TEST_CASE("bad configuration values are one line and exit 2") {
   CHECK(flag_status == 2);
   CHECK(line_count(flag_out) == 1);
   // Once accepted by the settings, then refused by the health server with exit 1.
-  auto [address_status, address_out] =
-      run({"--metrics-address=::1:8080"},
-          {"NFS_SERVER=h", "NFS_PATH=/export", "PROVISIONER_NAME=n"});
+  auto [address_status, address_out] = run(
+      {"--metrics-address=::1:8080"}, {"NFS_SERVER=h", "NFS_PATH=/export", "PROVISIONER_NAME=n"});
   CHECK(address_status == 2);
   CHECK(address_out ==
         "nfs-provisioner: --metrics-address \"::1:8080\": write IPv6 addresses as "
@@ -373,4 +375,386 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
   CHECK(sample(after->body, "controller_persistentvolumeclaim_provision_failed_total",
                "class=\"metered\"")
             .value_or(0) == 0);
+}
+
+// release-finalizers: the way out when our finalizer outlives us (nfs-subdir back in charge,
+// or an uninstall). The PVs are made as cluster-admin with a Retain policy and an nfs source
+// no server stands behind: the command only talks to the API. Nothing else removes our
+// finalizer here (no provisioner runs), so a deleted PV stays Terminating until it is released.
+namespace {
+
+constexpr const char* kOurFinalizer = "external-provisioner.volume.kubernetes.io/finalizer";
+constexpr const char* kOurs = "example.com/nfs";
+
+// A PV as a provisioner leaves it, provisioned_by "" for a static PV without the annotation.
+// The admission plugin adds kubernetes.io/pv-protection to `finalizers` at creation.
+nlohmann::json finalized_volume(const std::string& name, const std::string& provisioned_by,
+                                const std::vector<std::string>& finalizers = {kOurFinalizer}) {
+  nlohmann::json metadata{{"name", name}, {"finalizers", finalizers}};
+  if (!provisioned_by.empty())
+    metadata["annotations"] = {{"pv.kubernetes.io/provisioned-by", provisioned_by}};
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolume"},
+          {"metadata", metadata},
+          {"spec",
+           {{"capacity", {{"storage", "1Gi"}}},
+            {"accessModes", nlohmann::json::array({"ReadWriteMany"})},
+            {"persistentVolumeReclaimPolicy", "Retain"},
+            {"nfs", {{"server", "127.0.0.1"}, {"path", "/export/" + name}}}}}};
+}
+
+// The PV, or nullopt once it is gone.
+std::optional<nlohmann::json> volume(kube::ApiClient& api, const std::string& name) {
+  try {
+    return api.get(kube::kPersistentVolumes, "", name);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::not_found) return std::nullopt;
+    throw;
+  }
+}
+
+std::vector<std::string> finalizers_of(kube::ApiClient& api, const std::string& name) {
+  auto pv = volume(api, name);
+  REQUIRE(pv.has_value());
+  return (*pv)["metadata"].value("finalizers", std::vector<std::string>{});
+}
+
+bool has_finalizer(kube::ApiClient& api, const std::string& name, const std::string& finalizer) {
+  auto all = finalizers_of(api, name);
+  return std::find(all.begin(), all.end(), finalizer) != all.end();
+}
+
+bool terminating(kube::ApiClient& api, const std::string& name) {
+  auto pv = volume(api, name);
+  return pv && (*pv)["metadata"].contains("deletionTimestamp");
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+  return true;
+}
+
+// The PV controller gives a new PV its phase: wait for it, so the lines name a fixed one.
+void wait_available(kube::ApiClient& api, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    INFO(name);
+    REQUIRE(eventually([&] {
+      auto pv = volume(api, name);
+      return pv && (*pv)["status"].value("phase", "") == "Available";
+    }));
+  }
+}
+
+// Deletes the PV and waits until the pv-protection controller has let go of it: what is left
+// holding it is ours (and any finalizer the test gave it), and no write of that controller
+// races the command's.
+void delete_volume(kube::ApiClient& api, const std::string& name) {
+  api.remove(kube::kPersistentVolumes, "", name);
+  INFO(name);
+  REQUIRE(eventually([&] { return !has_finalizer(api, name, "kubernetes.io/pv-protection"); }));
+  REQUIRE(terminating(api, name));
+}
+
+// The output's lines that start with prefix, sorted (the command's order is the list's).
+std::vector<std::string> lines_starting(const std::string& out, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(prefix)) found.push_back(line);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, then --all") {
+  Cluster server;
+  auto& admin = server.admin;
+  const std::string other = "example.com/other";
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("ours-deleted", kOurs));
+  // Someone else's finalizer too: released, it still holds the PV.
+  admin.create(kube::kPersistentVolumes, "",
+               finalized_volume("ours-deleted-held", kOurs, {kOurFinalizer, "example.com/hold"}));
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("ours-live", kOurs));
+  // As nfs-subdir provisions them after a switch back: our name, no finalizer.
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("ours-unfinalized", kOurs, {}));
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("others-deleted", other));
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("others-live", other));
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("static-deleted", ""));
+  wait_available(admin, {"ours-deleted", "ours-deleted-held", "ours-live", "ours-unfinalized",
+                         "others-deleted", "others-live", "static-deleted"});
+  for (const auto* name : {"ours-deleted", "ours-deleted-held", "others-deleted", "static-deleted"})
+    delete_volume(admin, name);
+  // Stuck: nothing removes our finalizer.
+  std::this_thread::sleep_for(1s);
+  CHECK(terminating(admin, "ours-deleted"));
+  CHECK(has_finalizer(admin, "ours-deleted", kOurFinalizer));
+
+  // As the ServiceAccount deploy/rbac.yaml binds; the name from the flag here, from
+  // PROVISIONER_NAME below.
+  const std::vector<std::string> by_flag{"KUBECONFIG=" + server.kubeconfig.string()};
+  const std::vector<std::string> env{"KUBECONFIG=" + server.kubeconfig.string(),
+                                     std::string("PROVISIONER_NAME=") + kOurs};
+  auto [dry_status, dry_out] =
+      run({"release-finalizers", "--dry-run", "--provisioner-name", kOurs}, by_flag);
+  INFO(dry_out);
+  CHECK(dry_status == 0);
+  CHECK(lines_starting(dry_out, "would release ") ==
+        std::vector<std::string>{"would release ours-deleted (Available, deleting)",
+                                 "would release ours-deleted-held (Available, deleting)"});
+  CHECK(lines_starting(dry_out, "released ").empty());
+  CHECK_THAT(dry_out, Catch::Contains("\ntotal: 2 to release (dry run: nothing changed)\n"));
+  for (const auto* name : {"ours-deleted", "ours-deleted-held", "ours-live"}) {
+    INFO(name);
+    CHECK(has_finalizer(admin, name, kOurFinalizer));
+  }
+
+  auto [status, out] = run({"release-finalizers"}, env);
+  INFO(out);
+  CHECK(status == 0);
+  CHECK(lines_starting(out, "released ") ==
+        std::vector<std::string>{"released ours-deleted (Available, deleting)",
+                                 "released ours-deleted-held (Available, deleting)"});
+  CHECK(lines_starting(out, "cannot release ").empty());
+  CHECK_THAT(out, Catch::Contains("\ntotal: 2 released, 0 failed\n"));
+  CHECK(eventually([&] { return !volume(admin, "ours-deleted"); }));
+  // Only ours went: the other finalizer still holds its PV.
+  CHECK(terminating(admin, "ours-deleted-held"));
+  CHECK(finalizers_of(admin, "ours-deleted-held") == std::vector<std::string>{"example.com/hold"});
+  // Not ours, or not being deleted: untouched.
+  CHECK(terminating(admin, "others-deleted"));
+  CHECK(has_finalizer(admin, "others-deleted", kOurFinalizer));
+  CHECK(terminating(admin, "static-deleted"));
+  CHECK(has_finalizer(admin, "static-deleted", kOurFinalizer));
+  CHECK(finalizers_of(admin, "ours-live") ==
+        std::vector<std::string>{kOurFinalizer, "kubernetes.io/pv-protection"});
+  CHECK(finalizers_of(admin, "others-live") ==
+        std::vector<std::string>{kOurFinalizer, "kubernetes.io/pv-protection"});
+
+  // Again: nothing left to do is success.
+  auto [again_status, again_out] = run({"release-finalizers"}, env);
+  INFO(again_out);
+  CHECK(again_status == 0);
+  CHECK(lines_starting(again_out, "released ").empty());
+  CHECK_THAT(again_out, Catch::Contains("\ntotal: 0 released, 0 failed\n"));
+
+  auto [all_dry_status, all_dry_out] = run({"release-finalizers", "--all", "--dry-run"}, env);
+  INFO(all_dry_out);
+  CHECK(all_dry_status == 0);
+  CHECK(lines_starting(all_dry_out, "would release ") ==
+        std::vector<std::string>{"would release ours-live (Available, kept)"});
+  CHECK(has_finalizer(admin, "ours-live", kOurFinalizer));
+
+  // --all, for an uninstall: every PV of ours, deleted or not; pv-protection stays.
+  auto [all_status, all_out] = run({"release-finalizers", "--all"}, env);
+  INFO(all_out);
+  CHECK(all_status == 0);
+  CHECK(lines_starting(all_out, "released ") ==
+        std::vector<std::string>{"released ours-live (Available, kept)"});
+  CHECK_THAT(all_out, Catch::Contains("\ntotal: 1 released, 0 failed\n"));
+  CHECK(finalizers_of(admin, "ours-live") ==
+        std::vector<std::string>{"kubernetes.io/pv-protection"});
+  CHECK(finalizers_of(admin, "ours-unfinalized") ==
+        std::vector<std::string>{"kubernetes.io/pv-protection"});
+  CHECK(finalizers_of(admin, "others-live") ==
+        std::vector<std::string>{kOurFinalizer, "kubernetes.io/pv-protection"});
+  CHECK(terminating(admin, "others-deleted"));
+  // And a later deletion no longer hangs.
+  admin.remove(kube::kPersistentVolumes, "", "ours-live");
+  CHECK(eventually([&] { return !volume(admin, "ours-live"); }));
+}
+
+TEST_CASE("release-finalizers: a PV it may not update fails alone, kubectl patch frees it") {
+  Cluster server;
+  auto& admin = server.admin;
+  // A reader that may list and get PVs but not update them, and an account with no rights.
+  server.cluster.kubectl_ok("apply -f -", R"(apiVersion: v1
+kind: ServiceAccount
+metadata: {name: pv-reader, namespace: nfs-provisioner}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: nobody, namespace: nfs-provisioner}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pv-reader}
+rules:
+  - apiGroups: [""]
+    resources: ["persistentvolumes"]
+    verbs: ["get", "list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: pv-reader}
+subjects: [{kind: ServiceAccount, name: pv-reader, namespace: nfs-provisioner}]
+roleRef: {kind: ClusterRole, name: pv-reader, apiGroup: rbac.authorization.k8s.io}
+)");
+  REQUIRE(eventually([&] {
+    return server.cluster.kubectl(
+               "auth can-i list persistentvolumes "
+               "--as=system:serviceaccount:nfs-provisioner:pv-reader") == 0;
+  }));
+  const auto reader = server.cluster.service_account_kubeconfig("nfs-provisioner", "pv-reader");
+  const auto nobody = server.cluster.service_account_kubeconfig("nfs-provisioner", "nobody");
+
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("ours-a", kOurs));
+  admin.create(kube::kPersistentVolumes, "", finalized_volume("ours-b", kOurs));
+  // Not deleted, our finalizer second: the patch's index must be found, not assumed.
+  admin.create(kube::kPersistentVolumes, "",
+               finalized_volume("ours-c", kOurs, {"example.com/hold", kOurFinalizer}));
+  wait_available(admin, {"ours-a", "ours-b", "ours-c"});
+  delete_volume(admin, "ours-a");
+  delete_volume(admin, "ours-b");
+
+  const std::string name = std::string("PROVISIONER_NAME=") + kOurs;
+  auto [status, out] = run({"release-finalizers"}, {"KUBECONFIG=" + reader.string(), name});
+  INFO(out);
+  CHECK(status == 1);
+  auto failed = lines_starting(out, "cannot release ");
+  REQUIRE(failed.size() == 2);
+  CHECK_THAT(failed[0], Catch::StartsWith("cannot release ours-a: PUT /api/v1/persistentvolumes/"
+                                          "ours-a: 403 Forbidden"));
+  CHECK_THAT(failed[1], Catch::StartsWith("cannot release ours-b: PUT /api/v1/persistentvolumes/"
+                                          "ours-b: 403 Forbidden"));
+  CHECK_THAT(out, Catch::Contains("\ntotal: 0 released, 2 failed\n"));
+  CHECK(has_finalizer(admin, "ours-a", kOurFinalizer));
+  CHECK(has_finalizer(admin, "ours-b", kOurFinalizer));
+  // A dry run needs only the list.
+  auto [dry_status, dry_out] =
+      run({"release-finalizers", "--dry-run"}, {"KUBECONFIG=" + reader.string(), name});
+  INFO(dry_out);
+  CHECK(dry_status == 0);
+  CHECK(lines_starting(dry_out, "would release ").size() == 2);
+
+  // Without the list there is nothing to go on: one line, exit 1.
+  auto [list_status, list_out] =
+      run({"release-finalizers"}, {"KUBECONFIG=" + nobody.string(), name});
+  INFO(list_out);
+  CHECK(list_status == 1);
+  auto errors = lines_starting(list_out, "nfs-provisioner: ");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::StartsWith("nfs-provisioner: cannot list PersistentVolumes: GET "
+                                          "/api/v1/persistentvolumes"));
+  CHECK_THAT(errors[0], Catch::Contains("403 Forbidden"));
+  CHECK(lines_starting(list_out, "total: ").empty());
+
+  // The kubectl-only way, as the README gives it: the index of our finalizer in the list.
+  auto index_of_ours = [&](const std::string& pv) {
+    auto list = nlohmann::json::parse(
+        server.cluster.kubectl_ok("get pv " + pv + " -o jsonpath='{.metadata.finalizers}'"));
+    for (std::size_t i = 0; i < list.size(); ++i)
+      if (list[i] == kOurFinalizer) return i;
+    FAIL("no finalizer of ours on " + pv);
+    return std::size_t{0};
+  };
+  const auto a = index_of_ours("ours-a");
+  server.cluster.kubectl_ok(
+      "patch pv ours-a --type json -p '[{\"op\":\"remove\",\"path\":"
+      "\"/metadata/finalizers/" +
+      std::to_string(a) + "\"}]'");
+  CHECK(eventually([&] { return !volume(admin, "ours-a"); }));
+  const auto c = index_of_ours("ours-c");
+  CHECK(c == 1);
+  // The guarded form: a test op first, so a list that changed meanwhile fails the patch
+  // instead of losing someone else's finalizer.
+  const std::string path = "/metadata/finalizers/" + std::to_string(c);
+  CHECK(server.cluster.kubectl("patch pv ours-c --type json -p '[{\"op\":\"test\",\"path\":\"" +
+                               path +
+                               "\",\"value\":\"example.com/not-this\"},{\"op\":\"remove\","
+                               "\"path\":\"" +
+                               path + "\"}]'") != 0);
+  server.cluster.kubectl_ok("patch pv ours-c --type json -p '[{\"op\":\"test\",\"path\":\"" + path +
+                            "\",\"value\":\"" + kOurFinalizer +
+                            "\"},{\"op\":\"remove\",\"path\":\"" + path + "\"}]'");
+  CHECK(finalizers_of(admin, "ours-c") ==
+        std::vector<std::string>{"example.com/hold", "kubernetes.io/pv-protection"});
+}
+
+TEST_CASE("release-finalizers: one conflict is retried from a fresh GET, two fail the PV") {
+  Cluster server;
+  auto& admin = server.admin;
+  // Someone else's finalizer keeps the PV after the release, to show their write survived.
+  admin.create(kube::kPersistentVolumes, "",
+               finalized_volume("ours-raced", kOurs, {kOurFinalizer, "example.com/hold"}));
+  wait_available(admin, {"ours-raced"});
+  delete_volume(admin, "ours-raced");
+
+  // Every request waits in the proxy before it goes on: a write made while the PUT waits
+  // lands between the command's read and its PUT, as a concurrent writer's would.
+  testing::FaultProxy proxy(server.cluster);
+  proxy.inject({{"latency_ms", 1500}});
+  const std::vector<std::string> env{
+      "KUBECONFIG=" + proxy.kubeconfig_for(server.kubeconfig).string(),
+      std::string("PROVISIONER_NAME=") + kOurs};
+  int touches = 0;
+  auto touch = [&] {
+    admin.merge_patch(
+        kube::kPersistentVolumes, "", "ours-raced",
+        {{"metadata", {{"annotations", {{"example.com/touched", std::to_string(++touches)}}}}}});
+  };
+  auto wait_requests = [&](std::size_t n) {
+    REQUIRE(eventually([&] { return proxy.requests() >= n; }, 20s));
+  };
+
+  // Requests: /version, the list, PUT (conflict), GET, PUT (conflict again): given up.
+  {
+    TempDir dir;
+    const auto base = proxy.requests();
+    testing::Child child({NP_PROVISIONER_BIN, "release-finalizers"}, env, dir.path() / "out");
+    wait_requests(base + 3);
+    touch();
+    wait_requests(base + 5);
+    touch();
+    auto status = child.wait_for(30s);
+    INFO(child.output());
+    REQUIRE(status.has_value());
+    CHECK(*status == 1);
+    auto failed = lines_starting(child.output(), "cannot release ");
+    REQUIRE(failed.size() == 1);
+    CHECK_THAT(failed[0], Catch::StartsWith("cannot release ours-raced: PUT "
+                                            "/api/v1/persistentvolumes/ours-raced: 409 Conflict"));
+    CHECK_THAT(child.output(), Catch::Contains("\ntotal: 0 released, 1 failed\n"));
+    CHECK(proxy.requests() == base + 5);
+    CHECK(has_finalizer(admin, "ours-raced", kOurFinalizer));
+  }
+  // One conflict: the fresh copy is released, and the other writer's change is kept.
+  {
+    TempDir dir;
+    const auto base = proxy.requests();
+    testing::Child child({NP_PROVISIONER_BIN, "release-finalizers"}, env, dir.path() / "out");
+    wait_requests(base + 3);
+    touch();
+    auto status = child.wait_for(30s);
+    INFO(child.output());
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    CHECK(lines_starting(child.output(), "released ") ==
+          std::vector<std::string>{"released ours-raced (Available, deleting)"});
+    CHECK(proxy.requests() == base + 5);
+  }
+  auto pv = volume(admin, "ours-raced");
+  REQUIRE(pv.has_value());
+  CHECK((*pv)["metadata"]["annotations"].value("example.com/touched", "") == "3");
+  CHECK(finalizers_of(admin, "ours-raced") == std::vector<std::string>{"example.com/hold"});
+}
+
+TEST_CASE("release-finalizers: bad usage is one line and exit 2") {
+  auto [status, out] = run({"release-finalizers"}, {});
+  CHECK(status == 2);
+  CHECK(out ==
+        "nfs-provisioner: release-finalizers needs PROVISIONER_NAME (or --provisioner-name): the "
+        "PVs it releases are those provisioned by that name\n");
+  auto [flag_status, flag_out] =
+      run({"release-finalizers", "--everything"}, {"PROVISIONER_NAME=n"});
+  CHECK(flag_status == 2);
+  CHECK(line_count(flag_out) == 1);
+  CHECK_THAT(flag_out, Catch::Contains("--everything"));
+  auto [all_status, all_out] = run({"--all"}, {"PROVISIONER_NAME=n"});
+  CHECK(all_status == 2);
+  CHECK(line_count(all_out) == 1);
 }

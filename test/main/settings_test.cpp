@@ -163,11 +163,11 @@ TEST_CASE("the metrics address is judged by parse_host_port, as the health serve
     const char* host;
     int port;
   };
-  for (const Good& good : {Good{":8080", "", 8080}, Good{"127.0.0.1:0", "127.0.0.1", 0},
-                           Good{"[::1]:8080", "::1", 8080},
-                           Good{"localhost:65535", "localhost", 65535},
-                           // Over 5 digits: the settings refused it, the health server took it.
-                           Good{":000080", "", 80}}) {
+  for (const Good& good :
+       {Good{":8080", "", 8080}, Good{"127.0.0.1:0", "127.0.0.1", 0},
+        Good{"[::1]:8080", "::1", 8080}, Good{"localhost:65535", "localhost", 65535},
+        // Over 5 digits: the settings refused it, the health server took it.
+        Good{":000080", "", 80}}) {
     INFO(good.text);
     const auto parsed = parse_host_port(good.text);
     CHECK(parsed.host == good.host);
@@ -175,9 +175,8 @@ TEST_CASE("the metrics address is judged by parse_host_port, as the health serve
     CHECK(parse_settings({"--metrics-address", good.text}, kBase).metrics_address == good.text);
   }
   // The first three passed the settings' own check, then failed to bind (exit 1, not 2).
-  for (const char* bad : {"::1:8080", "[::1", "[]:8080", "[::1]", "[::1]8080", "127.0.0.1",
-                          "host:", ":", ":65536", ":99999", ":4294967376", ":-1", ":+80", ":80x",
-                          ":8 0"}) {
+  for (const char* bad : {"::1:8080", "[::1", "[]:8080", "[::1]", "[::1]8080", "127.0.0.1", "host:",
+                          ":", ":65536", ":99999", ":4294967376", ":-1", ":+80", ":80x", ":8 0"}) {
     INFO(bad);
     CHECK_THROWS_AS(parse_host_port(bad), std::invalid_argument);
     const auto message = usage_error({"--metrics-address", bad}, kBase);
@@ -192,8 +191,8 @@ TEST_CASE("ports are digits from 0 to 65535 and nothing else") {
   CHECK(parse_port("0") == 0);
   CHECK(parse_port("65535") == 65535);
   CHECK(parse_port("08080") == 8080);
-  for (const char* bad : {"", "65536", "-0", "-1", "+1", " 1", "1 ", "0x10", "abc", "1e3",
-                          "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "65536", "-0", "-1", "+1", " 1", "1 ", "0x10", "abc", "1e3", "99999999999999999999"}) {
     INFO(bad);
     CHECK_FALSE(parse_port(bad).has_value());
   }
@@ -254,4 +253,55 @@ TEST_CASE("durations read like Go's") {
   CHECK(format_duration(90s) == "1m30s");
   CHECK(format_duration(250ms) == "250ms");
   CHECK(format_duration(0ms) == "0s");
+}
+
+TEST_CASE("release-finalizers takes the provisioner name, --all and --dry-run, no NFS settings") {
+  // As an admin runs it: only the name, from the flag or PROVISIONER_NAME; no NFS_SERVER.
+  auto plain = parse_settings({"release-finalizers", "--provisioner-name", "example.com/nfs"},
+                              Environment{});
+  CHECK(plain.command == Command::release_finalizers);
+  CHECK(plain.provisioner_name == "example.com/nfs");
+  CHECK_FALSE(plain.release.all);
+  CHECK_FALSE(plain.release.dry_run);
+  CHECK_FALSE(plain.kubeconfig.has_value());
+
+  // The main command's flags fall through, before or after the subcommand's own.
+  auto both = parse_settings({"--kubeconfig", "/tmp/kc", "release-finalizers", "--all", "--dry-run",
+                              "--provisioner-name=flag.example/nfs"},
+                             Environment{{"PROVISIONER_NAME", "env.example/nfs"}});
+  CHECK(both.command == Command::release_finalizers);
+  CHECK(both.release.all);
+  CHECK(both.release.dry_run);
+  CHECK(both.kubeconfig == "/tmp/kc");
+  CHECK(both.provisioner_name == "flag.example/nfs");
+
+  auto from_env = parse_settings({"release-finalizers", "--dry-run"},
+                                 Environment{{"PROVISIONER_NAME", "env.example/nfs"}});
+  CHECK(from_env.provisioner_name == "env.example/nfs");
+  CHECK(from_env.release.dry_run);
+  CHECK_FALSE(from_env.release.all);
+
+  // In the pod's environment a stray NFS or leader-election value does not stop a rollback.
+  auto in_pod = parse_settings({"release-finalizers"}, with(with(kBase, "NFS_PATH", "relative"),
+                                                            "ENABLE_LEADER_ELECTION", "maybe"));
+  CHECK(in_pod.command == Command::release_finalizers);
+  CHECK(in_pod.provisioner_name == "k8s-sigs.io/nfs-subdir-external-provisioner");
+
+  CHECK_THAT(
+      usage_error({"release-finalizers"}, Environment{}),
+      Catch::StartsWith("release-finalizers needs PROVISIONER_NAME (or --provisioner-name)"));
+  CHECK_THAT(usage_error({"release-finalizers", "--provisioner-name", "a b"}, Environment{}),
+             Catch::Contains("must not contain spaces"));
+  // Its flags belong to it alone, and one command runs at a time.
+  CHECK_THAT(usage_error({"--all"}, kBase), Catch::Contains("--all"));
+  CHECK_THAT(usage_error({"check", "--dry-run"}, kBase), Catch::Contains("--dry-run"));
+  CHECK_THAT(usage_error({"release-finalizers", "--bogus"}, kBase), Catch::Contains("--bogus"));
+  CHECK_THAT(usage_error({"check", "release-finalizers"}, kBase),
+             Catch::Contains("release-finalizers"));
+  CHECK_THAT(usage_error({"release-finalizers", "check"}, kBase), Catch::Contains("check"));
+  auto help = parse_settings({"--help"}, Environment{});
+  CHECK_THAT(help.help_text, Catch::Contains("release-finalizers"));
+  auto own_help = parse_settings({"release-finalizers", "--help"}, Environment{});
+  CHECK(own_help.command == Command::help);
+  CHECK_THAT(own_help.help_text, Catch::Contains("--dry-run"));
 }
