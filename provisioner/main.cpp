@@ -25,8 +25,10 @@
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/log/log.h"
+#include "provisioner/ops/cached_check.h"
 #include "provisioner/ops/controller_metrics.h"
 #include "provisioner/ops/export_check.h"
+#include "provisioner/ops/export_readiness.h"
 #include "provisioner/ops/health_server.h"
 #include "provisioner/ops/metrics.h"
 #include "provisioner/ops/provisioner_metrics.h"
@@ -253,12 +255,36 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
 
   ops::LivenessRegistry liveness;
   ops::ReadinessRegistry readiness;
+  // The standby's elector, for /readyz (set while it campaigns).
+  std::atomic<const controller::LeaseElector*> campaigning{nullptr};
   readiness.add("controller", [&]() -> ops::CheckOutcome {
     std::lock_guard lock(current_mutex);
     if (current) return {current->synced(), current->synced() ? "synced" : "listing"};
     // A standby is ready: it is healthy and waiting for the Lease.
     return {true, leading ? "starting" : "standby"};
   });
+  // Kubernetes must see a provisioner that cannot reach the API or is refused by it (a 403
+  // storm after an RBAC change): the leader's informers, a standby's reads of the Lease.
+  readiness.add("api", [&]() -> ops::CheckOutcome {
+    {
+      std::lock_guard lock(current_mutex);
+      if (current)
+        return {current->api_ok(), current->api_ok() ? "lists and watches answer"
+                                                     : "list/watch failing (see the log)"};
+    }
+    if (const auto* elector = campaigning.load())
+      return {elector->api_ok(), elector->api_ok() ? "lease readable" : "cannot read the Lease"};
+    return {true, "not started"};
+  });
+  // As leader, the default export must answer (cached: a kubelet polling /readyz must not
+  // become NFS traffic, and a hung server blocks one probe, not every request).
+  readiness.add("export", ops::cached_check(
+                              [&, probe = ops::export_answers(pools.get(settings.nfs))]() {
+                                if (!leading && settings.leader_election.enabled)
+                                  return ops::CheckOutcome{true, "standby"};
+                                return probe();
+                              },
+                              std::chrono::seconds(10)));
   std::unique_ptr<ops::HealthServer> health;
   if (!settings.metrics_address.empty()) {
     try {
@@ -327,6 +353,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     lease_client_options.max_retries = 0;
     kube::ApiClient lease_client(config, lease_client_options);
     controller::LeaseElector elector(lease_client, options, logger);
+    campaigning = &elector;
     elector.run(shutdown.get_token(), {.on_started_leading =
                                            [&](std::stop_token stop) {
                                              leading = true;
@@ -334,6 +361,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
                                            },
                                        .on_stopped_leading = [&] { leading = false; },
                                        .on_new_leader = {}});
+    campaigning = nullptr;
   } else {
     work(shutdown.get_token());
   }

@@ -184,6 +184,10 @@ bool Controller::synced() const {
   return impl_->claims.synced() && impl_->volumes.synced() && impl_->classes.synced();
 }
 
+bool Controller::api_ok() const {
+  return !impl_->claims.failing() && !impl_->volumes.failing() && !impl_->classes.failing();
+}
+
 void Controller::run(std::stop_token stop) {
   Impl& self = *impl_;
   if (std::exchange(self.ran, true)) throw std::logic_error("Controller::run called twice");

@@ -53,6 +53,8 @@ class Controller {
 
   // True once all three informers have listed (readiness).
   bool synced() const;
+  // False while an informer's last list or watch failed (readiness: API unreachable or 403).
+  bool api_ok() const;
 
  private:
   struct Impl;

@@ -88,6 +88,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
   } catch (const kube::ApiError& e) {
     if (e.kind() != kube::ApiErrorKind::not_found) {
       logger_.warn("cannot read lease", {{"lease", lease_ref}, {"error", e.what()}});
+      api_ok_ = false;
       return Attempt::failed;
     }
     nlohmann::json fresh = {
@@ -100,9 +101,15 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
       lease = client_.create(kube::kLeases, options_.lease_namespace, fresh);
     } catch (const kube::ApiError& e2) {
       // AlreadyExists: another replica created it first; it wins this round.
-      logger_.debug("cannot create lease", {{"lease", lease_ref}, {"error", e2.what()}});
+      if (e2.kind() == kube::ApiErrorKind::already_exists) {
+        logger_.debug("cannot create lease", {{"lease", lease_ref}, {"error", e2.what()}});
+      } else {
+        logger_.warn("cannot create lease", {{"lease", lease_ref}, {"error", e2.what()}});
+        api_ok_ = false;
+      }
       return Attempt::failed;
     }
+    api_ok_ = true;
     observed_spec_ = lease.value("spec", nlohmann::json::object());
     observed_time_ = Clock::now();
     return Attempt::acquired;
@@ -113,6 +120,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     observed_spec_ = spec;
     observed_time_ = Clock::now();
   }
+  api_ok_ = true;
   std::string holder = spec.value("holderIdentity", "");
   if (!holder.empty() && holder != options_.identity) {
     auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 0));
@@ -129,10 +137,12 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     // The GET's resourceVersion rides along: a concurrent writer makes this a 409.
     lease = client_.update(kube::kLeases, lease);
   } catch (const kube::ApiError& e) {
-    if (e.kind() == kube::ApiErrorKind::conflict)
+    if (e.kind() == kube::ApiErrorKind::conflict) {
       logger_.debug("lease changed under us", {{"lease", lease_ref}});
-    else
+    } else {
       logger_.warn("cannot update lease", {{"lease", lease_ref}, {"error", e.what()}});
+      api_ok_ = false;
+    }
     return Attempt::failed;
   }
   observed_spec_ = lease.value("spec", nlohmann::json::object());

@@ -5,6 +5,8 @@
 // releases the Lease (holder cleared, duration 1 s) so a standby takes over within seconds.
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -48,6 +50,9 @@ class LeaseElector {
   void run(std::stop_token stop, const LeaderCallbacks& callbacks);
 
   const LeaseElectorOptions& options() const { return options_; }
+  // False while the last read or write of the Lease failed on the API (unreachable, 403):
+  // a standby that cannot even see the Lease is not ready to take over.
+  bool api_ok() const { return api_ok_.load(); }
 
  private:
   enum class Attempt { acquired, held_by_other, failed };
@@ -63,6 +68,7 @@ class LeaseElector {
   // last change, never by the holder's timestamps, so clock skew cannot steal it).
   nlohmann::json observed_spec_;
   std::chrono::steady_clock::time_point observed_time_{};
+  std::atomic<bool> api_ok_{true};
 };
 
 // The Lease name for a provisioner name: "/" becomes "-", as the Go library does

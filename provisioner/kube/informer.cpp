@@ -108,6 +108,7 @@ void Informer::run(std::stop_token stop) {
         }
         tell_everything = false;
         synced_.store(true);
+        failing_.store(false);
         need_list = false;
         backoff = 200ms;
         operation = "watch";
@@ -125,6 +126,7 @@ void Informer::run(std::stop_token stop) {
           resource_, ns_, watch_options,
           [&](const nlohmann::json& event) {
             ++events;
+            failing_.store(false);
             apply_event(event);
             return true;
           },
@@ -167,6 +169,7 @@ void Informer::run(std::stop_token stop) {
 }
 
 void Informer::failed(std::string_view operation, const std::string& error) {
+  failing_.store(true);
   {
     std::lock_guard lock(mutex_);
     ++(operation == "list" ? stats_.list_failures : stats_.watch_failures);

@@ -51,6 +51,9 @@ class Informer {
   void run(std::stop_token stop);
 
   bool synced() const;
+  // The last list or watch failed and none has succeeded since (readiness: the API is
+  // unreachable, or refuses us).
+  bool failing() const { return failing_.load(); }
   std::optional<nlohmann::json> get(const std::string& key) const;
   std::vector<nlohmann::json> list() const;
   InformerStats stats() const;
@@ -69,6 +72,7 @@ class Informer {
   std::map<std::string, nlohmann::json> cache_;
   std::string last_resource_version_;
   std::atomic<bool> synced_{false};
+  std::atomic<bool> failing_{false};
   InformerStats stats_;
 };
 

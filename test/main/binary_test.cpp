@@ -471,6 +471,68 @@ std::vector<std::string> lines_starting(const std::string& out, const std::strin
 
 }  // namespace
 
+namespace {
+
+// GET /readyz on the port the binary logged: {status, body}; {0, ""} when nothing answers.
+std::pair<int, std::string> readyz(const testing::Child& child) {
+  const auto out = child.output();
+  const auto at = out.find("serving /metrics /healthz /readyz\" port=");
+  if (at == std::string::npos) return {0, ""};
+  httplib::Client http("127.0.0.1", std::stoi(out.substr(out.find("port=", at) + 5)));
+  http.set_read_timeout(5, 0);
+  auto res = http.Get("/readyz");
+  return res ? std::pair<int, std::string>{res->status, res->body}
+             : std::pair<int, std::string>{0, ""};
+}
+
+bool eventually_ready(const testing::Child& child, int want, const std::string& text,
+                      std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto [status, body] = readyz(child);
+    if (status == want && body.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("/readyz fails while the API refuses the provisioner or the export hangs, and recovers") {
+  testing::GaneshaServer nfs;
+  Cluster server;
+  testing::FaultProxy proxy(server.cluster);
+  TempDir dir;
+  auto address = nfs.address();
+  std::vector<std::string> argv{NP_PROVISIONER_BIN,
+                                "--nfs-port=" + std::to_string(address.nfs_port),
+                                "--mount-port=" + std::to_string(address.mount_port),
+                                "--metrics-address=127.0.0.1:0",
+                                "--nfs-timeout=2s",
+                                "--leader-elect-retry-period=500ms"};
+  auto env = provisioner_env(server);
+  env[0] = "KUBECONFIG=" + proxy.kubeconfig_for(server.kubeconfig).string();
+  testing::Child child(argv, env, dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  INFO(child.output());
+  REQUIRE(eventually_ready(child, 200, "ok api", 30s));
+
+  // An RBAC change gone wrong: every request is now forbidden, watches included.
+  proxy.inject({{"status", 403}, {"count", 1000000}});
+  proxy.inject({{"drop_watches", true}});
+  CHECK(eventually_ready(child, 503, "FAIL api", 30s));
+  proxy.inject({{"clear", true}});
+  CHECK(eventually_ready(child, 200, "ok api", 60s));
+
+  // The leader's export stops answering: not ready until it answers again.
+  nfs.freeze();
+  CHECK(eventually_ready(child, 503, "FAIL export", 40s));
+  nfs.thaw();
+  CHECK(eventually_ready(child, 200, "ok export", 40s));
+  // It never gave up: the same process, still running.
+  CHECK_FALSE(child.wait_for(0ms).has_value());
+}
+
 TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, then --all") {
   Cluster server;
   auto& admin = server.admin;
