@@ -346,10 +346,13 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     options.lease_duration = le.lease_duration;
     options.renew_deadline = le.renew_deadline;
     options.retry_period = le.retry_period;
-    // Its own client: a renewal must not queue behind the workers' requests, and a hung
-    // call must not outlast the renew deadline.
+    // Its own client: a renewal must not queue behind the workers' requests. A slow control
+    // plane (an SD-card etcd answers in seconds) must not lose the Lease for slowness alone:
+    // one try may take half the renew deadline, so a second still fits before it passes
+    // (it was the retry period, 2 s: a 3 s answer never renewed).
     kube::ClientOptions lease_client_options;
-    lease_client_options.request_timeout = le.retry_period;
+    lease_client_options.request_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(le.renew_deadline / 2);
     lease_client_options.max_retries = 0;
     kube::ApiClient lease_client(config, lease_client_options);
     controller::LeaseElector elector(lease_client, options, logger);

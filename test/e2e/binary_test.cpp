@@ -391,3 +391,23 @@ TEST_CASE("a leader rides out 6 s of 503s and 429s from the API without losing i
   CHECK(count_of(out, "became leader") == 1);
   CHECK_FALSE(leader.child().wait_for(0ms).has_value());
 }
+
+TEST_CASE("a leader keeps its Lease on a control plane that answers in 3 s") {
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  Replica leader(env, dir, "nfs-provisioner-a", LeaseTiming{15s, 10s, 2s});
+  REQUIRE(leader.child().wait_for_output("started provisioner controller", 20s));
+
+  // Slow, not down: every request takes 3 s, for longer than the renew deadline.
+  proxy.inject({{"latency_ms", 3000}});
+  std::this_thread::sleep_for(14s);
+  proxy.inject({{"clear", true}});
+
+  create_claims(env, 0, 4);
+  REQUIRE(wait_until([&] { return bound_count(env) == 4; }, 60s));
+  const std::string out = leader.output();
+  CHECK(out.find("leadership lost") == std::string::npos);
+  CHECK(count_of(out, "became leader") == 1);
+}
