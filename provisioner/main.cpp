@@ -29,6 +29,7 @@
 #include "provisioner/ops/controller_metrics.h"
 #include "provisioner/ops/export_check.h"
 #include "provisioner/ops/export_readiness.h"
+#include "provisioner/ops/forbidden_tracker.h"
 #include "provisioner/ops/health_server.h"
 #include "provisioner/ops/metrics.h"
 #include "provisioner/ops/provisioner_metrics.h"
@@ -234,18 +235,24 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
                                        : !config.token_file.empty()      ? "token-file"
                                        : !config.client_cert_pem.empty() ? "client-certificate"
                                                                          : "none"}});
+  ops::MetricsRegistry registry;
+  ops::ProvisionerMetrics metrics(registry, NP_VERSION);
+  ops::ControllerMetrics controller_metrics(metrics);
+  // Every client tells it about 403s: logged once per missing permission, counted, and
+  // /readyz fails while they keep coming.
+  ops::ForbiddenTracker forbidden(logger, metrics);
+  const auto on_forbidden = [&forbidden](const kube::ApiError& e) { forbidden.record(e); };
+
   kube::ClientOptions client_options;
   client_options.qps = settings.kube_api_qps;
   client_options.burst = settings.kube_api_burst;
+  client_options.on_forbidden = on_forbidden;
   kube::ApiClient client(config, client_options);
   log_server_version(client, config, logger);
   // Events (two per claim, advice for humans) on a client of their own: with the same limits
   // they would take two thirds of the workers' API tokens in a burst of claims.
   kube::ApiClient event_client(config, client_options);
 
-  ops::MetricsRegistry registry;
-  ops::ProvisionerMetrics metrics(registry, NP_VERSION);
-  ops::ControllerMetrics controller_metrics(metrics);
   nfs::ExportPools pools(static_cast<std::size_t>(settings.workers), metrics.nfs_observer());
 
   // Where the controller is while we lead, for /readyz.
@@ -276,6 +283,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
       return {elector->api_ok(), elector->api_ok() ? "lease readable" : "cannot read the Lease"};
     return {true, "not started"};
   });
+  readiness.add("rbac", [&forbidden] { return forbidden.readiness(); });
   // As leader, the default export must answer (cached: a kubelet polling /readyz must not
   // become NFS traffic, and a hung server blocks one probe, not every request).
   readiness.add("export", ops::cached_check(
@@ -354,6 +362,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     lease_client_options.request_timeout =
         std::chrono::duration_cast<std::chrono::milliseconds>(le.renew_deadline / 2);
     lease_client_options.max_retries = 0;
+    lease_client_options.on_forbidden = on_forbidden;
     kube::ApiClient lease_client(config, lease_client_options);
     controller::LeaseElector elector(lease_client, options, logger);
     campaigning = &elector;

@@ -269,6 +269,8 @@ struct ApiClient::Impl {
         }
         error = error_from_response(what, status, result->body,
                                     result->get_header_value("Retry-After"));
+        if (error->kind() == ApiErrorKind::forbidden && options.on_forbidden)
+          options.on_forbidden(*error);
       }
       if (error->kind() == ApiErrorKind::unauthorized && tokens.has_file() && !token_reloaded) {
         token_reloaded = true;
@@ -426,7 +428,10 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
   if (stream_error) throw *stream_error;
   if (status != 0 && status != 200) {
     if (status == 401 && impl_->tokens.has_file()) impl_->tokens.reload();
-    throw error_from_response(what, status, error_body, retry_after);
+    ApiError error = error_from_response(what, status, error_body, retry_after);
+    if (error.kind() == ApiErrorKind::forbidden && impl_->options.on_forbidden)
+      impl_->options.on_forbidden(error);
+    throw error;
   }
   if (!result && result.error() != httplib::Error::Canceled) {
     if (status == 200) return;  // the stream broke after it started: the caller resumes

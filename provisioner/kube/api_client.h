@@ -23,6 +23,10 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{30000};
   // How often a 429/503 answer is retried (honouring Retry-After) before it is thrown.
   int max_retries = 5;
+  // Told about every 403 answer (the server's message names the verb and resource that the
+  // RBAC rules lack), before the error is thrown: a missing permission must not hide in
+  // one worker's retry loop. Must be thread-safe and quick.
+  std::function<void(const ApiError& forbidden)> on_forbidden;
 };
 
 struct ListOptions {

@@ -140,6 +140,9 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
           "Lists and watches of the API server that failed (and were retried with back-off), "
           "by resource and operation.",
           {"resource", "operation"})),
+      api_forbidden_(registry.counter(
+          "nfs_provisioner_api_forbidden_total",
+          "Requests the API server refused with 403: a permission the RBAC rules lack.", {})),
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
@@ -207,6 +210,10 @@ void ProvisionerMetrics::relisted(std::string_view resource, std::uint64_t count
 void ProvisionerMetrics::informer_failed(std::string_view resource, std::string_view operation,
                                          std::uint64_t count) {
   informer_failures_.with({text(resource), text(operation)}).inc(static_cast<double>(count));
+}
+
+void ProvisionerMetrics::api_forbidden() {
+  api_forbidden_.get().inc();
 }
 
 void ProvisionerMetrics::set_leader(bool leader) {

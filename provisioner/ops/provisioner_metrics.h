@@ -48,6 +48,8 @@ class ProvisionerMetrics {
   void queue_retried();
   void watch_restarted(std::string_view resource, std::uint64_t count = 1);
   void relisted(std::string_view resource, std::uint64_t count = 1);
+  // The API server answered 403 (a permission the RBAC rules lack).
+  void api_forbidden();
   // A list or watch of the API server that failed (operation "list" or "watch").
   void informer_failed(std::string_view resource, std::string_view operation,
                        std::uint64_t count = 1);
@@ -68,6 +70,7 @@ class ProvisionerMetrics {
   CounterFamily& watch_restarts_;
   CounterFamily& relists_;
   CounterFamily& informer_failures_;
+  CounterFamily& api_forbidden_;
   Gauge& leader_;
 };
 

@@ -146,7 +146,7 @@ TEST_CASE("a rotated token file is picked up without a restart") {
 
 TEST_CASE("429 answers are retried after Retry-After, then thrown when they persist") {
   TestApiServer server;
-  ApiClient client = client_for(server, {.max_retries = 3});
+  ApiClient client = client_for(server, {.max_retries = 3, .on_forbidden = {}});
   server.inject({{"status", 429}, {"count", 2}, {"retry_after", 1}});
   auto start = std::chrono::steady_clock::now();
   CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
@@ -154,7 +154,7 @@ TEST_CASE("429 answers are retried after Retry-After, then thrown when they pers
   CHECK(elapsed >= std::chrono::seconds(2));  // two answers, each saying "wait 1 s"
 
   server.inject({{"status", 429}, {"count", 10}, {"retry_after", 1}});
-  ApiClient impatient = client_for(server, {.max_retries = 1});
+  ApiClient impatient = client_for(server, {.max_retries = 1, .on_forbidden = {}});
   try {
     impatient.list(kPersistentVolumeClaims);
     FAIL("a persistent 429 was not thrown");
@@ -167,7 +167,7 @@ TEST_CASE("429 answers are retried after Retry-After, then thrown when they pers
 
 TEST_CASE("503 bursts are retried for idempotent calls and creates") {
   TestApiServer server;
-  ApiClient client = client_for(server, {.max_retries = 5});
+  ApiClient client = client_for(server, {.max_retries = 5, .on_forbidden = {}});
   server.inject({{"status", 503}, {"count", 3}});
   CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
   server.inject({{"status", 503}, {"count", 2}});
@@ -177,7 +177,7 @@ TEST_CASE("503 bursts are retried for idempotent calls and creates") {
   client.remove(kPersistentVolumeClaims, "default", "c");
 
   server.inject({{"status", 503}, {"count", 20}});
-  ApiClient impatient = client_for(server, {.max_retries = 2});
+  ApiClient impatient = client_for(server, {.max_retries = 2, .on_forbidden = {}});
   CHECK(kind_of([&] { impatient.get(kPersistentVolumeClaims, "default", "c"); }) ==
         ApiErrorKind::server_error);
   server.inject({{"clear", true}});
@@ -190,6 +190,6 @@ TEST_CASE("a refused connection is a transport error") {
   TempDir dir;
   ApiClient client(load_kubeconfig_file(write_kubeconfig(
                        dir, "https://127.0.0.1:1", server.ca_path(), "token: " + server.token())),
-                   {.max_retries = 1});
+                   {.max_retries = 1, .on_forbidden = {}});
   CHECK(kind_of([&] { client.list(kPersistentVolumeClaims); }) == ApiErrorKind::transport);
 }

@@ -44,6 +44,12 @@ std::pair<int, std::string> run(const std::vector<std::string>& args,
   return {*status, child.output()};
 }
 
+std::size_t count_of_text(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 std::size_t line_count(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -522,7 +528,8 @@ TEST_CASE("/readyz fails while the API refuses the provisioner or the export han
   proxy.inject({{"drop_watches", true}});
   CHECK(eventually_ready(child, 503, "FAIL api", 30s));
   proxy.inject({{"clear", true}});
-  CHECK(eventually_ready(child, 200, "ok api", 60s));
+  // Ready again once the informers answer and the last 403 is 30 s old.
+  CHECK(eventually_ready(child, 200, "ok rbac", 90s));
 
   // The leader's export stops answering: not ready until it answers again.
   nfs.freeze();
@@ -531,6 +538,82 @@ TEST_CASE("/readyz fails while the API refuses the provisioner or the export han
   CHECK(eventually_ready(child, 200, "ok export", 40s));
   // It never gave up: the same process, still running.
   CHECK_FALSE(child.wait_for(0ms).has_value());
+}
+
+namespace {
+
+// The grants nfs-subdir-external-provisioner's own deploy/rbac.yaml gives its ServiceAccount:
+// leader election on Endpoints (not Leases), and no update of PersistentVolumes.
+constexpr const char* kNfsSubdirRbac = R"(apiVersion: v1
+kind: ServiceAccount
+metadata: {name: nfs-client-provisioner, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: nfs-client-provisioner-runner}
+rules:
+- {apiGroups: [""], resources: [nodes], verbs: [get, list, watch]}
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [get, list, watch, create, delete]}
+- {apiGroups: [""], resources: [persistentvolumeclaims], verbs: [get, list, watch, update]}
+- {apiGroups: [storage.k8s.io], resources: [storageclasses], verbs: [get, list, watch]}
+- {apiGroups: [""], resources: [events], verbs: [create, update, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: run-nfs-client-provisioner}
+subjects: [{kind: ServiceAccount, name: nfs-client-provisioner, namespace: default}]
+roleRef: {kind: ClusterRole, name: nfs-client-provisioner-runner, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: leader-locking-nfs-client-provisioner, namespace: default}
+rules:
+- {apiGroups: [""], resources: [endpoints], verbs: [get, list, watch, create, update, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: leader-locking-nfs-client-provisioner, namespace: default}
+subjects: [{kind: ServiceAccount, name: nfs-client-provisioner, namespace: default}]
+roleRef: {kind: Role, name: leader-locking-nfs-client-provisioner, apiGroup: rbac.authorization.k8s.io}
+)";
+
+}  // namespace
+
+TEST_CASE(
+    "swapped in under nfs-subdir's RBAC: the missing Lease permission is logged once, "
+    "counted, and /readyz fails") {
+  testing::KubeCluster cluster;
+  cluster.kubectl_ok("apply -f -", kNfsSubdirRbac);
+  const auto kubeconfig = cluster.service_account_kubeconfig("default", "nfs-client-provisioner");
+  TempDir dir;
+  std::vector<std::string> argv{NP_PROVISIONER_BIN,
+                                "--nfs-port=1",
+                                "--mount-port=1",
+                                "--nfs-timeout=1s",
+                                "--metrics-address=127.0.0.1:0",
+                                "--leader-elect-retry-period=500ms"};
+  testing::Child child(argv,
+                       {"KUBECONFIG=" + kubeconfig.string(), "NFS_SERVER=127.0.0.1",
+                        "NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs",
+                        "POD_NAME=nfs-client-provisioner-0", "POD_NAMESPACE=default"},
+                       dir.path() / "out");
+  REQUIRE(child.wait_for_output("serving /metrics /healthz /readyz", 20s));
+  CHECK(eventually_ready(child, 503, "FAIL rbac", 30s));
+  // Several refused renewals later, still one line naming what to grant.
+  const auto out = child.output();
+  const auto at = out.find("serving /metrics /healthz /readyz\" port=");
+  httplib::Client http("127.0.0.1", std::stoi(out.substr(out.find("port=", at) + 5)));
+  std::optional<double> refused;
+  for (int i = 0; i < 100 && refused.value_or(0) < 4; ++i) {
+    std::this_thread::sleep_for(200ms);
+    if (auto metrics = http.Get("/metrics"))
+      refused = sample(metrics->body, "nfs_provisioner_api_forbidden_total");
+  }
+  INFO(child.output());
+  CHECK(refused.value_or(0) >= 4);
+  CHECK(count_of_text(child.output(), "forbidden by the API server's RBAC") == 1);
+  CHECK_THAT(child.output(), Catch::Contains("cannot get resource \\\"leases\\\""));
+  CHECK(child.output().find("became leader") == std::string::npos);
 }
 
 TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, then --all") {
