@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/finalizers.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -21,14 +22,6 @@ const nlohmann::json& field(const nlohmann::json& object, const char* name) {
 std::string string_field(const nlohmann::json& object, const char* a, const char* b) {
   const auto& v = field(field(object, a), b);
   return v.is_string() ? v.get<std::string>() : std::string{};
-}
-
-bool has_our_finalizer(const nlohmann::json& pv) {
-  const auto& finalizers = field(field(pv, "metadata"), "finalizers");
-  if (!finalizers.is_array()) return false;
-  for (const auto& f : finalizers)
-    if (f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer) return true;
-  return false;
 }
 
 bool reclaimed_already(const nlohmann::json& pv) {
@@ -88,7 +81,7 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
     const bool policy_delete =
         string_field(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete" ||
         string_field(pv, "spec", "persistentVolumeReclaimPolicy").empty();
-    if (being_deleted && has_our_finalizer(pv) && !policy_delete) {
+    if (being_deleted && core::has_provisioner_finalizer(pv) && !policy_delete) {
       try {
         remove_finalizer(pv);
         ctx_.logger.info("released finalizer of kept volume", {{"pv", name}, {"why", skip->why}});
@@ -177,15 +170,8 @@ void VolumeReclaimer::remove_finalizer(const nlohmann::json& cached, bool mark_r
   // in the usual case; after a conflict, from a fresh GET.
   nlohmann::json pv = cached;
   for (int attempt = 0;; ++attempt) {
-    auto& finalizers = pv["metadata"]["finalizers"];
-    nlohmann::json kept = nlohmann::json::array();
-    if (finalizers.is_array())
-      for (const auto& f : finalizers)
-        if (!(f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer))
-          kept.push_back(f);
-    const bool had_finalizer = finalizers.is_array() && kept.size() != finalizers.size();
-    if (!had_finalizer && !mark_reclaimed) return;
-    finalizers = std::move(kept);
+    if (!core::has_provisioner_finalizer(pv) && !mark_reclaimed) return;
+    pv = core::without_provisioner_finalizer(std::move(pv));
     if (mark_reclaimed)
       pv["metadata"]["annotations"][std::string(core::kReclaimedAnnotation)] = "yes";
     try {

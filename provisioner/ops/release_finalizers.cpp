@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/finalizers.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
@@ -19,33 +20,12 @@ bool being_deleted(const json& pv) {
   return !field(field(pv, "metadata"), "deletionTimestamp").is_null();
 }
 
-bool is_our_finalizer(const json& f) {
-  return f.is_string() && f.get<std::string>() == core::kProvisionerFinalizer;
-}
-
-bool has_our_finalizer(const json& pv) {
-  const auto& finalizers = field(field(pv, "metadata"), "finalizers");
-  return finalizers.is_array() &&
-         std::any_of(finalizers.begin(), finalizers.end(), is_our_finalizer);
-}
-
 // Provisioned by us (the annotation, as the controller itself decides), still carrying our
 // finalizer, and being deleted unless every PV of ours is asked for. The finalizer alone
 // would not do: another provisioner built on the same library puts the same one on its PVs.
 bool qualifies(const json& pv, const ReleaseOptions& options) {
   return core::annotation_of(pv, core::kProvisionedBy) == options.provisioner_name &&
-         has_our_finalizer(pv) && (options.all || being_deleted(pv));
-}
-
-// The same object with every finalizer but ours, in their order: kubernetes.io/pv-protection
-// and anyone else's keep holding the PV as they would have.
-json without_our_finalizer(json pv) {
-  auto& finalizers = pv["metadata"]["finalizers"];
-  json kept = json::array();
-  for (const auto& f : finalizers)
-    if (!is_our_finalizer(f)) kept.push_back(f);
-  finalizers = std::move(kept);
-  return pv;
+         core::has_provisioner_finalizer(pv) && (options.all || being_deleted(pv));
 }
 
 std::string name_of(const json& pv) {
@@ -69,7 +49,7 @@ std::optional<json> release(kube::ApiClient& api, json pv, const ReleaseOptions&
   for (int attempt = 0;; ++attempt) {
     try {
       // PUT of the object as read: its resourceVersion makes a stale copy a conflict.
-      api.update(kube::kPersistentVolumes, without_our_finalizer(pv));
+      api.update(kube::kPersistentVolumes, core::without_provisioner_finalizer(pv));
       return pv;
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ApiErrorKind::not_found) return std::nullopt;
