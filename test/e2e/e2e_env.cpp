@@ -22,17 +22,26 @@ controller::ControllerOptions test_options(const nfs::ExportAddress& default_exp
   return options;
 }
 
+namespace {
+
+// The tests' clients: no client-side rate limit worth the name, so a test measures the server.
+kube::ClientOptions client_options() {
+  kube::ClientOptions options;
+  options.qps = 2000;
+  options.burst = 4000;
+  return options;
+}
+
+}  // namespace
+
 E2eEnv::E2eEnv(int nfs_servers) {
   cluster_ = std::make_unique<testing::KubeCluster>();
   for (int i = 0; i < nfs_servers; ++i) nfs_.push_back(std::make_unique<testing::GaneshaServer>());
-  kube::ClientOptions client_options;
-  client_options.qps = 2000;
-  client_options.burst = 4000;
   admin_ = std::make_unique<kube::ApiClient>(
-      kube::load_kubeconfig_file(cluster_->admin_kubeconfig()), client_options);
+      kube::load_kubeconfig_file(cluster_->admin_kubeconfig()), client_options());
   provisioner_kubeconfig_ = cluster_->install_provisioner_rbac();
   provisioner_api_ = std::make_unique<kube::ApiClient>(
-      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options);
+      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options());
   options_ = test_options(nfs(0).address());
 }
 
@@ -43,11 +52,8 @@ E2eEnv::~E2eEnv() {
 testing::FaultProxy& E2eEnv::enable_fault_proxy(testing::FaultProxy::Options options) {
   proxy_ = std::make_unique<testing::FaultProxy>(*cluster_, options);
   provisioner_kubeconfig_ = proxy_->kubeconfig_for(provisioner_kubeconfig_);
-  kube::ClientOptions client_options;
-  client_options.qps = 2000;
-  client_options.burst = 4000;
   provisioner_api_ = std::make_unique<kube::ApiClient>(
-      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options);
+      kube::load_kubeconfig_file(provisioner_kubeconfig_), client_options());
   return *proxy_;
 }
 
