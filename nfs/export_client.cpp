@@ -55,6 +55,7 @@ struct DirEntry {
 struct ExportClient::Impl {
   ExportAddress address;
   NfsObserver observer;
+  WriteFence fence;
   std::unique_ptr<nfs_context, ContextDeleter> nfs;
   bool mounted = false;
   bool healthy = true;
@@ -78,6 +79,13 @@ struct ExportClient::Impl {
       detail =
           "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
     fail_errno(op, path, rc < 0 ? -rc : EIO, std::move(detail));
+  }
+
+  bool may_write() const { return !fence || fence(); }
+  // Before every change on the server.
+  void check_fence(std::string_view op, const RelativePath& path) {
+    if (!may_write())
+      fail_errno(op, path, ECANCELED, "changes are fenced off (this replica no longer leads)");
   }
 
   void report(std::string_view op, std::chrono::steady_clock::time_point start, int err) {
@@ -158,6 +166,7 @@ struct ExportClient::Impl {
     try {
       for (std::size_t i = w.existing + 1; i <= n; ++i) {
         const RelativePath dir = path.prefix(i);
+        check_fence("mkdir", dir);
         const int rc = nfs_mkdir2(ctx(), dir.nfs_path().c_str(), mode);
         if (rc == -EEXIST) {
           // A concurrent creator, or our own earlier try whose reply was lost.
@@ -175,18 +184,24 @@ struct ExportClient::Impl {
       if (options.uid || options.gid) {
         const int uid = options.uid ? static_cast<int>(*options.uid) : -1;
         const int gid = options.gid ? static_cast<int>(*options.gid) : -1;
+        check_fence("chown", path);
         const int rc = nfs_lchown(ctx(), path.nfs_path().c_str(), uid, gid);
         if (rc < 0) fail("chown", path, rc);
       }
-    } catch (const NfsError&) {
-      // Never leave a half-made volume: undo what this call made, deepest first.
-      for (auto it = created.rbegin(); it != created.rend(); ++it)
-        nfs_rmdir(ctx(), it->nfs_path().c_str());
+    } catch (const NfsError& e) {
+      // Never leave a half-made volume: undo what this call made, deepest first, but only
+      // when the server said no. After a timeout the call may still have been carried out,
+      // and while we waited (frozen, say) another replica may have taken over and bound a
+      // PV to the directory: removing "ours" would remove theirs.
+      if (!e.retryable())
+        for (auto it = created.rbegin(); it != created.rend() && may_write(); ++it)
+          nfs_rmdir(ctx(), it->nfs_path().c_str());
       throw;
     }
   }
 
   void chmod(const RelativePath& dir, int mode) {
+    check_fence("chmod", dir);
     const int rc = nfs_lchmod(ctx(), dir.nfs_path().c_str(), mode);
     if (rc < 0) fail("chmod", dir, rc);
   }
@@ -224,6 +239,7 @@ struct ExportClient::Impl {
         remove_directory(child);
       } else {
         // Files and symlinks alike: unlink removes the link, never its target.
+        check_fence("unlink", child);
         const int rc = nfs_unlink(ctx(), child.nfs_path().c_str());
         if (rc < 0 && rc != -ENOENT) fail("unlink", child, rc);
       }
@@ -235,11 +251,13 @@ struct ExportClient::Impl {
     const auto st = lstat(dir);
     if (!st) return;
     if (!is_dir(*st)) {
+      check_fence("unlink", dir);
       const int rc = nfs_unlink(ctx(), dir.nfs_path().c_str());
       if (rc < 0 && rc != -ENOENT) fail("unlink", dir, rc);
       return;
     }
     remove_contents(dir);
+    check_fence("rmdir", dir);
     const int rc = nfs_rmdir(ctx(), dir.nfs_path().c_str());
     if (rc < 0 && rc != -ENOENT) fail("rmdir", dir, rc);
   }
@@ -284,6 +302,10 @@ const ExportAddress& ExportClient::address() const {
   return impl_->address;
 }
 
+void ExportClient::set_write_fence(WriteFence fence) {
+  impl_->fence = std::move(fence);
+}
+
 bool ExportClient::healthy() const {
   return impl_->healthy;
 }
@@ -304,6 +326,7 @@ void ExportClient::rename(std::string_view path, std::string_view new_path) {
       impl_->fail_errno("rename", to, EEXIST, "the target already exists");
     if (dst.existing + 1 < to.components().size())
       impl_->fail_errno("rename", to, ENOENT, "the target's parent directory does not exist");
+    impl_->check_fence("rename", from);
     const int rc = nfs_rename(impl_->ctx(), from.nfs_path().c_str(), to.nfs_path().c_str());
     if (rc < 0) impl_->fail("rename", from, rc);
   });

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,12 @@ struct ExportUsage {
   std::uint64_t available_bytes = 0;  // what an unprivileged writer may still use
 };
 
+// Asked before every change an ExportClient makes on the server (mkdir, chmod, chown, rename,
+// unlink, rmdir): false refuses it with ECANCELED and nothing sent. A replica that lost its
+// leadership (controller::LeaseFence) thereby cannot touch a directory another one adopted.
+// Empty: every change is allowed.
+using WriteFence = std::function<bool()>;
+
 struct CreateOptions {
   std::uint32_t mode = 0777;  // applied exactly, no umask
   // Unset: the owner the server gives (root, or nobody on a root_squash export).
@@ -58,10 +65,16 @@ class ExportClient {
 
   const ExportAddress& address() const;
 
+  // From now on every change asks fence first (see WriteFence).
+  void set_write_fence(WriteFence fence);
+
   // mkdir -p with an exact mode on every directory it creates (and chmod/chown of the last
   // one). An existing directory is success (its mode and owner are set again); an existing
   // non-directory is an error (EEXIST), an existing symlink anywhere on the path too (ELOOP).
-  // When setting mode or owner fails, the directories this call created are removed again.
+  // When the server refuses to set mode or owner (EPERM, say), the directories this call
+  // created are removed again, if the fence allows. After an unknown outcome (a timeout, a lost
+  // connection) they are left: another worker or replica may have adopted them meanwhile, and
+  // a retry sets mode and owner again.
   void create_directory(std::string_view path, const CreateOptions& options = {});
   // Renames path to new_path; fails with EEXIST when new_path exists, ENOENT when path does
   // not (a retry after a lost reply: check exists(new_path)).

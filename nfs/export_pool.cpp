@@ -2,10 +2,12 @@
 
 namespace nfsprov::nfs {
 
-ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserver observer)
+ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserver observer,
+                       WriteFence fence)
     : address_(std::move(address)),
       max_clients_(max_clients == 0 ? 1 : max_clients),
-      observer_(std::move(observer)) {}
+      observer_(std::move(observer)),
+      fence_(std::move(fence)) {}
 
 void ExportPool::set_observer(NfsObserver observer) {
   std::lock_guard lock(mutex_);
@@ -25,7 +27,9 @@ std::unique_ptr<ExportClient> ExportPool::acquire() {
   NfsObserver observer = observer_;
   lock.unlock();
   try {
-    return std::make_unique<ExportClient>(address_, std::move(observer));
+    auto client = std::make_unique<ExportClient>(address_, std::move(observer));
+    client->set_write_fence(fence_);  // fence_ never changes once the pool is in use
+    return client;
   } catch (...) {
     lock.lock();
     --out_;
@@ -51,13 +55,18 @@ void ExportPool::release(std::unique_ptr<ExportClient> client) {
 ExportPool& ExportPools::get(const ExportAddress& address) {
   std::lock_guard lock(mutex_);
   auto& pool = pools_[address.key()];
-  if (!pool) pool = std::make_unique<ExportPool>(address, per_export_, observer_);
+  if (!pool) pool = std::make_unique<ExportPool>(address, per_export_, observer_, fence_);
   return *pool;
 }
 
 void ExportPools::set_observer(NfsObserver observer) {
   std::lock_guard lock(mutex_);
   observer_ = std::move(observer);
+}
+
+void ExportPools::set_write_fence(WriteFence fence) {
+  std::lock_guard lock(mutex_);
+  fence_ = std::move(fence);
 }
 
 }  // namespace nfsprov::nfs

@@ -19,8 +19,8 @@ namespace nfsprov::nfs {
 
 class ExportPool {
  public:
-  explicit ExportPool(ExportAddress address, std::size_t max_clients = 4,
-                      NfsObserver observer = {});
+  explicit ExportPool(ExportAddress address, std::size_t max_clients = 4, NfsObserver observer = {},
+                      WriteFence fence = {});
   ExportPool(const ExportPool&) = delete;
   ExportPool& operator=(const ExportPool&) = delete;
 
@@ -61,6 +61,7 @@ class ExportPool {
   ExportAddress address_;
   std::size_t max_clients_;
   NfsObserver observer_;
+  WriteFence fence_;  // given to every client it connects
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<ExportClient>> idle_;
@@ -79,10 +80,13 @@ class ExportPools {
   ExportPool& get(const ExportAddress& address);
   // Only before the first get().
   void set_observer(NfsObserver observer);
+  // Only before the first get(): every client of every pool asks fence before a change.
+  void set_write_fence(WriteFence fence);
 
  private:
   std::size_t per_export_;
   NfsObserver observer_;
+  WriteFence fence_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<ExportPool>> pools_;
 };

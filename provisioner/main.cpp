@@ -253,7 +253,14 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   // they would take two thirds of the workers' API tokens in a burst of claims.
   kube::ApiClient event_client(config, client_options);
 
+  // With leader election nothing changes on NFS or in the API unless our Lease is fresh: a
+  // leader frozen mid-provision wakes up fenced off (controller/lease_fence.h).
+  const auto fence =
+      settings.leader_election.enabled
+          ? std::make_unique<controller::LeaseFence>(settings.leader_election.renew_deadline)
+          : std::make_unique<controller::LeaseFence>();
   nfs::ExportPools pools(static_cast<std::size_t>(settings.workers), metrics.nfs_observer());
+  pools.set_write_fence([&fence = *fence] { return fence.open(); });
 
   // Where the controller is while we lead, for /readyz.
   std::mutex current_mutex;
@@ -318,8 +325,10 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   std::atomic<int> status{0};
   auto work = [&](std::stop_token stop) {
     try {
-      controller::Controller c(client, pools, controller_options(settings), logger,
-                               &controller_metrics, &event_client);
+      auto options = controller_options(settings);
+      options.fence = fence.get();
+      controller::Controller c(client, pools, std::move(options), logger, &controller_metrics,
+                               &event_client);
       {
         std::lock_guard lock(current_mutex);
         current = &c;
@@ -364,7 +373,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     lease_client_options.max_retries = 0;
     lease_client_options.on_forbidden = on_forbidden;
     kube::ApiClient lease_client(config, lease_client_options);
-    controller::LeaseElector elector(lease_client, options, logger);
+    controller::LeaseElector elector(lease_client, options, logger, fence.get());
     campaigning = &elector;
     elector.run(shutdown.get_token(), {.on_started_leading =
                                            [&](std::stop_token stop) {

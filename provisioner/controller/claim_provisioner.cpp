@@ -52,6 +52,8 @@ StepResult ClaimProvisioner::provision(
     return StepResult::done;
   }
 
+  if (!ctx_.may_act()) return abandon(claim_name);
+
   const std::string class_name = core::claim_class_name(claim);
   const auto involved = InvolvedObject::of("PersistentVolumeClaim", claim);
   const auto started = std::chrono::steady_clock::now();
@@ -87,8 +89,14 @@ StepResult ClaimProvisioner::provision(
     ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
       client.create_directory(plan.directory, plan.create_options);
     });
+    // A PV of a leader that lost its Lease while it was frozen here could outlive the claim:
+    // the new leader may have provisioned, bound and reclaimed it meanwhile.
+    if (!ctx_.may_act()) return abandon(claim_name);
     created = create_volume(plan);
   } catch (const std::exception& e) {
+    // The failure is the fence's, or followed a freeze: the claim is another replica's now,
+    // and a Warning (or an undo) from us would be about work that is not ours.
+    if (!ctx_.may_act()) return abandon(claim_name);
     const std::string message =
         "failed to provision volume with StorageClass \"" + class_name + "\": " + e.what();
     ctx_.logger.warn("provisioning failed", {{"claim", claim_name}, {"error", e.what()}});
@@ -115,6 +123,13 @@ StepResult ClaimProvisioner::provision(
                      "Successfully provisioned volume " + pv_name);
   ctx_.observer.provision_succeeded(class_name, took);
   return StepResult::done;
+}
+
+StepResult ClaimProvisioner::abandon(const std::string& claim_name) {
+  ctx_.logger.info("not leading any more, claim left to the leader", {{"claim", claim_name}});
+  // Back to the queue: if this replica keeps the Lease after all (nobody took over while it
+  // was frozen), the claim is worked again; if not, the queue goes with the controller.
+  return StepResult::retry;
 }
 
 bool ClaimProvisioner::create_volume(const core::VolumePlan& plan) {

@@ -24,6 +24,8 @@ class ClaimProvisioner {
                        const std::function<bool(const std::string&)>& volume_cached);
 
  private:
+  // Leadership ended (the fence closed) mid-step: stop without a trace on the claim.
+  StepResult abandon(const std::string& claim_name);
   // False when the PV already existed.
   bool create_volume(const core::VolumePlan& plan);
 

@@ -15,6 +15,7 @@
 #include "nfs/export_address.h"
 #include "nfs/export_pool.h"
 #include "provisioner/controller/controller_observer.h"
+#include "provisioner/controller/lease_fence.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
 
@@ -32,6 +33,10 @@ struct ControllerOptions {
   // Add external-provisioner.volume.kubernetes.io/finalizer to the PVs we create, so a PV
   // object cannot vanish before its directory was dealt with.
   bool add_finalizer = true;
+  // With leader election: the elector's fence. A step that finds it closed stops where it is,
+  // silently (no Event, no undo): another replica may lead and own the claim by now. It must
+  // outlive the controller. nullptr: always open.
+  const LeaseFence* fence = nullptr;
 };
 
 class Controller {

@@ -60,8 +60,8 @@ std::string format_micro_time(std::chrono::system_clock::time_point t) {
 }
 
 LeaseElector::LeaseElector(kube::ApiClient& client, LeaseElectorOptions options,
-                           log::Logger& logger)
-    : client_(client), options_(std::move(options)), logger_(logger) {}
+                           log::Logger& logger, LeaseFence* fence)
+    : client_(client), options_(std::move(options)), logger_(logger), fence_(fence) {}
 
 bool LeaseElector::sleep_for(std::stop_token stop, std::chrono::milliseconds d) {
   std::mutex m;
@@ -97,6 +97,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
         {"metadata", {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}}},
         {"spec", record},
     };
+    const auto write_started = Clock::now();
     try {
       lease = client_.create(kube::kLeases, options_.lease_namespace, fresh);
     } catch (const kube::ApiError& e2) {
@@ -112,6 +113,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     api_ok_ = true;
     observed_spec_ = lease.value("spec", nlohmann::json::object());
     observed_time_ = Clock::now();
+    last_write_started_ = write_started;
     return Attempt::acquired;
   }
 
@@ -133,6 +135,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     record["leaseTransitions"] = spec.value("leaseTransitions", 0) + 1;
   }
   lease["spec"] = record;
+  const auto write_started = Clock::now();
   try {
     // The GET's resourceVersion rides along: a concurrent writer makes this a 409.
     lease = client_.update(kube::kLeases, lease);
@@ -147,6 +150,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
   }
   observed_spec_ = lease.value("spec", nlohmann::json::object());
   observed_time_ = Clock::now();
+  last_write_started_ = write_started;
   return Attempt::acquired;
 }
 
@@ -194,6 +198,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       if (!sleep_for(stop, options_.retry_period)) break;
     }
     if (attempt != Attempt::acquired) break;
+    if (fence_) fence_->renewed(last_write_started_);
 
     logger_.info("became leader", {{"lease", lease_ref}, {"identity", options_.identity}});
     auto last_renew = Clock::now();
@@ -217,6 +222,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       report_holder();
       if (attempt == Attempt::acquired) {
         last_renew = Clock::now();
+        if (fence_) fence_->renewed(last_write_started_);
       } else if (attempt == Attempt::held_by_other) {
         lost_reason = "another replica holds the lease";
         break;
@@ -225,7 +231,10 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
         break;
       }
     }
-    // Stop the work before anything else: past this point another replica may lead.
+    // Stop the work before anything else: past this point another replica may lead. The
+    // fence closes first: a step in flight checks it before its next change, whereas the stop
+    // is only seen between steps.
+    if (fence_) fence_->revoke();
     work.request_stop();
     work.join();
     if (lost_reason.empty() || lost_reason == "work ended by itself") release();

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/controller/lease_fence.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
 
@@ -41,8 +42,11 @@ struct LeaderCallbacks {
 
 class LeaseElector {
  public:
-  // client and logger must outlive the elector.
-  LeaseElector(kube::ApiClient& client, LeaseElectorOptions options, log::Logger& logger);
+  // client, logger and fence must outlive the elector. fence (optional) is opened by every
+  // successful write of the Lease and revoked the moment leadership ends, before the work is
+  // even told to stop.
+  LeaseElector(kube::ApiClient& client, LeaseElectorOptions options, log::Logger& logger,
+               LeaseFence* fence = nullptr);
 
   // Campaigns until stop is requested: acquire, lead (running on_started_leading), and on
   // loss stop the work and campaign again. On stop: stops the work, releases the Lease if
@@ -64,6 +68,9 @@ class LeaseElector {
   kube::ApiClient& client_;
   LeaseElectorOptions options_;
   log::Logger& logger_;
+  LeaseFence* fence_;
+  // When the last successful write of the Lease was sent (the fence's term starts there).
+  std::chrono::steady_clock::time_point last_write_started_{};
   // What we last saw of the Lease, and when (our clock: a lease expires by when WE saw its
   // last change, never by the holder's timestamps, so clock skew cannot steal it).
   nlohmann::json observed_spec_;

@@ -56,6 +56,7 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
                                     const nlohmann::json* storage_class) {
   if (!is_ours(pv, ctx_.options.provisioner_name)) return StepResult::done;
   const std::string name = string_field(pv, "metadata", "name");
+  if (!ctx_.may_act()) return abandon(name);
   const std::string uid = string_field(pv, "metadata", "uid");
   const std::string class_name = string_field(pv, "spec", "storageClassName");
   const bool being_deleted = !field(field(pv, "metadata"), "deletionTimestamp").is_null();
@@ -112,9 +113,12 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
   std::string note;
   try {
     note = act_on_directory(plan);
+    if (!ctx_.may_act()) return abandon(name);
     remove_finalizer(pv, /*mark_reclaimed=*/true);
     delete_volume(name, uid);
   } catch (const std::exception& e) {
+    // Fenced off, or failed after a freeze: the volume is the new leader's to finish.
+    if (!ctx_.may_act()) return abandon(name);
     ctx_.logger.warn("volume deletion failed", {{"pv", name}, {"error", e.what()}});
     ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", e.what());
     ctx_.observer.delete_failed(class_name, std::chrono::steady_clock::now() - started,
@@ -131,6 +135,11 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
   ctx_.observer.delete_succeeded(class_name, took);
   return StepResult::done;
+}
+
+StepResult VolumeReclaimer::abandon(const std::string& pv_name) {
+  ctx_.logger.info("not leading any more, volume left to the leader", {{"pv", pv_name}});
+  return StepResult::retry;
 }
 
 std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {

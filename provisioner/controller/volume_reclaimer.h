@@ -22,6 +22,8 @@ class VolumeReclaimer {
                      const nlohmann::json* storage_class);
 
  private:
+  // Leadership ended (the fence closed) mid-step: stop without a trace on the volume.
+  StepResult abandon(const std::string& pv_name);
   // Returns a note for the log ("archived to x", "directory was already gone").
   std::string act_on_directory(const core::DeletionPlan& plan);
   // Drops our finalizer from the PV (PUT of the cached object with its resourceVersion; after

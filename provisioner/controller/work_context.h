@@ -19,12 +19,15 @@ struct WorkContext {
   ControllerObserver& observer;
   RefusalMemory& refusals;
   const ControllerOptions& options;
+
+  // False once this replica may no longer lead (ControllerOptions::fence).
+  bool may_act() const { return !options.fence || options.fence->open(); }
 };
 
 // What the worker does with the key afterwards.
 enum class StepResult {
   done,   // handled (or nothing to do): forget the key's back-off
-  retry,  // failed: back to the queue with back-off
+  retry,  // failed, or abandoned when leadership ended: back to the queue with back-off
 };
 
 }  // namespace nfsprov::controller

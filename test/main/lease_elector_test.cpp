@@ -18,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr auto kRenewDeadline = 1500ms;
+
 // One replica: its own client (as each pod has), elector and thread.
 class Replica {
  public:
@@ -25,14 +27,15 @@ class Replica {
           std::chrono::milliseconds lease_duration = 15s)
       : client_(kube::load_kubeconfig_file(server.kubeconfig_path()), client_options()),
         logger_(log_, log::Level::debug),
+        fence_(kRenewDeadline),
         elector_(client_,
                  {.lease_namespace = "default",
                   .lease_name = controller::lease_name_for("example.com/nfs"),
                   .identity = controller::make_identity(name),
                   .lease_duration = lease_duration,
-                  .renew_deadline = 1500ms,
+                  .renew_deadline = kRenewDeadline,
                   .retry_period = 250ms},
-                 logger_) {}
+                 logger_, &fence_) {}
   ~Replica() { stop(); }
 
   void start() {
@@ -40,6 +43,8 @@ class Replica {
       elector_.run(stop, {.on_started_leading =
                               [this](std::stop_token work) {
                                 ++starts_;
+                                // Opened before the work starts, never after.
+                                if (!fence_.open()) ++closed_at_start_;
                                 leading_ = true;
                                 std::mutex m;
                                 std::condition_variable_any cv;
@@ -58,6 +63,8 @@ class Replica {
     }
   }
   bool leading() const { return leading_; }
+  bool fence_open() const { return fence_.open(); }
+  int closed_at_start() const { return closed_at_start_; }
   int starts() const { return starts_; }
   int stops() const { return stops_; }
   const std::string& identity() const { return elector_.options().identity; }
@@ -72,8 +79,10 @@ class Replica {
   kube::ApiClient client_;
   std::ostringstream log_;
   log::Logger logger_;
+  controller::LeaseFence fence_;
   controller::LeaseElector elector_;
   std::atomic<bool> leading_{false};
+  std::atomic<int> closed_at_start_{0};
   std::atomic<int> starts_{0}, stops_{0};
   std::jthread thread_;
 };
@@ -123,6 +132,9 @@ TEST_CASE("one of two electors leads, and on release the other takes over within
   }
   auto& leader = a->leading() ? a : b;
   auto& standby = a->leading() ? b : a;
+  CHECK(leader->fence_open());
+  CHECK(leader->closed_at_start() == 0);
+  CHECK_FALSE(standby->fence_open());
   auto spec = read_lease(admin)["spec"];
   CHECK(spec["holderIdentity"] == leader->identity());
   CHECK(spec["leaseDurationSeconds"] == 15);
@@ -140,6 +152,7 @@ TEST_CASE("one of two electors leads, and on release the other takes over within
   leader->stop();
   CHECK(leader->stops() == 1);
   CHECK_FALSE(leader->leading());
+  CHECK_FALSE(leader->fence_open());
   // A 15 s lease: taking over in well under that proves the release, not expiry, did it.
   REQUIRE(eventually([&] { return standby->leading(); }, 5s));
   CHECK(Clock::now() - released_at < 5s);
@@ -166,6 +179,7 @@ TEST_CASE("a leader whose lease is taken by another holder stops at once") {
   admin.update(kube::kLeases, lease);
   REQUIRE(eventually([&] { return !a.leading(); }, 3s));
   CHECK(a.stops() == 1);
+  CHECK_FALSE(a.fence_open());
   // The thief's lease is valid for a minute: no campaign may win it meanwhile.
   std::this_thread::sleep_for(1s);
   CHECK_FALSE(a.leading());
@@ -181,13 +195,17 @@ TEST_CASE("a leader that cannot renew past the renew deadline stops its work") {
   a.start();
   REQUIRE(eventually([&] { return a.leading(); }, 10s));
   server.inject({{"status", 503}, {"count", 1000000}});
-  // Renew deadline 1.5 s, retry 250 ms, each call failing fast.
+  // The fence closes by itself the renew deadline after the last renewal, before or as the
+  // elector stops the work (renew deadline 1.5 s, retry 250 ms, each call failing fast).
+  REQUIRE(eventually([&] { return !a.fence_open(); }, 6s));
   REQUIRE(eventually([&] { return !a.leading(); }, 6s));
   CHECK(a.stops() == 1);
   server.inject({{"clear", true}});
   // The API is back and the lease is still its own: it leads again.
   REQUIRE(eventually([&] { return a.leading(); }, 10s));
   CHECK(a.starts() == 2);
+  CHECK(a.fence_open());
+  CHECK(a.closed_at_start() == 0);
 }
 
 TEST_CASE("a standby does not take over a live lease and takes an expired one") {

@@ -9,7 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test/nfs_server/ganesha_server.h"
@@ -279,4 +282,76 @@ TEST_CASE("a stopped server gives a retryable error within the timeout, never a 
     CHECK(connect_error.op() == "mount");
   }
   CHECK(std::chrono::steady_clock::now() - connect_start < timeout * 5);
+}
+
+TEST_CASE("a closed write fence refuses every change and sends nothing", "[nfs]") {
+  GaneshaServer server;
+  ExportClient client(server.address());
+  const fs::path root = server.export_dir();
+  client.create_directory("vol");
+  write_file(root / "vol" / "data", "keep me");
+  client.create_directory("other");
+
+  bool open = false;
+  client.set_write_fence([&] { return open; });
+  for (const auto& change : std::vector<std::function<void()>>{
+           [&] { client.create_directory("new"); },
+           [&] { client.create_directory("vol", {.mode = 0700}); },  // chmod of an existing one
+           [&] { client.rename("vol", "archived-vol"); },
+           [&] { client.remove_tree("vol"); },
+           [&] { client.remove_tree("other"); },
+       }) {
+    auto e = expect_nfs_error(ECANCELED, change);
+    CHECK_FALSE(e.retryable());
+    CHECK_THAT(e.what(), Catch::Contains("fenced off"));
+  }
+  CHECK(client.healthy());  // a fence is not connection trouble
+  CHECK(local_entries(root).size() == 2);
+  CHECK(local_mode(root / "vol") == 0777);
+  CHECK(fs::exists(root / "vol" / "data"));
+  CHECK(fs::is_directory(root / "other"));
+  // Reads go on.
+  CHECK(client.list("") == std::vector<std::string>{"other", "vol"});
+
+  open = true;
+  client.rename("vol", "archived-vol");
+  CHECK(fs::exists(root / "archived-vol" / "data"));
+}
+
+TEST_CASE("a create whose chmod times out leaves its directory: the outcome is unknown", "[nfs]") {
+  // The moment of the split brain: the mkdir succeeded, the chmod got no answer (the client
+  // or the server froze). Another replica may have adopted the directory meanwhile, so
+  // removing it as "half-made" could remove a volume in use. The fence is the hook that
+  // freezes the server right before the chmod goes out; the undo's rmdir would have been sent
+  // next and carried out when the server woke up.
+  GaneshaServer server;
+  auto client =
+      std::make_unique<ExportClient>(server.address("export", std::chrono::milliseconds(500)));
+  const fs::path root = server.export_dir();
+  // The server freezes right before the chmod goes out, for longer than the client's timeout,
+  // and wakes up while whatever came next (the old undo's rmdir) still waits for its answer.
+  int changes = 0;
+  std::jthread waker;
+  client->set_write_fence([&] {
+    if (++changes == 2) {  // 1: mkdir, 2: chmod
+      server.freeze();
+      waker = std::jthread([&server] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(750));
+        server.thaw();
+      });
+    }
+    return true;
+  });
+  auto e = expect_nfs_error(-1, [&] { client->create_directory("vol", {.mode = 0750}); });
+  CHECK(e.retryable());
+  CHECK(e.op() == "chmod");
+  waker.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(fs::is_directory(root / "vol"));
+  CHECK_FALSE(client->healthy());
+
+  // The retry, on a fresh client, finishes the job.
+  ExportClient retry(server.address());
+  retry.create_directory("vol", {.mode = 0750});
+  CHECK(local_mode(root / "vol") == 0750);
 }

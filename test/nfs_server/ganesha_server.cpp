@@ -9,9 +9,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <tuple>
 
 namespace nfsprov::testing {
@@ -138,13 +140,30 @@ pid_t ganesha_pid(const std::filesystem::path& state_dir) {
   return pid;
 }
 
+// True once every thread of pid is stopped ('T' in /proc/<pid>/task/<tid>/stat). SIGSTOP takes
+// effect asynchronously: on a busy machine a thread may still answer a request after kill().
+bool all_threads_stopped(pid_t pid) {
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');  // the command name may contain anything
+    if (close == std::string::npos || close + 2 >= stat.size()) continue;  // thread just ended
+    if (stat[close + 2] != 'T' && stat[close + 2] != 't') return false;
+  }
+  return !ec;
+}
+
 }  // namespace
 
 void GaneshaServer::freeze() {
   if (!running_ || frozen_) return;
-  if (::kill(ganesha_pid(state_dir_), SIGSTOP) != 0)
-    throw std::runtime_error("GaneshaServer: SIGSTOP failed");
+  const pid_t pid = ganesha_pid(state_dir_);
+  if (::kill(pid, SIGSTOP) != 0) throw std::runtime_error("GaneshaServer: SIGSTOP failed");
   frozen_ = true;
+  for (int i = 0; i < 2000 && !all_threads_stopped(pid); ++i)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 }
 
 void GaneshaServer::thaw() {
