@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nfs/export_pool.h"
+#include "provisioner/config/duration.h"
 #include "provisioner/config/settings.h"
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/lease_elector.h"
@@ -36,6 +37,10 @@
 #include "provisioner/ops/release_finalizers.h"
 
 namespace {
+
+std::chrono::milliseconds as_millis(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
 
 using namespace nfsprov;
 
@@ -142,6 +147,7 @@ controller::ControllerOptions controller_options(const config::Settings& s) {
     o.resync = std::chrono::duration_cast<std::chrono::seconds>(*s.resync_period);
   if (s.retry_base) o.backoff_base = *s.retry_base;
   if (s.retry_max) o.backoff_max = *s.retry_max;
+  if (s.stall_timeout) o.stall_limit = *s.stall_timeout;
   return o;
 }
 
@@ -291,6 +297,21 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     return {true, "not started"};
   });
   readiness.add("rbac", [&forbidden] { return forbidden.readiness(); });
+  // The kubelet restarts a wedged provisioner: a worker stuck in one step, an informer that
+  // stopped making progress. A standby has no such loops (its elector's requests time out).
+  liveness.add("controller", [&](ops::LivenessRegistry::Clock::time_point now) {
+    std::lock_guard lock(current_mutex);
+    if (!current) return ops::CheckOutcome{true, leading ? "starting" : "standby"};
+    const auto stalls = current->stalls(now);
+    if (stalls.empty()) return ops::CheckOutcome{true, "informers and workers progress"};
+    std::string detail;
+    for (const auto& stall : stalls) {
+      if (!detail.empty()) detail += "; ";
+      detail += stall.loop + " for " + config::format_duration(as_millis(stall.stalled_for)) +
+                " (allowed " + config::format_duration(as_millis(stall.allowed)) + ")";
+    }
+    return ops::CheckOutcome{false, detail};
+  });
   // As leader, the default export must answer (cached: a kubelet polling /readyz must not
   // become NFS traffic, and a hung server blocks one probe, not every request).
   readiness.add("export", ops::cached_check(

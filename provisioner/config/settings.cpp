@@ -77,7 +77,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
 
   std::string kubeconfig, name, server, path, nfs_timeout = "10s";
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
-  std::string resync, retry_base, retry_max;
+  std::string resync, retry_base, retry_max, stall_timeout;
   long long uid = -1, gid = -1;
   bool leader_elect = true, version = false;
 
@@ -119,6 +119,9 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   app.add_option("--resync-period", resync, "Full re-examination of claims and volumes");
   app.add_option("--retry-base", retry_base, "First back-off after a failed claim");
   app.add_option("--retry-max", retry_max, "Longest back-off after failed claims");
+  app.add_option("--stall-timeout", stall_timeout,
+                 "/healthz fails when one claim or volume step takes longer (a wedged worker; "
+                 "default 10m)");
   app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
   app.add_flag("--version", version, "Print the version and exit");
 
@@ -242,6 +245,8 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   if (!retry_max.empty()) s.retry_max = positive_duration_flag("--retry-max", retry_max);
   if (s.retry_base && s.retry_max && *s.retry_base > *s.retry_max)
     throw UsageError("--retry-base must not be longer than --retry-max");
+  if (!stall_timeout.empty())
+    s.stall_timeout = positive_duration_flag("--stall-timeout", stall_timeout);
   return s;
 }
 

@@ -69,7 +69,8 @@ struct Settings {
   std::optional<std::chrono::milliseconds> resync_period;
   std::optional<std::chrono::milliseconds> retry_base;
   std::optional<std::chrono::milliseconds> retry_max;
-  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
+  std::optional<std::chrono::milliseconds> stall_timeout;  // liveness (ControllerOptions)
+  int verbosity = 0;                                       // 0 info, 1 debug, 2+ trace
   std::string pod_name;
   std::string pod_namespace;
 };

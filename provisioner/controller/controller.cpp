@@ -1,5 +1,7 @@
 #include "provisioner/controller/controller.h"
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -56,7 +58,8 @@ struct Controller::Impl {
         volumes(client, kube::kPersistentVolumes),
         classes(client, kube::kStorageClasses),
         provisioner(context(pools), core::VolumePlanner(defaults_of(options))),
-        reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))) {
+        reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
+        busy(static_cast<std::size_t>(std::max(1, options.workers))) {
     set_handlers();
   }
 
@@ -68,7 +71,7 @@ struct Controller::Impl {
   void enqueue_class_members(const std::string& class_name);
   void resync();
   void report_stats();
-  void worker_loop();
+  void worker_loop(std::size_t worker);
   StepResult process(const std::string& key);
 
   kube::ApiClient& api;
@@ -84,6 +87,13 @@ struct Controller::Impl {
   kube::Informer classes;
   ClaimProvisioner provisioner;
   VolumeReclaimer reclaimer;
+  // Per worker, for liveness: since when it works on which key (since 0: waiting for one).
+  struct Busy {
+    std::atomic<std::chrono::steady_clock::rep> since{0};
+    std::mutex mutex;
+    std::string key;
+  };
+  std::vector<Busy> busy;
   bool ran = false;
 };
 
@@ -152,8 +162,14 @@ StepResult Controller::Impl::process(const std::string& key) {
   return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
 }
 
-void Controller::Impl::worker_loop() {
+void Controller::Impl::worker_loop(std::size_t worker) {
+  Busy& state = busy[worker];
   while (auto key = queue.get()) {
+    {
+      std::lock_guard lock(state.mutex);
+      state.key = *key;
+    }
+    state.since = std::chrono::steady_clock::now().time_since_epoch().count();
     StepResult result = StepResult::retry;
     try {
       result = process(*key);
@@ -167,6 +183,7 @@ void Controller::Impl::worker_loop() {
       queue.add_rate_limited(*key);
       observer.queue_retry();
     }
+    state.since = 0;
     queue.done(*key);
     observer.queue_depth(queue.len() + queue.delayed_len());
   }
@@ -186,6 +203,29 @@ bool Controller::synced() const {
 
 bool Controller::api_ok() const {
   return !impl_->claims.failing() && !impl_->volumes.failing() && !impl_->classes.failing();
+}
+
+std::vector<Stall> Controller::stalls(std::chrono::steady_clock::time_point now) const {
+  using Clock = std::chrono::steady_clock;
+  std::vector<Stall> found;
+  const Clock::duration step_limit = impl_->options.stall_limit;
+  for (std::size_t i = 0; i < impl_->busy.size(); ++i) {
+    auto& state = impl_->busy[i];
+    const auto since = state.since.load();
+    if (since == 0) continue;
+    const auto took = now - Clock::time_point(Clock::duration(since));
+    if (took <= step_limit) continue;
+    std::lock_guard lock(state.mutex);
+    found.push_back({"worker " + std::to_string(i + 1) + " on " + state.key, took, step_limit});
+  }
+  const Clock::duration silence_limit =
+      std::max<Clock::duration>(impl_->options.stall_limit, kInformerSilence);
+  for (const kube::Informer* informer : {&impl_->claims, &impl_->volumes, &impl_->classes}) {
+    const auto silent = now - informer->last_progress();
+    if (silent > silence_limit)
+      found.push_back({"informer " + informer->resource_name(), silent, silence_limit});
+  }
+  return found;
 }
 
 void Controller::run(std::stop_token stop) {
@@ -216,7 +256,7 @@ void Controller::run(std::stop_token stop) {
     std::vector<std::jthread> workers;
     if (!stop.stop_requested())
       for (int i = 0; i < std::max(1, self.options.workers); ++i)
-        workers.emplace_back([&self] { self.worker_loop(); });
+        workers.emplace_back([&self, i] { self.worker_loop(static_cast<std::size_t>(i)); });
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
     while (!stop.stop_requested()) {

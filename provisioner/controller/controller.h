@@ -11,6 +11,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "nfs/export_address.h"
 #include "nfs/export_pool.h"
@@ -37,6 +38,21 @@ struct ControllerOptions {
   // silently (no Event, no undo): another replica may lead and own the claim by now. It must
   // outlive the controller. nullptr: always open.
   const LeaseFence* fence = nullptr;
+  // Liveness: a worker in one step for longer than this looks wedged (every NFS and API call
+  // has a timeout, so a healthy step never comes close), and so does an informer silent for
+  // longer than this or kInformerSilence, whichever is longer.
+  std::chrono::milliseconds stall_limit{std::chrono::minutes(10)};
+};
+
+// A watch ends after 300 s (plus a 30 s read timeout) and a failed one is retried within 30 s:
+// an informer silent for twice the watch timeout is not just waiting.
+inline constexpr std::chrono::minutes kInformerSilence{10};
+
+// A loop of the controller that looks wedged (Controller::stalls).
+struct Stall {
+  std::string loop;  // "worker 2 on claim/default/data", "informer persistentvolumeclaims"
+  std::chrono::steady_clock::duration stalled_for{};
+  std::chrono::steady_clock::duration allowed{};
 };
 
 class Controller {
@@ -60,6 +76,10 @@ class Controller {
   bool synced() const;
   // False while an informer's last list or watch failed (readiness: API unreachable or 403).
   bool api_ok() const;
+  // Liveness, judged at now: the workers stuck in a step and the informers without progress
+  // for longer than allowed (ControllerOptions::stall_limit). Empty: all is well. Idle workers
+  // waiting for work are well.
+  std::vector<Stall> stalls(std::chrono::steady_clock::time_point now) const;
 
  private:
   struct Impl;

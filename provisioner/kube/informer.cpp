@@ -73,6 +73,7 @@ void Informer::run(std::stop_token stop) {
   const auto should_stop = [&stop] { return stop.stop_requested(); };
 
   while (!stop.stop_requested()) {
+    progressed();
     const char* operation = need_list ? "list" : "watch";
     try {
       if (need_list) {
@@ -109,6 +110,7 @@ void Informer::run(std::stop_token stop) {
         tell_everything = false;
         synced_.store(true);
         failing_.store(false);
+        progressed();
         need_list = false;
         backoff = 200ms;
         operation = "watch";
@@ -127,6 +129,7 @@ void Informer::run(std::stop_token stop) {
           [&](const nlohmann::json& event) {
             ++events;
             failing_.store(false);
+            progressed();
             apply_event(event);
             return true;
           },

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -57,11 +58,23 @@ class Informer {
   std::optional<nlohmann::json> get(const std::string& key) const;
   std::vector<nlohmann::json> list() const;
   InformerStats stats() const;
+  std::string resource_name() const { return std::string(resource_.plural); }
+  // When the loop last made progress: began a list or a watch, finished a list, or delivered
+  // an event (bookmarks too). Liveness: a watch ends within its timeout (300 s) plus the read
+  // timeout, so a long silence means a wedged thread (a handler stuck, a read that hangs).
+  std::chrono::steady_clock::time_point last_progress() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_progress_.load(std::memory_order_relaxed)));
+  }
 
  private:
   // One watch event into the cache, then to the handlers (outside the lock).
   void apply_event(const nlohmann::json& event);
   void failed(std::string_view operation, const std::string& error);
+  void progressed() {
+    last_progress_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                         std::memory_order_relaxed);
+  }
 
   ApiClient& client_;
   Resource resource_;
@@ -73,6 +86,8 @@ class Informer {
   std::string last_resource_version_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> failing_{false};
+  std::atomic<std::chrono::steady_clock::rep> last_progress_{
+      std::chrono::steady_clock::now().time_since_epoch().count()};
   InformerStats stats_;
 };
 

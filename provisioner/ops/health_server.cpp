@@ -16,11 +16,6 @@ namespace {
 
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 
-std::string seconds_text(std::chrono::nanoseconds d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + "s";
-}
-
 }  // namespace
 
 ListenAddress parse_listen_address(std::string_view text) {
@@ -35,81 +30,23 @@ ListenAddress parse_listen_address(std::string_view text) {
                        parsed.port};
 }
 
-struct LivenessRegistry::Loop::State {
-  std::string name;
-  std::chrono::nanoseconds allowed_silence;
-  std::atomic<Clock::rep> last_tick;  // Clock::time_point::time_since_epoch().count()
-};
+namespace {
 
-LivenessRegistry::Loop::Loop(LivenessRegistry* registry, std::shared_ptr<State> state)
-    : registry_(registry), state_(std::move(state)) {}
-
-LivenessRegistry::Loop::Loop(Loop&& other) noexcept
-    : registry_(std::exchange(other.registry_, nullptr)), state_(std::move(other.state_)) {}
-
-LivenessRegistry::Loop::~Loop() {
-  if (registry_ != nullptr && state_) registry_->forget(state_);
-}
-
-void LivenessRegistry::Loop::tick() {
-  state_->last_tick.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-}
-
-LivenessRegistry::Loop LivenessRegistry::watch(std::string name,
-                                               std::chrono::milliseconds allowed_silence) {
-  auto state = std::make_shared<Loop::State>();
-  state->name = std::move(name);
-  state->allowed_silence = allowed_silence;
-  state->last_tick.store(Clock::now().time_since_epoch().count());
-  std::lock_guard lock(mutex_);
-  for (const auto& loop : loops_) {
-    if (loop->name == state->name) {
-      throw std::invalid_argument("loop '" + state->name + "' is already watched");
-    }
-  }
-  loops_.push_back(state);
-  return Loop(this, std::move(state));
-}
-
-void LivenessRegistry::forget(const std::shared_ptr<Loop::State>& state) {
-  std::lock_guard lock(mutex_);
-  std::erase(loops_, state);
-}
-
-LivenessRegistry::Report LivenessRegistry::check(Clock::time_point now) const {
-  Report report;
-  std::lock_guard lock(mutex_);
-  for (const auto& loop : loops_) {
-    const Clock::time_point last{Clock::duration{loop->last_tick.load(std::memory_order_relaxed)}};
-    const auto silent = now - last;
-    if (silent > loop->allowed_silence) {
-      report.ok = false;
-      report.text += "FAIL " + loop->name + ": silent for " + seconds_text(silent) + " (allowed " +
-                     seconds_text(loop->allowed_silence) + ")\n";
-    } else {
-      report.text += "ok " + loop->name + "\n";
-    }
-  }
-  return report;
-}
-
-void ReadinessRegistry::add(std::string name, ReadinessCheck check) {
-  std::lock_guard lock(mutex_);
-  checks_.emplace_back(std::move(name), std::move(check));
-}
-
-ReadinessRegistry::Report ReadinessRegistry::evaluate() const {
-  std::vector<std::pair<std::string, ReadinessCheck>> checks;
+// Runs each check unlocked (a slow one must not block registering another); one that throws
+// counts as failed.
+template <class Check, class Call>
+CheckReport evaluate_all(std::mutex& mutex,
+                         const std::vector<std::pair<std::string, Check>>& registered, Call call) {
+  std::vector<std::pair<std::string, Check>> checks;
   {
-    // Checks run unlocked: one slow check must not block registering another.
-    std::lock_guard lock(mutex_);
-    checks = checks_;
+    std::lock_guard lock(mutex);
+    checks = registered;
   }
-  Report report;
+  CheckReport report;
   for (const auto& [name, check] : checks) {
     CheckOutcome outcome;
     try {
-      outcome = check();
+      outcome = call(check);
     } catch (const std::exception& e) {
       outcome = CheckOutcome{false, std::string("check failed: ") + e.what()};
     }
@@ -119,6 +56,26 @@ ReadinessRegistry::Report ReadinessRegistry::evaluate() const {
     report.text += '\n';
   }
   return report;
+}
+
+}  // namespace
+
+void LivenessRegistry::add(std::string name, LivenessCheck check) {
+  std::lock_guard lock(mutex_);
+  checks_.emplace_back(std::move(name), std::move(check));
+}
+
+LivenessRegistry::Report LivenessRegistry::check(Clock::time_point now) const {
+  return evaluate_all(mutex_, checks_, [now](const LivenessCheck& c) { return c(now); });
+}
+
+void ReadinessRegistry::add(std::string name, ReadinessCheck check) {
+  std::lock_guard lock(mutex_);
+  checks_.emplace_back(std::move(name), std::move(check));
+}
+
+ReadinessRegistry::Report ReadinessRegistry::evaluate() const {
+  return evaluate_all(mutex_, checks_, [](const ReadinessCheck& c) { return c(); });
 }
 
 HealthServer::HealthServer(const ListenAddress& address, const MetricsRegistry& metrics,

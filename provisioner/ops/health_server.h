@@ -32,55 +32,43 @@ struct ListenAddress {
 // main treats an empty flag value as "no endpoint" before calling this.
 ListenAddress parse_listen_address(std::string_view text);
 
-// Liveness: each long-running loop registers and ticks at least once per allowed silence.
+struct CheckOutcome {
+  bool ok = false;
+  std::string detail;
+};
+
+// What /healthz and /readyz answer: every check, one per line.
+struct CheckReport {
+  bool ok = true;    // every check ok (no checks: ok)
+  std::string text;  // "ok <name>: <detail>" / "FAIL <name>: <detail>", one per line
+};
+
+// Liveness: named checks of the long-running loops (the controller's informers and workers),
+// judged at a given instant. A loop proves itself by progress (an event, a finished step), so
+// a wedged thread fails the check and the kubelet restarts the pod; an idle one does not.
+using LivenessCheck = std::function<CheckOutcome(std::chrono::steady_clock::time_point now)>;
+
 class LivenessRegistry {
  public:
   using Clock = std::chrono::steady_clock;
-
-  // RAII registration: while it lives the loop is watched; destroying it (the loop ended on
-  // purpose, e.g. on shutdown) stops watching. Must not outlive the registry.
-  class Loop {
-   public:
-    Loop(Loop&&) noexcept;
-    Loop& operator=(Loop&&) = delete;
-    Loop(const Loop&) = delete;
-    ~Loop();
-    void tick();  // lock-free; call from the loop's own thread
-
-   private:
-    friend class LivenessRegistry;
-    struct State;
-    Loop(LivenessRegistry* registry, std::shared_ptr<State> state);
-    LivenessRegistry* registry_;
-    std::shared_ptr<State> state_;
-  };
 
   LivenessRegistry() = default;
   LivenessRegistry(const LivenessRegistry&) = delete;
   LivenessRegistry& operator=(const LivenessRegistry&) = delete;
 
-  // Starts watching name (it counts as ticked now). Names must be unique among live loops
-  // (std::invalid_argument otherwise).
-  Loop watch(std::string name, std::chrono::milliseconds allowed_silence);
+  // Checks run on the HTTP thread for every /healthz request: keep them quick. A check that
+  // throws counts as failed.
+  void add(std::string name, LivenessCheck check);
 
-  struct Report {
-    bool ok = true;
-    std::string
-        text;  // one line per loop: "ok <name>" or "FAIL <name>: silent for 95s (allowed 60s)"
-  };
+  using Report = CheckReport;
   Report check(Clock::time_point now = Clock::now()) const;
 
  private:
-  void forget(const std::shared_ptr<Loop::State>& state);
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<Loop::State>> loops_;
+  std::vector<std::pair<std::string, LivenessCheck>> checks_;
 };
 
 // Readiness: named checks main wires (informers synced; when leader, NFS exports answer).
-struct CheckOutcome {
-  bool ok = false;
-  std::string detail;
-};
 using ReadinessCheck = std::function<CheckOutcome()>;
 
 class ReadinessRegistry {
@@ -89,10 +77,7 @@ class ReadinessRegistry {
   // state; probe NFS in the background). A check that throws counts as failed.
   void add(std::string name, ReadinessCheck check);
 
-  struct Report {
-    bool ok = true;    // every check ok (no checks: ok)
-    std::string text;  // "ok <name>: <detail>" / "FAIL <name>: <detail>", one per line
-  };
+  using Report = CheckReport;
   Report evaluate() const;
 
  private:

@@ -85,6 +85,8 @@ class E2eEnv {
   controller::ControllerOptions& options() { return options_; }
   void start_controller();
   void stop_controller();
+  // The running controller (after start_controller()).
+  const controller::Controller& controller() const { return *controller_; }
 
   json create_class(const std::string& name, const json& parameters,
                     const std::string& reclaim_policy = "Delete",

@@ -256,3 +256,24 @@ TEST_CASE("claims of other provisioners' classes are left alone") {
   CHECK(entries(env.export_dir()).size() == 1);
   CHECK_FALSE(env.has_event("default", "foreign", "Provisioning"));
 }
+
+TEST_CASE("liveness: idle workers are well, informers without progress for 10 minutes are not") {
+  E2eEnv env;
+  env.create_class("managed-nfs-storage", {{"archiveOnDelete", "true"}});
+  env.start_controller();
+  env.create_claim("default", "data", "managed-nfs-storage");
+  env.wait_bound("default", "data");
+  const auto now = std::chrono::steady_clock::now();
+  CHECK(env.controller().stalls(now).empty());
+  // Waiting for work, however long, is not a stall; the watches deliver bookmarks and end
+  // within minutes, so ten minutes without any progress is. Judged at an instant: no sleep.
+  std::vector<std::string> loops;
+  for (const auto& stall : env.controller().stalls(now + std::chrono::minutes(11))) {
+    loops.push_back(stall.loop);
+    CHECK(stall.allowed == std::chrono::minutes(10));
+    CHECK(stall.stalled_for > std::chrono::minutes(10));
+  }
+  std::sort(loops.begin(), loops.end());
+  CHECK(loops == std::vector<std::string>{"informer persistentvolumeclaims",
+                                          "informer persistentvolumes", "informer storageclasses"});
+}

@@ -479,27 +479,34 @@ std::vector<std::string> lines_starting(const std::string& out, const std::strin
 
 namespace {
 
-// GET /readyz on the port the binary logged: {status, body}; {0, ""} when nothing answers.
-std::pair<int, std::string> readyz(const testing::Child& child) {
+// GET path (/readyz, /healthz) on the port the binary logged: {status, body}; {0, ""} when
+// nothing answers.
+std::pair<int, std::string> probe(const testing::Child& child, const std::string& path) {
   const auto out = child.output();
   const auto at = out.find("serving /metrics /healthz /readyz\" port=");
   if (at == std::string::npos) return {0, ""};
   httplib::Client http("127.0.0.1", std::stoi(out.substr(out.find("port=", at) + 5)));
   http.set_read_timeout(5, 0);
-  auto res = http.Get("/readyz");
+  auto res = http.Get(path);
   return res ? std::pair<int, std::string>{res->status, res->body}
              : std::pair<int, std::string>{0, ""};
 }
 
-bool eventually_ready(const testing::Child& child, int want, const std::string& text,
-                      std::chrono::seconds limit) {
+// Until path answers want with text in its body (true), or limit passes.
+bool eventually_answers(const testing::Child& child, const std::string& path, int want,
+                        const std::string& text, std::chrono::seconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto [status, body] = readyz(child);
+    auto [status, body] = probe(child, path);
     if (status == want && body.find(text) != std::string::npos) return true;
     std::this_thread::sleep_for(200ms);
   }
   return false;
+}
+
+bool eventually_ready(const testing::Child& child, int want, const std::string& text,
+                      std::chrono::seconds limit) {
+  return eventually_answers(child, "/readyz", want, text, limit);
 }
 
 }  // namespace
@@ -538,6 +545,58 @@ TEST_CASE("/readyz fails while the API refuses the provisioner or the export han
   CHECK(eventually_ready(child, 200, "ok export", 40s));
   // It never gave up: the same process, still running.
   CHECK_FALSE(child.wait_for(0ms).has_value());
+}
+
+TEST_CASE("/healthz fails while a worker is stuck in one step past --stall-timeout, and recovers") {
+  testing::GaneshaServer nfs;
+  Cluster server;
+  TempDir dir;
+  auto address = nfs.address();
+  // An NFS call may wait a minute for its answer, a step may take 2 s: a frozen server then
+  // wedges the worker for longer than its allowance.
+  std::vector<std::string> argv{NP_PROVISIONER_BIN,
+                                "--nfs-port=" + std::to_string(address.nfs_port),
+                                "--mount-port=" + std::to_string(address.mount_port),
+                                "--metrics-address=127.0.0.1:0",
+                                "--nfs-timeout=60s",
+                                "--stall-timeout=2s",
+                                "--leader-elect-retry-period=500ms"};
+  testing::Child child(argv, provisioner_env(server), dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  INFO(child.output());
+  REQUIRE(eventually_answers(child, "/healthz", 200,
+                             "ok controller: informers and workers progress", 30s));
+
+  auto& admin = server.admin;
+  admin.create(kube::kStorageClasses, "",
+               {{"apiVersion", "storage.k8s.io/v1"},
+                {"kind", "StorageClass"},
+                {"metadata", {{"name", "stalled"}}},
+                {"provisioner", "example.com/nfs"}});
+  nfs.freeze();
+  admin.create(kube::kPersistentVolumeClaims, "default",
+               {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", {{"name", "data"}}},
+                {"spec",
+                 {{"storageClassName", "stalled"},
+                  {"accessModes", {"ReadWriteMany"}},
+                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+  // The kubelet would now restart the pod; the body says which loop and what it works on.
+  CHECK(eventually_answers(child, "/healthz", 500, "FAIL controller: worker ", 30s));
+  const std::string unhealthy = probe(child, "/healthz").second;
+  CHECK_THAT(unhealthy,
+             Catch::Contains(" on claim/default/data for ") && Catch::Contains("(allowed 2s)"));
+
+  nfs.thaw();
+  REQUIRE(eventually_answers(child, "/healthz", 200, "ok controller", 30s));
+  std::string phase;
+  for (int i = 0; i < 300 && phase != "Bound"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    phase =
+        admin.get(kube::kPersistentVolumeClaims, "default", "data")["status"].value("phase", "");
+  }
+  CHECK(phase == "Bound");
 }
 
 namespace {

@@ -151,6 +151,9 @@ TEST_CASE("workers, rate limits, metrics address, back-off and verbosity") {
   CHECK_THAT(usage_error({"--workers", "0"}, kBase), Catch::Contains("--workers"));
   CHECK_THAT(usage_error({"--retry-base", "5s", "--retry-max", "1s"}, kBase),
              Catch::Contains("--retry-base"));
+  CHECK_FALSE(parse_settings({}, kBase).stall_timeout.has_value());  // the controller's 10m
+  CHECK(parse_settings({"--stall-timeout=90s"}, kBase).stall_timeout == 90s);
+  CHECK_THAT(usage_error({"--stall-timeout=0s"}, kBase), Catch::Contains("--stall-timeout"));
 }
 
 TEST_CASE("the metrics address is judged by parse_host_port, as the health server parses it") {
