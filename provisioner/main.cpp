@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/log/log.h"
+#include "provisioner/ops/api_permissions.h"
 #include "provisioner/ops/cached_check.h"
 #include "provisioner/ops/controller_metrics.h"
 #include "provisioner/ops/export_check.h"
@@ -151,15 +153,31 @@ controller::ControllerOptions controller_options(const config::Settings& s) {
   return o;
 }
 
-// `check`: the given export, or the export of every StorageClass of ours.
+// --leader-elect-namespace (or POD_NAMESPACE), else the kubeconfig's namespace, else default.
+std::string lease_namespace(const config::Settings& settings, const kube::KubeConfig& config) {
+  const auto& le = settings.leader_election;
+  return !le.lease_namespace.empty()  ? le.lease_namespace
+         : !config.namespace_.empty() ? config.namespace_
+                                      : "default";
+}
+
+// `check`: the given export, or, with a kubeconfig, the API permissions and the export of every
+// StorageClass of ours.
 int run_check(const config::Settings& settings, log::Logger& logger) {
   std::vector<nfs::ExportAddress> exports;
+  bool denied = false;  // an API permission is missing
   if (!settings.check_classes) {
     exports.push_back(settings.nfs);
   } else {
     auto config = kube_config(settings);
     kube::ApiClient client(config);
     log_server_version(client, config, logger);
+    const auto permissions = ops::check_permissions(
+        client, ops::required_permissions(settings.leader_election.enabled,
+                                          lease_namespace(settings, config)));
+    std::cout << ops::format_permission_check(permissions);
+    denied = std::any_of(permissions.begin(), permissions.end(),
+                         [](const auto& line) { return line.verdict == ops::Verdict::fail; });
     core::ProvisionerDefaults defaults{settings.provisioner_name, settings.nfs};
     auto classes = client.list(kube::kStorageClasses);
     bool refused = false;
@@ -204,7 +222,7 @@ int run_check(const config::Settings& settings, log::Logger& logger) {
     std::cout << ops::format_check(result);
     all_pass = all_pass && result.ok();
   }
-  return all_pass ? 0 : 1;
+  return all_pass && !denied ? 0 : 1;
 }
 
 // `release-finalizers`: our finalizer off our PVs, for a rollback to nfs-subdir or an
@@ -375,9 +393,7 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   if (settings.leader_election.enabled) {
     const auto& le = settings.leader_election;
     controller::LeaseElectorOptions options;
-    options.lease_namespace = !le.lease_namespace.empty()  ? le.lease_namespace
-                              : !config.namespace_.empty() ? config.namespace_
-                                                           : "default";
+    options.lease_namespace = lease_namespace(settings, config);
     options.lease_name = controller::lease_name_for(settings.provisioner_name);
     options.identity =
         controller::make_identity(settings.pod_name.empty() ? host_name() : settings.pod_name);

@@ -400,6 +400,13 @@ ExportCheckResult check_export(const nfs::ExportAddress& address,
   return Checker(address, options).run();
 }
 
+std::string format_check_line(const CheckLine& line) {
+  std::string out =
+      std::string(verdict_name(line.verdict)) + " " + line.name + ": " + line.detail + "\n";
+  if (line.verdict != Verdict::pass && !line.fix.empty()) out += "     fix: " + line.fix + "\n";
+  return out;
+}
+
 std::string format_check(const ExportCheckResult& result) {
   std::string out =
       "Checking NFS export " + result.address.display() + " (" + result.address.url() + ")\n";
@@ -408,8 +415,7 @@ std::string format_check(const ExportCheckResult& result) {
   for (const auto& line : result.lines) {
     failed += line.verdict == Verdict::fail;
     warned += line.verdict == Verdict::warn;
-    out += std::string(verdict_name(line.verdict)) + " " + line.name + ": " + line.detail + "\n";
-    if (line.verdict != Verdict::pass && !line.fix.empty()) out += "     fix: " + line.fix + "\n";
+    out += format_check_line(line);
   }
   if (result.ok()) {
     out += "Result: PASS, the provisioner can use this export\n";

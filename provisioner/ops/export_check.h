@@ -60,6 +60,8 @@ ExportCheckResult check_export(const nfs::ExportAddress& address,
 // Human report: a header naming the export, then "PASS|WARN|FAIL <name>: <detail>" lines,
 // each failing one followed by "    fix: ...", then a summary line.
 std::string format_check(const ExportCheckResult& result);
+// One line of such a report: "PASS|WARN|FAIL <name>: <detail>\n" and its fix line, if any.
+std::string format_check_line(const CheckLine& line);
 
 // Start-up diagnosis: runs check_export and returns one line, e.g.
 //   "NFS export 10.0.0.5:/srv/nfs ok (12.3 GiB available)"

@@ -284,6 +284,11 @@ TEST_CASE("check with a kubeconfig judges the export of every StorageClass of ou
   auto [status, out] = run(args, env);
   INFO(out);
   CHECK(status == 0);
+  // Under deploy/rbac.yaml every permission the provisioner uses is granted.
+  CHECK_THAT(out, Catch::Contains("PASS update persistentvolumes: allowed"));
+  CHECK_THAT(
+      out, Catch::Contains("PASS update leases.coordination.k8s.io in namespace nfs-provisioner"));
+  CHECK_THAT(out, Catch::Contains("Result: PASS, the provisioner may do all it needs"));
   CHECK_THAT(out, Catch::Contains("StorageClass ours -> 127.0.0.1:/export"));
   CHECK(out.find("someone-elses") == std::string::npos);
 
@@ -673,6 +678,27 @@ TEST_CASE(
   CHECK(count_of_text(child.output(), "forbidden by the API server's RBAC") == 1);
   CHECK_THAT(child.output(), Catch::Contains("cannot get resource \\\"leases\\\""));
   CHECK(child.output().find("became leader") == std::string::npos);
+
+  // The pre-flight check asks the API server the same questions and prints the rules to add.
+  auto [status, report] =
+      run({"check", "--nfs-port=1", "--mount-port=1", "--nfs-timeout=1s"},
+          {"KUBECONFIG=" + kubeconfig.string(), "NFS_SERVER=127.0.0.1", "NFS_PATH=/export",
+           "PROVISIONER_NAME=example.com/nfs", "POD_NAMESPACE=default"});
+  INFO(report);
+  CHECK(status == 1);
+  CHECK_THAT(report, Catch::Contains("Checking API permissions (SelfSubjectAccessReview)"));
+  for (const char* verb : {"get", "create", "update"})
+    CHECK_THAT(report, Catch::Contains(std::string("FAIL ") + verb +
+                                       " leases.coordination.k8s.io in namespace default: "
+                                       "denied (leader election)"));
+  CHECK_THAT(report, Catch::Contains("FAIL update persistentvolumes: denied"));
+  CHECK_THAT(report, Catch::Contains("fix: add {apiGroups: [\"\"], resources: "
+                                     "[\"persistentvolumes\"], verbs: [\"update\"]} to the "
+                                     "ClusterRole"));
+  CHECK_THAT(report, Catch::Contains("leader-locking-nfs-provisioner in deploy/rbac.yaml"));
+  CHECK_THAT(report, Catch::Contains("PASS list persistentvolumeclaims: allowed"));
+  CHECK_THAT(report, Catch::Contains("PASS patch events: allowed"));
+  CHECK_THAT(report, Catch::Contains("Result: FAIL (4 denied)"));
 }
 
 TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, then --all") {
