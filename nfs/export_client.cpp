@@ -269,6 +269,9 @@ ExportClient::ExportClient(ExportAddress address, NfsObserver observer)
   impl_->observer = std::move(observer);
   const RelativePath root;
   impl_->observed("mount", [&] {
+    // Nothing from a StorageClass may become an option of the connection (uid=, version=).
+    if (const auto problem = impl_->address.problem(); !problem.empty())
+      impl_->fail_errno("mount", root, EINVAL, problem);
     impl_->nfs.reset(nfs_init_context());
     if (!impl_->nfs) impl_->fail_errno("mount", root, ENOMEM, "nfs_init_context failed");
     std::unique_ptr<nfs_url, UrlDeleter> url(

@@ -207,8 +207,12 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   }
   if (!s.nfs.export_path.empty() && s.nfs.export_path.front() != '/')
     throw UsageError("NFS_PATH \"" + s.nfs.export_path + "\" must be absolute (start with /)");
-  if (s.nfs.server.find_first_of(" \t/") != std::string::npos)
-    throw UsageError("NFS_SERVER \"" + s.nfs.server + "\" is not a host name or IP address");
+  if (!s.nfs.export_path.empty())
+    if (const auto problem = nfs::export_path_problem(s.nfs.export_path); !problem.empty())
+      throw UsageError("NFS_PATH \"" + s.nfs.export_path + "\" " + problem);
+  if (!s.nfs.server.empty())
+    if (const auto problem = nfs::server_problem(s.nfs.server); !problem.empty())
+      throw UsageError("NFS_SERVER \"" + s.nfs.server + "\" " + problem);
   if (!s.provisioner_name.empty() && s.provisioner_name.find_first_of(" \t\n") != std::string::npos)
     throw UsageError("PROVISIONER_NAME \"" + s.provisioner_name + "\" must not contain spaces");
 

@@ -72,15 +72,15 @@ Outcome<nfs::ExportAddress> class_export(const nlohmann::json* storage_class,
                                          const ProvisionerDefaults& defaults) {
   std::string server = defaults.export_address.server;
   if (auto given = class_parameter(storage_class, "server")) {
-    bool bad = given->empty();
-    for (char c : *given) {
-      if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\0') bad = true;
-    }
-    if (bad) return invalid_parameter("server", *given, "is not a host name or IP address");
+    if (const auto problem = nfs::server_problem(*given); !problem.empty())
+      return invalid_parameter("server", *given, problem);
     server = *given;
   }
   std::string share = defaults.export_address.export_path;
   if (auto given = class_parameter(storage_class, "share")) {
+    // Checked as given: normalizing first could hide a character that means something to libnfs.
+    if (const auto problem = nfs::export_path_problem(*given); !problem.empty())
+      return invalid_parameter("share", *given, problem);
     auto normal = normalized_share(*given);
     if (!normal) {
       return invalid_parameter("share", *given,

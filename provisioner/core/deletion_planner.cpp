@@ -140,8 +140,13 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
     auto slash = plan.directory.rfind('/');
     std::string parent = slash == std::string::npos ? "" : plan.directory.substr(0, slash + 1);
     std::string name = "archived-" + plan.directory.substr(slash + 1);
-    // A long name must still be renameable, with room for the timestamped alternative.
-    name.resize(std::min(name.size(), kMaxArchiveNameBytes));
+    // A long name must still be renameable, with room for the timestamped alternative; the
+    // cut never splits a multi-byte UTF-8 character (a name from a label may hold any).
+    if (name.size() > kMaxArchiveNameBytes) {
+      std::size_t cut = kMaxArchiveNameBytes;
+      while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+      name.resize(cut);
+    }
     plan.archive_directory = parent + name;
   }
   return plan;

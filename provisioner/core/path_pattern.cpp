@@ -56,6 +56,12 @@ Outcome<std::string> clean_relative_path(std::string_view path, std::string_view
   if (path.find('\0') != std::string_view::npos) {
     return invalid_path(what, path, "contains a NUL byte");
   }
+  // A newline or an escape in a directory name (from a label or an annotation) breaks every
+  // listing and log line that shows it, and no real name needs one.
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return invalid_path(what, path, "contains a control character");
+  }
   if (path.starts_with('/')) {
     return invalid_path(what, path, "is absolute; it must be relative to the export");
   }

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 #include "provisioner/core/quantity.h"
@@ -24,7 +25,8 @@ std::optional<std::uint32_t> parse_mode(std::string_view text) {
   return static_cast<std::uint32_t>(value);
 }
 
-// A decimal uid/gid, 0..4294967295; no sign.
+// A decimal uid/gid, 0..4294967294; no sign. 4294967295 is (uid_t)-1, which chown reads as
+// "leave unchanged": accepting it would silently not apply it.
 std::optional<std::uint32_t> parse_id(std::string_view text) {
   if (text.empty() || text.size() > 10) return std::nullopt;
   std::uint64_t value = 0;
@@ -32,9 +34,12 @@ std::optional<std::uint32_t> parse_id(std::string_view text) {
     if (c < '0' || c > '9') return std::nullopt;
     value = value * 10 + static_cast<std::uint64_t>(c - '0');
   }
-  if (value > UINT32_MAX) return std::nullopt;
+  if (value >= UINT32_MAX) return std::nullopt;
   return static_cast<std::uint32_t>(value);
 }
+
+// setuid, setgid and sticky: what a claim may not ask for unless its class allows it.
+constexpr std::uint32_t kSpecialModeBits = 07000;
 
 struct Setting {
   std::string_view annotation;
@@ -107,12 +112,29 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
 
   static constexpr Setting kMode{kCreateModeAnnotation, "mountPermissions",
                                  "an octal mode up to 07777 (e.g. 0750)", parse_mode};
-  static constexpr Setting kUid{kCreateUidAnnotation, "uid", "a decimal uid (0..4294967295)",
+  static constexpr Setting kUid{kCreateUidAnnotation, "uid", "a decimal uid (0..4294967294)",
                                 parse_id};
-  static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967295)",
+  static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967294)",
                                 parse_id};
   auto mode = resolve(kMode, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&mode)) return *refusal;
+  // A tenant must not make a setgid (or setuid) directory for itself: files made in it would
+  // take a group it may not belong to. The administrator's class may set such a mode itself,
+  // or let claims ask for one with allowClaimSpecialModes "true".
+  if (const auto asked = annotation_of(claim, kCreateModeAnnotation)) {
+    const auto bits = std::get<std::optional<std::uint32_t>>(mode).value_or(0);
+    const auto allowed = class_parameter(&storage_class, "allowClaimSpecialModes");
+    const auto allow = allowed ? parse_go_bool(*allowed) : std::optional<bool>(false);
+    if (!allow)
+      return Refusal{"InvalidParameter", "StorageClass parameter allowClaimSpecialModes \"" +
+                                             printable(*allowed) + "\" is not true or false"};
+    if ((bits & kSpecialModeBits) != 0 && !*allow)
+      return Refusal{"InvalidAnnotation",
+                     "claim annotation " + std::string(kCreateModeAnnotation) + " \"" +
+                         printable(*asked) +
+                         "\" sets setuid, setgid or sticky bits, which only the StorageClass may "
+                         "allow (parameter allowClaimSpecialModes: \"true\")"};
+  }
   // No owner asked for: no chown. nfs-subdir chowns to 0:0 and ignores the error; leaving the
   // owner as the server made it gives the same 0:0 on a no_root_squash export and keeps a
   // root_squash export (where chown is refused) working, instead of failing every claim.

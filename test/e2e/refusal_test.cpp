@@ -39,11 +39,9 @@ TEST_CASE("hostile pathPatterns and annotations are refused and nothing is writt
   env.create_claim("default", "climbing", "climbing");
   env.create_claim("default", "absolute", "absolute");
   const std::vector<std::pair<std::string, std::string>> annotated = {
-      {"dotdot", "../../etc"},
-      {"nested-dotdot", "a/../../b"},
-      {"rooted", "/etc/x"},
-      {"nul", std::string("a\0b", 3)},
-      {"long", std::string(300, 'x')}};
+      {"dotdot", "../../etc"}, {"nested-dotdot", "a/../../b"},
+      {"rooted", "/etc/x"},    {"nul", std::string("a\0b", 3)},
+      {"newline", "a\nb"},     {"long", std::string(300, 'x')}};
   for (const auto& [name, path] : annotated)
     env.create_claim("default", name, "by-annotation",
                      {{"metadata", {{"annotations", {{"path", path}}}}}});
@@ -92,4 +90,40 @@ TEST_CASE("a claim for a class that appears later is provisioned when the class 
   CHECK(env.list_pvs().empty());
   env.create_class("arrives-later", json::object());
   env.wait_bound("default", "early");
+}
+
+TEST_CASE("class parameters cannot become NFS options, claims cannot ask for setgid or uid -1") {
+  E2eEnv env;
+  // Each would have made the provisioner speak as uid 4321, or NFSv4, or to another host.
+  env.create_class("uid-smuggler", {{"share", "/export?uid=4321&gid=4321&a="}});
+  env.create_class("v4-smuggler", {{"share", "/export?version=4&a="}});
+  env.create_class("host-smuggler", {{"server", "127.0.0.1?uid=0&a="}});
+  env.create_class("plain", json::object());
+  env.start_controller();
+  for (const char* name : {"uid-smuggler", "v4-smuggler", "host-smuggler"})
+    env.create_claim("default", name, name);
+  const std::vector<std::pair<std::string, json>> hostile_claims = {
+      {"setuid", {{"nfs.io/createMode", "4755"}}},
+      {"setgid", {{"nfs.io/createMode", "2775"}}},
+      {"all-bits", {{"nfs.io/createMode", "7777"}}},
+      {"uid-minus-one", {{"nfs.io/createUID", "4294967295"}}}};
+  for (const auto& [name, annotations] : hostile_claims)
+    env.create_claim("default", name, "plain", {{"metadata", {{"annotations", annotations}}}});
+
+  for (const char* name : {"uid-smuggler", "v4-smuggler", "host-smuggler"}) {
+    INFO(name);
+    CHECK(wait_until([&] { return !failure_message(env, name).empty(); }));
+    CHECK_THAT(failure_message(env, name), Catch::Contains("StorageClass parameter"));
+  }
+  for (const auto& [name, annotations] : hostile_claims) {
+    INFO(name);
+    CHECK(wait_until([&] { return !failure_message(env, name).empty(); }));
+    CHECK_THAT(failure_message(env, name), Catch::Contains("claim annotation nfs.io/create"));
+  }
+  CHECK(env.list_pvs().empty());
+  CHECK(entries(env.export_dir()).empty());
+  // A plain claim of the same class still works.
+  env.create_claim("default", "normal", "plain",
+                   {{"metadata", {{"annotations", {{"nfs.io/createMode", "0750"}}}}}});
+  env.wait_bound("default", "normal");
 }

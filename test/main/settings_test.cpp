@@ -151,6 +151,10 @@ TEST_CASE("workers, rate limits, metrics address, back-off and verbosity") {
   CHECK_THAT(usage_error({"--workers", "0"}, kBase), Catch::Contains("--workers"));
   CHECK_THAT(usage_error({"--retry-base", "5s", "--retry-max", "1s"}, kBase),
              Catch::Contains("--retry-base"));
+  CHECK_THAT(usage_error({"--nfs-path", "/export?uid=0&a="}, kBase),
+             Catch::Contains("NFS_PATH") && Catch::Contains("NFS options"));
+  CHECK_THAT(usage_error({"--nfs-server", "nas?uid=0&a="}, kBase),
+             Catch::Contains("NFS_SERVER") && Catch::Contains("not a host name"));
   CHECK_FALSE(parse_settings({}, kBase).stall_timeout.has_value());  // the controller's 10m
   CHECK(parse_settings({"--stall-timeout=90s"}, kBase).stall_timeout == 90s);
   CHECK_THAT(usage_error({"--stall-timeout=0s"}, kBase), Catch::Contains("--stall-timeout"));

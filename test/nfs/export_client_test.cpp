@@ -245,6 +245,24 @@ TEST_CASE("root_squash export: a clear permission error and no half-made volume"
   CHECK(fs::is_directory(root / "plain"));
 }
 
+TEST_CASE("an address that would smuggle URL options is refused before connecting", "[nfs]") {
+  GaneshaServer server;
+  for (const auto& [host, path] :
+       std::vector<std::pair<std::string, std::string>>{{"127.0.0.1", "/export?uid=0&gid=0&a="},
+                                                        {"127.0.0.1", "/export?version=4&a="},
+                                                        {"127.0.0.1", "/export#x"},
+                                                        {"127.0.0.1?uid=0&a=", "/export"},
+                                                        {"127.0.0.1/export?x=", "/export"}}) {
+    INFO(host << " " << path);
+    auto address = server.address();
+    address.server = host;
+    address.export_path = path;
+    auto e = expect_nfs_error(EINVAL, [&] { ExportClient client(address); });
+    CHECK(e.op() == "mount");
+    CHECK_FALSE(e.retryable());
+  }
+}
+
 TEST_CASE("read-only export: EROFS, nothing written", "[nfs]") {
   GaneshaServer server({{"export"}, {"readonly", ExportMode::read_only}});
   ExportClient client(server.address("readonly"));

@@ -105,6 +105,20 @@ TEST_CASE("deletion: archive names of long directories stay within 255 bytes", "
   CHECK(stamped.size() - 2 == 255);
 }
 
+TEST_CASE("deletion: a truncated archive name never splits a UTF-8 character", "[deletion]") {
+  // "archived-" (9 bytes) + 228 ASCII bytes: the limit (238 bytes) falls between the two
+  // bytes of the first "\xc3\xa9" (é). The cut goes before it, not through it.
+  std::string name = std::string(228, 'n');
+  for (int i = 0; i < 10; ++i) name += "\xc3\xa9";
+  DeletionPlan plan = acted(released_pv("/srv/nfs/" + name), nullptr);
+  CHECK(plan.archive_directory == "archived-" + std::string(228, 'n'));
+  // One byte later the limit falls after a whole "é", which stays.
+  name = std::string(227, 'n');
+  for (int i = 0; i < 10; ++i) name += "\xc3\xa9";
+  plan = acted(released_pv("/srv/nfs/" + name), nullptr);
+  CHECK(plan.archive_directory == "archived-" + std::string(227, 'n') + "\xc3\xa9");
+}
+
 TEST_CASE("deletion: a class that is gone archives (the safe choice)", "[deletion]") {
   CHECK(acted(released_pv(), nullptr).action == DeletionAction::archive);
 }

@@ -81,6 +81,11 @@ TEST_CASE("path: hostile labels and annotations are refused, never escape the ex
              Catch::Contains("NUL"));
   CHECK_THAT(refused(volume_directory(with(std::string(300, 'n')), pattern, kPv)),
              Catch::Contains("255"));
+  for (const char* control : {"a\nb", "tab\there", "esc\x1b[31m", "del\x7f"})
+    CHECK_THAT(refused(volume_directory(with(control), pattern, kPv)),
+               Catch::Contains("control character"));
+  // Any other byte is a name: UTF-8 from a label is fine.
+  CHECK(ok(volume_directory(with("caf\xc3\xa9"), pattern, kPv)) == "caf\xc3\xa9");
   CHECK_THAT(refused(volume_directory(with("."), pattern, kPv)), Catch::Contains("root"));
   CHECK_THAT(refused(volume_directory(with("./"), pattern, kPv)), Catch::Contains("root"));
   std::string deep;

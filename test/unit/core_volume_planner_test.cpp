@@ -164,16 +164,29 @@ TEST_CASE("volume plan: class server, share and ports pick the export", "[volume
   CHECK(plan.export_address.nfs_port == 2049);  // ports belong to the default server
   CHECK(plan.export_address.export_path == "/srv/other");
 
-  for (auto [name, value] :
-       std::initializer_list<std::pair<const char*, const char*>>{{"server", ""},
-                                                                  {"server", "a b"},
-                                                                  {"server", "host/x"},
-                                                                  {"share", "relative"},
-                                                                  {"share", "/a/../b"},
-                                                                  {"nfsPort", "0"},
-                                                                  {"nfsPort", "65536"},
-                                                                  {"mountPort", "x"},
-                                                                  {"mountPort", "-1"}}) {
+  for (auto [name, value] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"server", ""},
+           {"server", "a b"},
+           {"server", "host/x"},
+           // Would become URL options.
+           {"server", "h?uid=0&a="},
+           {"server", "root@h"},
+           {"server", "h#x"},
+           {"server", "h%3F"},
+           {"server", "h\n"},
+           {"share", "/export?uid=4321&gid=4321&a="},
+           {"share", "/export?version=4&a="},
+           {"share", "/a#b"},
+           {"share", "/a%3Fb"},
+           {"share", "/a&b"},
+           {"share", "/a\tb"},
+           {"share", "/a\\b"},
+           {"share", "relative"},
+           {"share", "/a/../b"},
+           {"nfsPort", "0"},
+           {"nfsPort", "65536"},
+           {"mountPort", "x"},
+           {"mountPort", "-1"}}) {
     INFO(name << "=" << value);
     json bad = seed_class();
     bad["parameters"][name] = value;
@@ -196,14 +209,38 @@ TEST_CASE("volume plan: mode and owner from annotations beat class parameters", 
   json claim = seed_claim();
   claim["metadata"]["annotations"]["nfs.io/createMode"] = "750";
   claim["metadata"]["annotations"]["nfs.io/createUID"] = "2000";
-  claim["metadata"]["annotations"]["nfs.io/createGID"] = "4294967295";
+  claim["metadata"]["annotations"]["nfs.io/createGID"] = "4294967294";
   plan = planned(claim, storage_class);
   CHECK(plan.create_options.mode == 0750);
   CHECK(plan.create_options.uid == 2000u);
-  CHECK(plan.create_options.gid == 4294967295u);
+  CHECK(plan.create_options.gid == 4294967294u);
+}
 
-  claim["metadata"]["annotations"]["nfs.io/createMode"] = "02775";
-  CHECK(planned(claim, storage_class).create_options.mode == 02775);
+TEST_CASE("volume plan: setuid, setgid and sticky bits only where the class allows them",
+          "[volume]") {
+  // The administrator's class may set them itself.
+  json storage_class = seed_class();
+  storage_class["parameters"]["mountPermissions"] = "02775";
+  CHECK(planned(seed_claim(), storage_class).create_options.mode == 02775);
+
+  // A tenant's claim may not, unless the class lets claims ask.
+  for (const char* mode : {"4755", "2775", "1777", "7777", "06777"}) {
+    INFO(mode);
+    json claim = seed_claim();
+    claim["metadata"]["annotations"]["nfs.io/createMode"] = mode;
+    Refusal refusal = refused(claim, seed_class());
+    CHECK(refusal.reason == "InvalidAnnotation");
+    CHECK_THAT(refusal.message,
+               Catch::Contains("nfs.io/createMode") && Catch::Contains("allowClaimSpecialModes"));
+    json allowing = seed_class();
+    allowing["parameters"]["allowClaimSpecialModes"] = "true";
+    CHECK(planned(claim, allowing).create_options.mode == std::stoul(mode, nullptr, 8));
+  }
+  json claim = seed_claim();
+  claim["metadata"]["annotations"]["nfs.io/createMode"] = "0750";
+  json bad = seed_class();
+  bad["parameters"]["allowClaimSpecialModes"] = "sometimes";
+  CHECK(refused(claim, bad).reason == "InvalidParameter");
 }
 
 TEST_CASE("volume plan: invalid modes and ids are refused, not defaulted", "[volume]") {
@@ -215,6 +252,9 @@ TEST_CASE("volume plan: invalid modes and ids are refused, not defaulted", "[vol
            {"nfs.io/createUID", "-1"},
            {"nfs.io/createUID", "alice"},
            {"nfs.io/createUID", "4294967296"},
+           // (uid_t)-1: chown's "leave unchanged", which would silently not apply.
+           {"nfs.io/createUID", "4294967295"},
+           {"nfs.io/createGID", "4294967295"},
            {"nfs.io/createGID", "1.5"}}) {
     INFO(key << "=" << value);
     json claim = seed_claim();
