@@ -4,6 +4,7 @@
 
 #include "nfs/nfs_error.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/path_pattern.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -75,6 +76,25 @@ StepResult ClaimProvisioner::provision(
     return StepResult::done;
   }
   const auto& plan = std::get<core::VolumePlan>(outcome);
+  // One claim's volume never reaches another's directory, nor the one above them.
+  const std::string full_path =
+      core::join_export_path(plan.export_address.export_path, plan.directory);
+  if (const auto other =
+          ctx_.directories.reserve(plan.export_address.server, full_path, plan.pv_name)) {
+    const std::string message = "directory " + full_path + " on " + plan.export_address.server +
+                                " overlaps " + other->path + ", the directory of volume " +
+                                other->pv_name +
+                                ": a volume may not equal, contain or lie inside another's";
+    if (ctx_.refusals.should_report(key, "overlap/" + other->pv_name + "/" + full_path)) {
+      ctx_.logger.warn("claim refused",
+                       {{"claim", claim_name}, {"reason", "DirectoryInUse"}, {"message", message}});
+      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", message);
+      ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
+                                     "DirectoryInUse");
+    }
+    // Worked again when the claim changes, or at the next resync (the other may be gone).
+    return StepResult::done;
+  }
 
   bool created = false;
   try {

@@ -13,6 +13,7 @@
 #include "provisioner/controller/volume_reclaimer.h"
 #include "provisioner/controller/work_key.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/json_fields.h"
 #include "provisioner/core/work_queue.h"
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
@@ -53,6 +54,7 @@ struct Controller::Impl {
         observer(obs ? *obs : no_observer),
         events(event_client ? *event_client : client, options.provisioner_name, log),
         refusals(options.backoff_max),
+        directories(options.provisioner_name),
         queue(core::BackoffPolicy{options.backoff_base, options.backoff_max}),
         claims(client, kube::kPersistentVolumeClaims),
         volumes(client, kube::kPersistentVolumes),
@@ -64,7 +66,7 @@ struct Controller::Impl {
   }
 
   WorkContext context(nfs::ExportPools& pools) {
-    return WorkContext{api, pools, events, logger, observer, refusals, options};
+    return WorkContext{api, pools, events, logger, observer, refusals, directories, options};
   }
 
   void set_handlers();
@@ -81,6 +83,7 @@ struct Controller::Impl {
   ControllerObserver& observer;
   EventRecorder events;
   RefusalMemory refusals;
+  core::DirectoryIndex directories;
   core::WorkQueue queue;
   kube::Informer claims;
   kube::Informer volumes;
@@ -109,12 +112,23 @@ void Controller::Impl::set_handlers() {
   };
   claims.set_handlers(
       {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
-       [this](const nlohmann::json& claim) { refusals.forget(claim_key(kube::object_key(claim))); },
+       [this](const nlohmann::json& claim) {
+         refusals.forget(claim_key(kube::object_key(claim)));
+         // A directory reserved for a volume that will now never be made is free again.
+         directories.release("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+       },
        on_error(kube::kPersistentVolumeClaims.plural)});
-  auto on_volume = [this](const nlohmann::json& pv) { queue.add(volume_key(object_name(pv))); };
+  // The index is updated before the key is queued: a worker sees what the cache sees.
+  auto on_volume = [this](const nlohmann::json& pv) {
+    directories.volume_seen(pv);
+    queue.add(volume_key(object_name(pv)));
+  };
   volumes.set_handlers(
       {on_volume, [on_volume](const nlohmann::json&, const nlohmann::json& now) { on_volume(now); },
-       [this](const nlohmann::json& pv) { refusals.forget(volume_key(object_name(pv))); },
+       [this](const nlohmann::json& pv) {
+         directories.volume_gone(object_name(pv));
+         refusals.forget(volume_key(object_name(pv)));
+       },
        on_error(kube::kPersistentVolumes.plural)});
   // A class appearing or changing may make waiting or refused claims (and volumes) workable.
   auto on_class = [this](const nlohmann::json& sc) { enqueue_class_members(object_name(sc)); };

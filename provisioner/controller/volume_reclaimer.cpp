@@ -109,6 +109,27 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
   }
 
   const auto& plan = std::get<core::DeletionPlan>(decision);
+  if (plan.action != core::DeletionAction::retain) {
+    // Never remove (or move away) a directory another live volume uses or holds: two PVs on
+    // one directory made by hand, or a volume nested inside this one.
+    const auto& nfs = field(field(pv, "spec"), "nfs");
+    const auto& server = field(nfs, "server");
+    const auto& path = field(nfs, "path");
+    if (server.is_string() && path.is_string()) {
+      if (const auto other = ctx_.directories.in_use_below(server.get<std::string>(),
+                                                           path.get<std::string>(), name)) {
+        const std::string message = "directory " + path.get<std::string>() +
+                                    " is not deleted or archived: volume " + other->pv_name +
+                                    " uses " + other->path + " (kept until that volume is gone)";
+        if (ctx_.refusals.should_report(key, "in-use/" + other->pv_name)) {
+          ctx_.logger.warn("volume not deleted", {{"pv", name}, {"message", message}});
+          ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", message);
+          ctx_.observer.delete_failed(class_name, std::chrono::nanoseconds{0}, "DirectoryInUse");
+        }
+        return StepResult::retry;  // with back-off, until the other volume is gone
+      }
+    }
+  }
   const auto started = std::chrono::steady_clock::now();
   std::string note;
   try {

@@ -6,6 +6,7 @@
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/event_recorder.h"
 #include "provisioner/controller/refusal_memory.h"
+#include "provisioner/core/directory_index.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
 
@@ -18,6 +19,8 @@ struct WorkContext {
   log::Logger& logger;
   ControllerObserver& observer;
   RefusalMemory& refusals;
+  // Which directory each PV uses: no overlapping volumes, no deletion under another's feet.
+  core::DirectoryIndex& directories;
   const ControllerOptions& options;
 
   // False once this replica may no longer lead (ControllerOptions::fence).
