@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <type_traits>
 #include <utility>
 
@@ -42,6 +43,8 @@ FileInfo to_info(const nfs_stat_64& st) {
   info.uid = static_cast<std::uint32_t>(st.nfs_uid);
   info.gid = static_cast<std::uint32_t>(st.nfs_gid);
   info.size = st.nfs_size;
+  info.changed_ns = static_cast<std::int64_t>(st.nfs_ctime) * 1'000'000'000 +
+                    static_cast<std::int64_t>(st.nfs_ctime_nsec);
   return info;
 }
 
@@ -161,6 +164,8 @@ struct ExportClient::Impl {
     const Walk w = walk(path, false);
     if (w.existing == n && !is_dir(*w.last))
       fail_errno("mkdir", path, EEXIST, "exists and is not a directory");
+    if (w.existing == n && options.must_be_new)
+      fail_errno("mkdir", path, EEXIST, "exists already and was not made by this call");
     const int mode = static_cast<int>(options.mode & 07777);
     std::vector<RelativePath> created;
     try {
@@ -169,6 +174,8 @@ struct ExportClient::Impl {
         check_fence("mkdir", dir);
         const int rc = nfs_mkdir2(ctx(), dir.nfs_path().c_str(), mode);
         if (rc == -EEXIST) {
+          if (i == n && options.must_be_new)
+            fail_errno("mkdir", dir, EEXIST, "exists already and was not made by this call");
           // A concurrent creator, or our own earlier try whose reply was lost.
           const auto st = lstat(dir);
           if (st && is_dir(*st) && !is_link(*st)) continue;
@@ -341,6 +348,49 @@ bool ExportClient::remove_tree(std::string_view path) {
     const auto w = impl_->walk(target, false);
     if (w.existing < target.components().size()) return false;
     impl_->remove_directory(target);
+    return true;
+  });
+}
+
+void ExportClient::create_symlink(std::string_view path, std::string_view target) {
+  impl_->observed("create_symlink", [&] {
+    const RelativePath link = RelativePath::parse(path);
+    const auto w = impl_->walk(link, true);
+    const std::size_t n = link.components().size();
+    if (w.existing == n) impl_->fail_errno("symlink", link, EEXIST, "exists already");
+    if (w.existing + 1 < n)
+      impl_->fail_errno("symlink", link, ENOENT, "its parent directory does not exist");
+    impl_->check_fence("symlink", link);
+    const int rc = nfs_symlink(impl_->ctx(), std::string(target).c_str(), link.nfs_path().c_str());
+    if (rc < 0) impl_->fail("symlink", link, rc);
+  });
+}
+
+std::optional<std::string> ExportClient::read_symlink(std::string_view path) {
+  return impl_->observed("read_symlink", [&]() -> std::optional<std::string> {
+    const RelativePath link = RelativePath::parse(path);
+    const auto w = impl_->walk(link, true);
+    if (w.existing < link.components().size()) return std::nullopt;
+    if (!is_link(*w.last)) impl_->fail_errno("readlink", link, EINVAL, "not a symlink");
+    char* target = nullptr;
+    const int rc = nfs_readlink2(impl_->ctx(), link.nfs_path().c_str(), &target);
+    if (rc < 0) impl_->fail("readlink", link, rc);
+    std::string out = target ? target : "";
+    std::free(target);
+    return out;
+  });
+}
+
+bool ExportClient::remove_file(std::string_view path) {
+  return impl_->observed("remove_file", [&] {
+    const RelativePath file = RelativePath::parse(path);
+    const auto w = impl_->walk(file, true);
+    if (w.existing < file.components().size()) return false;
+    if (is_dir(*w.last)) impl_->fail_errno("unlink", file, EISDIR, "is a directory");
+    impl_->check_fence("unlink", file);
+    const int rc = nfs_unlink(impl_->ctx(), file.nfs_path().c_str());
+    if (rc == -ENOENT) return false;
+    if (rc < 0) impl_->fail("unlink", file, rc);
     return true;
   });
 }

@@ -27,6 +27,9 @@ struct FileInfo {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::uint64_t size = 0;
+  // Last status change (ctime) by the server's clock, in ns since the epoch: comparable
+  // between files of one server, never with our own clock.
+  std::int64_t changed_ns = 0;
 };
 
 struct ExportUsage {
@@ -47,6 +50,9 @@ struct CreateOptions {
   // Initialised so designated initialisers ({.mode = 0750}) compile warning-free.
   std::optional<std::uint32_t> uid = std::nullopt;
   std::optional<std::uint32_t> gid = std::nullopt;
+  // The last directory must not exist yet: if it does, fail with EEXIST and change nothing
+  // (a directory not made for this volume is never re-permissioned or re-owned).
+  bool must_be_new = false;
 };
 
 // All paths are relative to the export root ("a/b/c"). They are validated before any RPC;
@@ -82,6 +88,14 @@ class ExportClient {
   // Removes path and everything below it; symlinks are removed, never followed.
   // Returns false when path did not exist (a retried delete is a success).
   bool remove_tree(std::string_view path);
+  // A symlink at path holding target (never followed by us; a record, see volume_records.h).
+  // EEXIST when path exists; its parent must exist.
+  void create_symlink(std::string_view path, std::string_view target);
+  // The target of the symlink at path; nullopt when path does not exist, EINVAL when it is
+  // not a symlink.
+  std::optional<std::string> read_symlink(std::string_view path);
+  // Unlinks a file or symlink; false when path did not exist, EISDIR for a directory.
+  bool remove_file(std::string_view path);
   // lstat: nullopt when the path does not exist. "" is the export root.
   std::optional<FileInfo> stat(std::string_view path);
   bool exists(std::string_view path);

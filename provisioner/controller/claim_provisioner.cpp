@@ -1,8 +1,10 @@
 #include "provisioner/controller/claim_provisioner.h"
 
+#include <cerrno>
 #include <chrono>
 
 #include "nfs/nfs_error.h"
+#include "nfs/volume_records.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/path_pattern.h"
 #include "provisioner/kube/api_error.h"
@@ -59,42 +61,33 @@ StepResult ClaimProvisioner::provision(
   const auto involved = InvolvedObject::of("PersistentVolumeClaim", claim);
   const auto started = std::chrono::steady_clock::now();
   auto outcome = planner_.plan(claim, *storage_class);
-  if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) {
-    // The same refusal for the same class is reported once: claim updates that do not
-    // change the verdict (annotations added by the PV controller) stay quiet.
+  // The same refusal for the same class is reported once: claim updates that do not change
+  // the verdict (annotations added by the PV controller) stay quiet. Retried when the claim
+  // or class changes (informer events) or at the next resync.
+  const auto refuse = [&](const core::Refusal& refusal) {
     const std::string fingerprint =
-        metadata_string(*storage_class, "resourceVersion") + "/" + refusal->message;
+        metadata_string(*storage_class, "resourceVersion") + "/" + refusal.message;
     if (ctx_.refusals.should_report(key, fingerprint)) {
       ctx_.logger.warn(
           "claim refused",
-          {{"claim", claim_name}, {"reason", refusal->reason}, {"message", refusal->message}});
-      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", refusal->message);
+          {{"claim", claim_name}, {"reason", refusal.reason}, {"message", refusal.message}});
+      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", refusal.message);
       ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
-                                     refusal->reason);
+                                     refusal.reason);
     }
-    // Retried when the claim or class changes (informer events) or at the next resync.
     return StepResult::done;
-  }
+  };
+  if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) return refuse(*refusal);
   const auto& plan = std::get<core::VolumePlan>(outcome);
   // One claim's volume never reaches another's directory, nor the one above them.
   const std::string full_path =
       core::join_export_path(plan.export_address.export_path, plan.directory);
   if (const auto other =
-          ctx_.directories.reserve(plan.export_address.server, full_path, plan.pv_name)) {
-    const std::string message = "directory " + full_path + " on " + plan.export_address.server +
-                                " overlaps " + other->path + ", the directory of volume " +
-                                other->pv_name +
-                                ": a volume may not equal, contain or lie inside another's";
-    if (ctx_.refusals.should_report(key, "overlap/" + other->pv_name + "/" + full_path)) {
-      ctx_.logger.warn("claim refused",
-                       {{"claim", claim_name}, {"reason", "DirectoryInUse"}, {"message", message}});
-      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", message);
-      ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
-                                     "DirectoryInUse");
-    }
-    // Worked again when the claim changes, or at the next resync (the other may be gone).
-    return StepResult::done;
-  }
+          ctx_.directories.reserve(plan.export_address.server, full_path, plan.pv_name))
+    return refuse({"DirectoryInUse",
+                   "directory " + full_path + " on " + plan.export_address.server + " overlaps " +
+                       other->path + ", the directory of volume " + other->pv_name +
+                       ": a volume may not equal, contain or lie inside another's"});
 
   bool created = false;
   try {
@@ -106,13 +99,16 @@ StepResult ClaimProvisioner::provision(
     ctx_.events.record(
         involved, EventType::normal, "Provisioning",
         "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
-    ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
-      client.create_directory(plan.directory, plan.create_options);
-    });
+    const auto refusal =
+        ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+          return make_directory(client, plan, class_name);
+        });
+    if (refusal) return refuse(*refusal);
     // A PV of a leader that lost its Lease while it was frozen here could outlive the claim:
     // the new leader may have provisioned, bound and reclaimed it meanwhile.
     if (!ctx_.may_act()) return abandon(claim_name);
     created = create_volume(plan);
+    forget_record(plan);
   } catch (const std::exception& e) {
     // The failure is the fence's, or followed a freeze: the claim is another replica's now,
     // and a Warning (or an undo) from us would be about work that is not ours.
@@ -143,6 +139,56 @@ StepResult ClaimProvisioner::provision(
                      "Successfully provisioned volume " + pv_name);
   ctx_.observer.provision_succeeded(class_name, took);
   return StepResult::done;
+}
+
+std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient& client,
+                                                              const core::VolumePlan& plan,
+                                                              const std::string& class_name) {
+  const auto refused = [&](std::string why) {
+    return core::Refusal{"DirectoryExists",
+                         "directory " + plan.directory + " exists on " +
+                             plan.export_address.display() + " and " + why +
+                             ": it is left as it is; to use its data, bind a static PV to it"};
+  };
+  if (const auto record = nfs::read_record(client, plan.pv_name);
+      record && record->directory == plan.directory) {
+    // An earlier try of this claim (a crash or a lost reply between mkdir and the PV). It made
+    // the directory after writing the record, so by the server's clock the directory changed
+    // no earlier than the record; and no pod can have written into it yet (no PV). A
+    // directory that fails either test was there before: it is not this claim's.
+    if (const auto found = client.stat(plan.directory)) {
+      if (found->changed_ns < record->written_ns)
+        return refused("is older than this claim's first try");
+      if (!client.list(plan.directory).empty()) return refused("is not empty");
+    }
+    client.create_directory(plan.directory, plan.create_options);
+    return std::nullopt;
+  }
+  // First the record, then the mkdir: a crash in between leaves a record the retry (or, if the
+  // claim is gone by then, the leader's sweep) finds.
+  nfs::write_record(client, {plan.pv_name, class_name, plan.directory});
+  nfs::CreateOptions options = plan.create_options;
+  options.must_be_new = true;
+  try {
+    client.create_directory(plan.directory, options);
+  } catch (const nfs::NfsError& e) {
+    if (e.error_number() != EEXIST) throw;
+    nfs::erase_record(client, plan.pv_name);
+    return refused("was not made by this provisioner for this claim");
+  }
+  return std::nullopt;
+}
+
+void ClaimProvisioner::forget_record(const core::VolumePlan& plan) {
+  // The PV is the record now. Failing to remove it costs nothing: the sweep drops records
+  // whose PV exists.
+  try {
+    ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+      nfs::erase_record(client, plan.pv_name);
+    });
+  } catch (const std::exception& e) {
+    ctx_.logger.debug("volume record not removed", {{"pv", plan.pv_name}, {"error", e.what()}});
+  }
 }
 
 StepResult ClaimProvisioner::abandon(const std::string& claim_name) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,13 @@ class ClaimProvisioner {
                        const std::function<bool(const std::string&)>& volume_cached);
 
  private:
+  // The volume's directory, made only if it does not exist yet (or by an earlier try of this
+  // claim, as its record shows); a refusal when it exists and is not this claim's.
+  std::optional<core::Refusal> make_directory(nfs::ExportClient& client,
+                                              const core::VolumePlan& plan,
+                                              const std::string& class_name);
+  // Drops the volume record once the PV exists (nfs/volume_records.h).
+  void forget_record(const core::VolumePlan& plan);
   // Leadership ended (the fence closed) mid-step: stop without a trace on the claim.
   StepResult abandon(const std::string& claim_name);
   // False when the PV already existed.

@@ -4,15 +4,18 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "provisioner/controller/claim_provisioner.h"
 #include "provisioner/controller/event_recorder.h"
+#include "provisioner/controller/orphan_sweeper.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/controller/volume_reclaimer.h"
 #include "provisioner/controller/work_key.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/work_queue.h"
 #include "provisioner/kube/informer.h"
@@ -49,6 +52,7 @@ struct Controller::Impl {
   Impl(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions opts, log::Logger& log,
        ControllerObserver* obs, kube::ApiClient* event_client)
       : api(client),
+        export_pools(pools),
         options(std::move(opts)),
         logger(log),
         observer(obs ? *obs : no_observer),
@@ -74,9 +78,11 @@ struct Controller::Impl {
   void resync();
   void report_stats();
   void worker_loop(std::size_t worker);
+  void sweep_orphans();
   StepResult process(const std::string& key);
 
   kube::ApiClient& api;
+  nfs::ExportPools& export_pools;
   ControllerOptions options;
   log::Logger& logger;
   ControllerObserver no_observer;
@@ -144,6 +150,30 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
     if (core::claim_class_name(claim) == class_name) queue.add(claim_key(kube::object_key(claim)));
   for (const auto& pv : volumes.list())
     if (volume_class(pv) == class_name) queue.add(volume_key(object_name(pv)));
+}
+
+void Controller::Impl::sweep_orphans() {
+  const core::ProvisionerDefaults defaults = defaults_of(options);
+  std::vector<nfs::ExportAddress> exports;
+  const auto add = [&](const nfs::ExportAddress& address) {
+    if (address.server.empty() || address.export_path.empty()) return;
+    for (const auto& known : exports)
+      if (known.key() == address.key()) return;
+    exports.push_back(address);
+  };
+  add(options.default_export);
+  for (const auto& sc : classes.list()) {
+    if (core::string_field(sc, "provisioner") != options.provisioner_name) continue;
+    const auto address = core::class_export(&sc, defaults);
+    if (const auto* found = std::get_if<nfs::ExportAddress>(&address)) add(*found);
+  }
+  OrphanSweeper(context(export_pools)).sweep(exports, [this] {
+    std::set<std::string> live;
+    for (const auto& pv : volumes.list()) live.insert(object_name(pv));
+    for (const auto& claim : claims.list())
+      live.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+    return live;
+  });
 }
 
 void Controller::Impl::resync() {
@@ -266,6 +296,11 @@ void Controller::run(std::stop_token stop) {
     while (!stop.stop_requested() && !synced()) sleep_for(std::chrono::milliseconds(20));
     if (!stop.stop_requested())
       self.logger.info("caches synced, starting workers", {{"queued", self.queue.len()}});
+
+    // What a crash left for claims deleted meanwhile, beside the workers (an export that does
+    // not answer must not delay them).
+    std::jthread sweep;
+    if (!stop.stop_requested()) sweep = std::jthread([&self] { self.sweep_orphans(); });
 
     std::vector<std::jthread> workers;
     if (!stop.stop_requested())

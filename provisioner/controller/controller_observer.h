@@ -27,6 +27,10 @@ class ControllerObserver {
   virtual void delete_failed(std::string_view /*storage_class*/, std::chrono::nanoseconds /*took*/,
                              std::string_view /*reason*/) {}
 
+  // A directory a crash left for a claim that is gone was cleaned up: action "removed"
+  // (empty) or "archived" (something was in it).
+  virtual void orphan_cleaned(std::string_view /*storage_class*/, std::string_view /*action*/) {}
+
   // Keys waiting in the work queue, after each change a worker makes.
   virtual void queue_depth(std::size_t /*depth*/) {}
   // A key went back to the queue with back-off after a failure.

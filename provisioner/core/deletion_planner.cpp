@@ -136,20 +136,24 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
                     {}};
   if (int port = std::get<int>(nfs_port)) plan.export_address.nfs_port = port;
   if (int port = std::get<int>(mount_port)) plan.export_address.mount_port = port;
-  if (plan.action == DeletionAction::archive) {
-    auto slash = plan.directory.rfind('/');
-    std::string parent = slash == std::string::npos ? "" : plan.directory.substr(0, slash + 1);
-    std::string name = "archived-" + plan.directory.substr(slash + 1);
-    // A long name must still be renameable, with room for the timestamped alternative; the
-    // cut never splits a multi-byte UTF-8 character (a name from a label may hold any).
-    if (name.size() > kMaxArchiveNameBytes) {
-      std::size_t cut = kMaxArchiveNameBytes;
-      while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-      name.resize(cut);
-    }
-    plan.archive_directory = parent + name;
-  }
+  if (plan.action == DeletionAction::archive)
+    plan.archive_directory = archive_directory_for(plan.directory);
   return plan;
+}
+
+std::string archive_directory_for(std::string_view directory) {
+  const auto slash = directory.rfind('/');
+  const std::string parent =
+      slash == std::string_view::npos ? "" : std::string(directory.substr(0, slash + 1));
+  std::string name = "archived-" + std::string(directory.substr(slash + 1));
+  // A long name must still be renameable, with room for the timestamped alternative; the
+  // cut never splits a multi-byte UTF-8 character (a name from a label may hold any).
+  if (name.size() > kMaxArchiveNameBytes) {
+    std::size_t cut = kMaxArchiveNameBytes;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    name.resize(cut);
+  }
+  return parent + name;
 }
 
 std::string timestamped_archive_directory(std::string_view archive_directory,

@@ -64,6 +64,10 @@ class DeletionPlanner {
 // Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; nullopt otherwise.
 std::optional<bool> parse_go_bool(std::string_view text);
 
+// Where a directory is archived: "archived-<last component>" next to it, cut to
+// kMaxArchiveNameBytes on a UTF-8 character boundary.
+std::string archive_directory_for(std::string_view directory);
+
 // The alternative archive name when `archive_directory` already exists:
 // "a/archived-x" at 2026-11-25 15:18:28 UTC -> "a/archived-x-20261125T151828Z". The controller
 // checks existence and never overwrites an archive.

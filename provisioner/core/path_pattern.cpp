@@ -1,5 +1,6 @@
 #include "provisioner/core/path_pattern.h"
 
+#include "nfs/volume_records.h"
 #include "provisioner/core/json_fields.h"
 
 namespace nfsprov::core {
@@ -95,14 +96,23 @@ Outcome<std::string> clean_relative_path(std::string_view path, std::string_view
 Outcome<std::string> volume_directory(const nlohmann::json& claim,
                                       const std::optional<std::string>& path_pattern,
                                       std::string_view pv_name) {
+  Outcome<std::string> directory = std::string{};
   if (path_pattern) {
     std::string expanded = expand_path_pattern(*path_pattern, claim);
-    if (!expanded.empty()) {
-      return clean_relative_path(expanded,
-                                 "pathPattern \"" + printable(*path_pattern) + "\" expanded to");
-    }
+    if (!expanded.empty())
+      directory = clean_relative_path(
+          expanded, "pathPattern \"" + printable(*path_pattern) + "\" expanded to");
   }
-  return clean_relative_path(default_directory_name(claim, pv_name), "directory name");
+  if (const auto* path = std::get_if<std::string>(&directory); path && path->empty())
+    directory = clean_relative_path(default_directory_name(claim, pv_name), "directory name");
+  // The provisioner's own records live there (nfs/volume_records.h): no volume may.
+  if (const auto* path = std::get_if<std::string>(&directory))
+    if (*path == nfs::kReservedDirectory ||
+        path->starts_with(std::string(nfs::kReservedDirectory) + "/"))
+      return invalid_path(
+          "directory", *path,
+          "is the provisioner's reserved directory " + std::string(nfs::kReservedDirectory));
+  return directory;
 }
 
 std::string join_export_path(std::string_view export_path, std::string_view directory) {

@@ -58,3 +58,11 @@ void ControllerMetrics::informer_stats(std::string_view resource,
 }
 
 }  // namespace nfsprov::ops
+
+namespace nfsprov::ops {
+
+void ControllerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
+  metrics_.orphan_cleaned(storage_class, action);
+}
+
+}  // namespace nfsprov::ops

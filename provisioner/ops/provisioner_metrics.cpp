@@ -143,6 +143,11 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
       api_forbidden_(registry.counter(
           "nfs_provisioner_api_forbidden_total",
           "Requests the API server refused with 403: a permission the RBAC rules lack.", {})),
+      orphans_(registry.counter(
+          "nfs_provisioner_orphaned_directories_total",
+          "Directories made for claims deleted before their volume existed (a crash between "
+          "mkdir and the PV), cleaned up by the leader, by class and action.",
+          {"class", "action"})),
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
@@ -214,6 +219,10 @@ void ProvisionerMetrics::informer_failed(std::string_view resource, std::string_
 
 void ProvisionerMetrics::api_forbidden() {
   api_forbidden_.get().inc();
+}
+
+void ProvisionerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
+  orphans_.with({text(storage_class), text(action)}).inc();
 }
 
 void ProvisionerMetrics::set_leader(bool leader) {

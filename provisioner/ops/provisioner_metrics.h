@@ -54,6 +54,8 @@ class ProvisionerMetrics {
   void informer_failed(std::string_view resource, std::string_view operation,
                        std::uint64_t count = 1);
   void set_leader(bool leader);
+  // A directory left by a crash for a claim that is gone (action "removed" or "archived").
+  void orphan_cleaned(std::string_view storage_class, std::string_view action);
 
  private:
   CounterFamily& provision_total_;
@@ -71,6 +73,7 @@ class ProvisionerMetrics {
   CounterFamily& relists_;
   CounterFamily& informer_failures_;
   CounterFamily& api_forbidden_;
+  CounterFamily& orphans_;
   Gauge& leader_;
 };
 

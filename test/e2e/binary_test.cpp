@@ -15,6 +15,7 @@
 
 #include "provisioner/kube/resource.h"
 #include "test/e2e/claim_checks.h"
+#include "test/e2e/directory_watch.h"
 #include "test/e2e/replica.h"
 
 using namespace nfsprov::e2e;
@@ -105,6 +106,58 @@ TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and o
   // The second life did the rest: every claim without a PV at the kill went through it (but
   // for the creates the first life had in flight).
   CHECK(count_of(second.output(), kProvisioned) + pvs_at_kill + kWorkers >= kClaims);
+}
+
+TEST_CASE(
+    "SIGKILL between mkdir and PV create, the claims deleted before the restart: no directory "
+    "is left without its claim") {
+  E2eEnv env;
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  constexpr int kClaims = 40;
+  Replica first(env, dir, "nfs-provisioner-0", std::nullopt);
+  REQUIRE(first.child().wait_for_output("caches synced, starting workers", 20s));
+  create_claims(env, 0, kClaims);
+  wait_for_pvs(env, 4);
+  // The moment a directory appears its PV does not exist yet: killed right there.
+  DirectoryWatch watch(env.export_dir());
+  REQUIRE(watch.wait_created("default-data-", 20s, true));
+  first.child().signal(SIGKILL);
+  REQUIRE(first.child().wait_for(10s) == 128 + SIGKILL);
+  // PV creates it had sent are still carried out: let them land before looking.
+  std::this_thread::sleep_for(1s);
+  const std::size_t orphans_at_kill = directories_without_pv(env);
+  REQUIRE(orphans_at_kill > 0);
+
+  // Every claim still without a PV is deleted while nothing runs: the directories made for
+  // some of them have nobody left to claim them.
+  std::set<std::string> pvs;
+  for (const auto& pv : env.list_pvs()) pvs.insert(str_at(pv, "/metadata/name"));
+  std::size_t kept = 0;
+  const json list = env.api().list(nfsprov::kube::kPersistentVolumeClaims, kNamespace);
+  for (const auto& claim : list.at("items")) {
+    if (pvs.contains("pvc-" + str_at(claim, "/metadata/uid"))) {
+      ++kept;
+    } else {
+      env.delete_claim(kNamespace, str_at(claim, "/metadata/name"));
+    }
+  }
+  std::clog << "killed with " << orphans_at_kill << " directories without a PV; " << kept
+            << " claims kept\n";
+  REQUIRE(wait_until(
+      [&] {
+        return env.api()
+                   .list(nfsprov::kube::kPersistentVolumeClaims, kNamespace)
+                   .at("items")
+                   .size() == kept;
+      },
+      20s));
+
+  Replica second(env, dir, "nfs-provisioner-0", std::nullopt);
+  // The restart removes them: exactly one directory per remaining claim, no record left.
+  REQUIRE(wait_until([&] { return directories_without_pv(env) == 0; }, 30s));
+  check_exactly_one_each(env, kNamespace, kept);
+  CHECK(count_of(second.output(), "cleaned up orphaned directory") == orphans_at_kill);
 }
 
 TEST_CASE(

@@ -72,6 +72,10 @@ void check_exactly_one_each(E2eEnv& env, const std::string& ns, std::size_t clai
 
   std::sort(expected_dirs.begin(), expected_dirs.end());
   CHECK(entries(env.export_dir()) == expected_dirs);
+  // Every volume has its PV: no crash record is left behind.
+  // (Each is removed right after its PV's create, which the binding may overtake.)
+  INFO("records left: " << records_left(env.export_dir()).size());
+  CHECK(wait_until([&] { return records_left(env.export_dir()).empty(); }, 10s));
 
   CHECK(volume_warnings(env, ns) == std::vector<std::string>{});
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "nfs/volume_records.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/kube/resource.h"
@@ -191,9 +192,15 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 std::vector<std::string> entries(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
-    names.push_back(entry.path().filename().string());
+    if (entry.path().filename() != nfs::kReservedDirectory)
+      names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<std::string> records_left(const std::filesystem::path& export_dir) {
+  const auto records = export_dir / nfs::kReservedDirectory / "volumes";
+  return std::filesystem::exists(records) ? entries(records) : std::vector<std::string>{};
 }
 
 unsigned mode_of(const std::filesystem::path& path) {

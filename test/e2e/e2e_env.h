@@ -132,8 +132,12 @@ class E2eEnv {
 // Polls pred every 50 ms until it is true or timeout passes; returns its last value.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s);
 
-// Names of the entries of a directory on the local disk, sorted.
+// Names of the entries of a directory on the local disk, sorted, without the provisioner's
+// reserved directory (.nfs-provisioner, its crash records: see records_left()).
 std::vector<std::string> entries(const std::filesystem::path& dir);
+// The volume records left on an export's backing directory (nfs/volume_records.h): empty once
+// every volume being made has its PV.
+std::vector<std::string> records_left(const std::filesystem::path& export_dir);
 // Permission bits of a path on the local disk.
 unsigned mode_of(const std::filesystem::path& path);
 // json string at a "/a/b" pointer, "" when absent.

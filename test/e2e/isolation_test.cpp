@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include "nfs/export_client.h"
+#include "nfs/volume_records.h"
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
 
@@ -128,4 +130,72 @@ TEST_CASE("a volume whose directory another PV still uses is not archived until 
   env.api().remove(nfsprov::kube::kPersistentVolumes, {}, "static-backup");
   REQUIRE(wait_until([&] { return !env.find_pv(pv_name).has_value(); }, 30s));
   CHECK(entries(env.export_dir()) == std::vector<std::string>{"archived-" + directory});
+}
+
+TEST_CASE("a directory the provisioner did not make for the claim is never taken over") {
+  E2eEnv env;
+  env.create_class("by-annotation", {{"pathPattern", "${.PVC.annotations.path}"}});
+  // Someone's data, and an empty directory, already on the export (a previous cluster's,
+  // a backup, a hand-made directory): no PV says so, only the disk.
+  fs::create_directories(env.export_dir() / "old-data");
+  std::ofstream(env.export_dir() / "old-data" / "report.txt") << "from before";
+  fs::permissions(env.export_dir() / "old-data",
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);  // 0750
+  fs::create_directories(env.export_dir() / "empty");
+  fs::permissions(env.export_dir() / "empty", fs::perms::owner_all);  // 0700
+  env.start_controller();
+
+  env.create_claim("default", "takes-old", "by-annotation",
+                   annotated("old-data", {{"nfs.io/createMode", "0777"}}));
+  env.create_claim("default", "takes-empty", "by-annotation", annotated("empty"));
+  for (const char* name : {"takes-old", "takes-empty"}) {
+    INFO(name);
+    REQUIRE(wait_until([&] { return !failure_message(env, "default", name).empty(); }));
+    CHECK_THAT(failure_message(env, "default", name),
+               Catch::Contains("was not made by this provisioner for this claim") &&
+                   Catch::Contains("bind a static PV"));
+  }
+  CHECK(env.list_pvs().empty());
+  CHECK(mode_of(env.export_dir() / "old-data") == 0750);
+  CHECK(mode_of(env.export_dir() / "empty") == 0700);
+  CHECK(entries(env.export_dir() / "old-data") == std::vector<std::string>{"report.txt"});
+  CHECK(records_left(env.export_dir()).empty());
+}
+
+namespace {
+
+// What a provisioner killed between its mkdir and its PV's create leaves on the export: the
+// record first, then the directory (made through NFS, as the provisioner makes them).
+void leave_crash_remains(E2eEnv& env, const std::string& pv_name, const std::string& directory,
+                         bool with_file = false) {
+  nfsprov::nfs::ExportClient client(env.nfs().address());
+  nfsprov::nfs::write_record(client, {pv_name, "by-annotation", directory});
+  client.create_directory(directory, {.mode = 0777});
+  if (with_file) std::ofstream(env.export_dir() / directory / "written") << "by hand";
+}
+
+}  // namespace
+
+TEST_CASE("after a crash: a live claim adopts its directory, a deleted one's is cleaned up") {
+  E2eEnv env;
+  env.create_class("by-annotation", {{"pathPattern", "${.PVC.annotations.path}"}});
+  // The claim exists, its volume was half made when the provisioner died.
+  const json claim = env.create_claim("default", "survivor", "by-annotation", annotated("mine"));
+  const std::string pv_name = "pvc-" + str_at(claim, "/metadata/uid");
+  leave_crash_remains(env, pv_name, "mine");
+  // Two claims deleted while no provisioner ran: an empty directory, and one with something in
+  // it (put there by hand: no pod could have, there was no PV).
+  leave_crash_remains(env, "pvc-00000000-0000-4000-8000-00000000dead", "gone-empty");
+  leave_crash_remains(env, "pvc-00000000-0000-4000-8000-00000000beef", "gone-used", true);
+  REQUIRE(records_left(env.export_dir()).size() == 3);
+
+  env.start_controller();
+  const json bound = env.wait_bound("default", "survivor");
+  CHECK(str_at(bound, "/spec/volumeName") == pv_name);
+  CHECK(str_at(*env.find_pv(pv_name), "/spec/nfs/path") == "/export/mine");
+  CHECK(wait_until([&] { return records_left(env.export_dir()).empty(); }));
+  CHECK(wait_until([&] {
+    return entries(env.export_dir()) == std::vector<std::string>{"archived-gone-used", "mine"};
+  }));
+  CHECK(fs::exists(env.export_dir() / "archived-gone-used" / "written"));
 }

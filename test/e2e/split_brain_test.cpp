@@ -12,16 +12,11 @@
 // as it answered again, under a Bound PV.
 #include <catch2/catch.hpp>
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
-#include <array>
-#include <stdexcept>
 
 #include "provisioner/kube/resource.h"
 #include "test/e2e/claim_checks.h"
+#include "test/e2e/directory_watch.h"
 #include "test/e2e/replica.h"
 
 using namespace nfsprov::e2e;
@@ -38,41 +33,6 @@ constexpr int kCycles = 50;
 // after the leader froze.
 const LeaseTiming kLease{1000ms, 800ms, 200ms};
 constexpr auto kNfsTimeout = 1000ms;
-
-// Names created in one directory (inotify IN_CREATE), so the test reacts within microseconds
-// of the server's mkdir rather than at the next poll.
-class DirectoryWatch {
- public:
-  explicit DirectoryWatch(const fs::path& dir) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
-    if (fd_ < 0 || ::inotify_add_watch(fd_, dir.c_str(), IN_CREATE) < 0)
-      throw std::runtime_error("inotify on " + dir.string() + " failed");
-  }
-  ~DirectoryWatch() { ::close(fd_); }
-  DirectoryWatch(const DirectoryWatch&) = delete;
-  DirectoryWatch& operator=(const DirectoryWatch&) = delete;
-
-  // True once name was created (since the watch began), false after limit.
-  bool wait_created(const std::string& name, std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (true) {
-      alignas(inotify_event) std::array<char, 8192> buffer{};
-      const auto n = ::read(fd_, buffer.data(), buffer.size());
-      for (ssize_t at = 0; at < n;) {
-        const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);
-        if (event->len > 0 && name == event->name) return true;
-        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left <= 0ms) return false;
-      pollfd pfd{fd_, POLLIN, 0};
-      ::poll(&pfd, 1, static_cast<int>(left.count()));
-    }
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 

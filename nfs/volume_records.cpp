@@ -1,0 +1,54 @@
+#include "nfs/volume_records.h"
+
+#include <cerrno>
+
+namespace nfsprov::nfs {
+
+namespace {
+
+const std::string kRecords = std::string(kReservedDirectory) + "/volumes";
+
+std::string record_path(std::string_view pv_name) {
+  return kRecords + "/" + std::string(pv_name);
+}
+
+}  // namespace
+
+void write_record(ExportClient& client, const VolumeRecord& record) {
+  if (!client.exists(kRecords)) client.create_directory(kRecords, {.mode = 0700});
+  const std::string path = record_path(record.pv_name);
+  const std::string target = record.class_name + "/" + record.directory;
+  try {
+    client.create_symlink(path, target);
+  } catch (const NfsError& e) {
+    if (e.error_number() != EEXIST) throw;
+    // An earlier try's record (a changed pathPattern expansion, say): this one replaces it.
+    client.remove_file(path);
+    client.create_symlink(path, target);
+  }
+}
+
+std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name) {
+  const std::string path = record_path(pv_name);
+  const auto target = client.read_symlink(path);
+  if (!target) return std::nullopt;
+  const auto slash = target->find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == target->size()) return std::nullopt;
+  VolumeRecord record{std::string(pv_name), target->substr(0, slash), target->substr(slash + 1)};
+  if (const auto info = client.stat(path)) record.written_ns = info->changed_ns;
+  return record;
+}
+
+bool erase_record(ExportClient& client, std::string_view pv_name) {
+  return client.remove_file(record_path(pv_name));
+}
+
+std::vector<VolumeRecord> list_records(ExportClient& client) {
+  if (!client.exists(kRecords)) return {};
+  std::vector<VolumeRecord> records;
+  for (const auto& name : client.list(kRecords))
+    if (auto record = read_record(client, name)) records.push_back(std::move(*record));
+  return records;
+}
+
+}  // namespace nfsprov::nfs

@@ -1,0 +1,44 @@
+// Volume records: how the provisioner knows, across a crash, which directories it made for
+// which volume before that volume's PV existed. One symlink per volume being made,
+//   <share>/.nfs-provisioner/volumes/<pv name> -> "<class>/<directory>"
+// written before the mkdir and removed once the PV exists. A symlink is one atomic RPC that
+// carries its content (never followed: the NFS layer lstats every path), and its ctime is set
+// by the server's clock, the same clock as the directory's. No pod sees them: a volume is
+// always a directory below the share, and no volume may be .nfs-provisioner or inside it.
+//
+// What a leftover record means after a restart:
+//   - its PV exists: the crash came after the create; the record is dropped.
+//   - its claim exists: the claim is still being provisioned; its retry adopts the directory.
+//   - neither: the claim was deleted before its volume was made. The directory is an orphan:
+//     the leader removes it (it never held a pod's data) or archives it if something is in it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nfs/export_client.h"
+
+namespace nfsprov::nfs {
+
+// The export's reserved directory (relative to the share).
+inline constexpr std::string_view kReservedDirectory = ".nfs-provisioner";
+
+struct VolumeRecord {
+  std::string pv_name;          // "pvc-<claim uid>"
+  std::string class_name;       // the StorageClass the volume was made for
+  std::string directory;        // relative to the share
+  std::int64_t written_ns = 0;  // the record's ctime (server clock); 0 when not read back
+};
+
+// Writes (or rewrites) the record, creating the records directory (mode 0700) as needed.
+void write_record(ExportClient& client, const VolumeRecord& record);
+// nullopt when there is none; a record whose content cannot be parsed is reported as absent.
+std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name);
+// Removes it; false when there was none.
+bool erase_record(ExportClient& client, std::string_view pv_name);
+// Every record on the export (none when the records directory does not exist).
+std::vector<VolumeRecord> list_records(ExportClient& client);
+
+}  // namespace nfsprov::nfs

@@ -1,0 +1,72 @@
+#include "provisioner/controller/orphan_sweeper.h"
+
+#include "nfs/volume_records.h"
+#include "provisioner/core/deletion_planner.h"
+#include "provisioner/core/path_pattern.h"
+
+namespace nfsprov::controller {
+
+OrphanSweeper::OrphanSweeper(WorkContext context) : ctx_(context) {}
+
+void OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
+                          const std::function<std::set<std::string>()>& live_volumes) {
+  for (const auto& address : exports) {
+    if (!ctx_.may_act()) return;
+    try {
+      sweep_export(address, live_volumes);
+    } catch (const std::exception& e) {
+      ctx_.logger.warn("cannot sweep orphaned directories",
+                       {{"export", address.display()}, {"error", e.what()}});
+    }
+  }
+}
+
+void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,
+                                 const std::function<std::set<std::string>()>& live_volumes) {
+  ctx_.pools.get(address).with_client([&](nfs::ExportClient& client) {
+    const auto records = nfs::list_records(client);
+    if (records.empty()) return;
+    // Read after the records: a record written since belongs to a claim already cached.
+    const auto live = live_volumes();
+    for (const auto& record : records) {
+      if (!ctx_.may_act()) return;
+      if (live.contains(record.pv_name)) {
+        // Its PV exists (the crash came after the create) or its claim will be retried.
+        continue;
+      }
+      const std::string full = core::join_export_path(address.export_path, record.directory);
+      std::string action = "none";
+      if (ctx_.directories.in_use_below(address.server, full, record.pv_name)) {
+        action = "kept (another volume uses it)";
+      } else if (const auto found = client.stat(record.directory);
+                 found && found->type == nfs::FileType::directory) {
+        if (client.list(record.directory).empty()) {
+          client.remove_tree(record.directory);
+          action = "removed";
+        } else {
+          std::string target = core::archive_directory_for(record.directory);
+          if (client.exists(target))
+            target = core::timestamped_archive_directory(target, std::chrono::system_clock::now());
+          client.rename(record.directory, target);
+          action = "archived";
+        }
+      }
+      nfs::erase_record(client, record.pv_name);
+      if (action == "removed" || action == "archived") {
+        ctx_.logger.info("cleaned up orphaned directory",
+                         {{"pv", record.pv_name},
+                          {"class", record.class_name},
+                          {"directory", address.display() + " " + record.directory},
+                          {"action", action},
+                          {"why", "its claim was deleted before its volume was made"}});
+        ctx_.observer.orphan_cleaned(record.class_name, action);
+      } else {
+        ctx_.logger.info(
+            "dropped volume record",
+            {{"pv", record.pv_name}, {"directory", record.directory}, {"action", action}});
+      }
+    }
+  });
+}
+
+}  // namespace nfsprov::controller

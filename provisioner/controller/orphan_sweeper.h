@@ -1,0 +1,37 @@
+// OrphanSweeper: what a crash between a directory's mkdir and its PV's create leaves behind
+// once the claim is deleted before the restart: a directory with no PV and no claim. The
+// leader sweeps the volume records (nfs/volume_records.h) of every export of ours once its
+// caches are synced: a record whose PV exists is dropped; one whose claim exists is left to
+// that claim's retry; for the others the directory is removed when empty (it never held a
+// pod's data) or archived when something is in it, unless another PV uses it. Each cleanup is
+// logged and counted (nfs_provisioner_orphaned_directories_total).
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nfs/export_address.h"
+#include "provisioner/controller/work_context.h"
+
+namespace nfsprov::controller {
+
+class OrphanSweeper {
+ public:
+  explicit OrphanSweeper(WorkContext context);
+
+  // live_volumes: names of the PVs that exist and of the volumes claims still wait for
+  // ("pvc-<uid>" of every claim), read after the records were listed. Never throws: an
+  // export that does not answer is logged and skipped (the next leader sweeps again).
+  void sweep(const std::vector<nfs::ExportAddress>& exports,
+             const std::function<std::set<std::string>()>& live_volumes);
+
+ private:
+  void sweep_export(const nfs::ExportAddress& address,
+                    const std::function<std::set<std::string>()>& live_volumes);
+
+  WorkContext ctx_;
+};
+
+}  // namespace nfsprov::controller
