@@ -13,6 +13,11 @@ namespace nfsprov::core {
 
 inline constexpr std::size_t kMaxPathComponentBytes = 255;
 inline constexpr std::size_t kMaxPathBytes = 4096;
+// How many levels a volume's directory may have (class parameter maxPathDepth, 1..64): each
+// level is an NFS lookup on every call for the volume, so a 1000-level annotation would cost
+// minutes of NFS work and hold a worker.
+inline constexpr std::size_t kDefaultMaxPathDepth = 16;
+inline constexpr std::size_t kMaxMaxPathDepth = 64;
 
 // "<namespace>-<claim name>-<pv name>", exactly as nfs-subdir names it.
 std::string default_directory_name(const nlohmann::json& claim, std::string_view pv_name);

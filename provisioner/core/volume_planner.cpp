@@ -1,5 +1,6 @@
 #include "provisioner/core/volume_planner.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "provisioner/core/annotations.h"
@@ -149,6 +150,23 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
       volume_directory(claim, class_parameter(&storage_class, "pathPattern"), plan.pv_name);
   if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
   plan.directory = std::get<std::string>(directory);
+  std::size_t max_depth = kDefaultMaxPathDepth;
+  if (auto text = class_parameter(&storage_class, "maxPathDepth")) {
+    const auto value = parse_id(*text);
+    if (!value || *value < 1 || *value > kMaxMaxPathDepth)
+      return Refusal{"InvalidParameter", "StorageClass parameter maxPathDepth \"" +
+                                             printable(*text) + "\" is not a number from 1 to " +
+                                             std::to_string(kMaxMaxPathDepth)};
+    max_depth = *value;
+  }
+  if (const auto depth =
+          static_cast<std::size_t>(std::count(plan.directory.begin(), plan.directory.end(), '/')) +
+          1;
+      depth > max_depth)
+    return Refusal{"InvalidPath", "directory \"" + printable(plan.directory) + "\" has " +
+                                      std::to_string(depth) +
+                                      " levels, more than the class allows (maxPathDepth " +
+                                      std::to_string(max_depth) + ")"};
   plan.export_address = std::get<nfs::ExportAddress>(address);
   plan.create_options.mode = std::get<std::optional<std::uint32_t>>(mode).value_or(0777);
   plan.create_options.uid = std::get<std::optional<std::uint32_t>>(owner);

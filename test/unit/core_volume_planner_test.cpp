@@ -311,3 +311,32 @@ TEST_CASE("volume plan: unknown class parameters are ignored, as nfs-subdir does
   CHECK(planned(seed_claim(), storage_class).directory ==
         planned(seed_claim(), seed_class()).directory);
 }
+
+TEST_CASE("volume plan: a directory deeper than maxPathDepth (default 16) is refused", "[volume]") {
+  json storage_class = seed_class();
+  storage_class["parameters"]["pathPattern"] = "${.PVC.annotations.path}";
+  const auto levels = [](int n) {
+    std::string path = "l";
+    for (int i = 1; i < n; ++i) path += "/l";
+    return path;
+  };
+  json claim = seed_claim();
+  claim["metadata"]["annotations"]["path"] = levels(16);
+  CHECK(planned(claim, storage_class).directory == levels(16));
+  claim["metadata"]["annotations"]["path"] = levels(17);
+  Refusal refusal = refused(claim, storage_class);
+  CHECK(refusal.reason == "InvalidPath");
+  CHECK_THAT(refusal.message, Catch::Contains("17 levels") && Catch::Contains("maxPathDepth 16"));
+  // The 1000-level annotation of the denial-of-service report: refused before any NFS call.
+  claim["metadata"]["annotations"]["path"] = levels(1000);
+  CHECK_THAT(refused(claim, storage_class).message, Catch::Contains("levels"));
+
+  storage_class["parameters"]["maxPathDepth"] = "20";
+  claim["metadata"]["annotations"]["path"] = levels(17);
+  CHECK(planned(claim, storage_class).directory == levels(17));
+  for (const char* bad : {"0", "65", "x", "-1", ""}) {
+    INFO(bad);
+    storage_class["parameters"]["maxPathDepth"] = bad;
+    CHECK(refused(claim, storage_class).reason == "InvalidParameter");
+  }
+}
