@@ -233,7 +233,27 @@ struct ExportClient::Impl {
     return entries;
   }
 
-  void remove_contents(const RelativePath& dir) {
+  // Every call names its path from the export's root, so libnfs looks each level up again:
+  // a tree a pod made 1000 levels deep would cost O(depth^2) lookups, and past 4096 bytes its
+  // paths could not even be named. So a subdirectory more than kFlattenLevels below the top of
+  // the removal (or with a long path) is first moved up to the top (one rename, short paths)
+  // and removed from there: every path stays short, and the cost is linear in the entries.
+  static constexpr std::size_t kFlattenLevels = 8;
+  static constexpr std::size_t kFlattenBytes = 2048;
+  std::size_t flattened = 0;
+
+  RelativePath move_to_top(const RelativePath& child, const RelativePath& top) {
+    for (;;) {
+      const RelativePath target = top.child(".nfs-provisioner-deep-" + std::to_string(flattened++));
+      check_fence("rename", child);
+      const int rc = nfs_rename(ctx(), child.nfs_path().c_str(), target.nfs_path().c_str());
+      if (rc == -EEXIST || rc == -ENOTEMPTY) continue;  // a name of the volume's own: next one
+      if (rc < 0) fail("rename", child, rc);
+      return target;
+    }
+  }
+
+  void remove_contents(const RelativePath& dir, const RelativePath& top) {
     for (const auto& entry : read_dir(dir)) {
       const RelativePath child = dir.child(entry.name);
       std::uint32_t type = entry.type;
@@ -243,7 +263,14 @@ struct ExportClient::Impl {
         type = is_dir(*st) ? NF3DIR : NF3REG;
       }
       if (type == NF3DIR) {
-        remove_directory(child);
+        const bool deep = child.components().size() > top.components().size() + kFlattenLevels ||
+                          child.str().size() > kFlattenBytes;
+        if (deep) {
+          // Not followed if a symlink was put in its place: rename moves the link itself.
+          remove_directory(move_to_top(child, top), top);
+        } else {
+          remove_directory(child, top);
+        }
       } else {
         // Files and symlinks alike: unlink removes the link, never its target.
         check_fence("unlink", child);
@@ -253,7 +280,7 @@ struct ExportClient::Impl {
     }
   }
 
-  void remove_directory(const RelativePath& dir) {
+  void remove_directory(const RelativePath& dir, const RelativePath& top) {
     // Checked again right before descending: opendir would follow a symlink put in its place.
     const auto st = lstat(dir);
     if (!st) return;
@@ -263,7 +290,7 @@ struct ExportClient::Impl {
       if (rc < 0 && rc != -ENOENT) fail("unlink", dir, rc);
       return;
     }
-    remove_contents(dir);
+    remove_contents(dir, top);
     check_fence("rmdir", dir);
     const int rc = nfs_rmdir(ctx(), dir.nfs_path().c_str());
     if (rc < 0 && rc != -ENOENT) fail("rmdir", dir, rc);
@@ -347,7 +374,7 @@ bool ExportClient::remove_tree(std::string_view path) {
     const RelativePath target = RelativePath::parse(path);
     const auto w = impl_->walk(target, false);
     if (w.existing < target.components().size()) return false;
-    impl_->remove_directory(target);
+    impl_->remove_directory(target, target);
     return true;
   });
 }

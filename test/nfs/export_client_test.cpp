@@ -2,7 +2,9 @@
 // server's disk after each operation.
 #include "nfs/export_client.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -164,6 +166,36 @@ TEST_CASE("remove_tree deletes files and subdirectories, never a symlink's targe
 
   write_file(root / "plain-file", "x");
   CHECK(client.remove_tree("plain-file"));
+  CHECK(local_entries(root).empty());
+}
+
+TEST_CASE("remove_tree deletes a tree deeper than any path may be long", "[nfs]") {
+  // What a pod may write into its volume: 300 levels of 24-byte names, 7500 bytes of path,
+  // more than the 4096 bytes any single NFS call here may name. Made with mkdirat on the
+  // server's disk, one level at a time, as no path that long can be passed whole.
+  GaneshaServer server;
+  ExportClient client(server.address());
+  const fs::path root = server.export_dir();
+  client.create_directory("vol");
+  int fd = ::open((root / "vol").c_str(), O_DIRECTORY | O_RDONLY);
+  REQUIRE(fd >= 0);
+  const std::string name = "level-of-a-deep-tree-xx";
+  for (int i = 0; i < 300; ++i) {
+    REQUIRE(::mkdirat(fd, name.c_str(), 0755) == 0);
+    if (i % 50 == 0) {
+      const int file = ::openat(fd, "data", O_CREAT | O_WRONLY, 0644);
+      REQUIRE(file >= 0);
+      ::close(file);
+    }
+    const int next = ::openat(fd, name.c_str(), O_DIRECTORY | O_RDONLY);
+    ::close(fd);
+    REQUIRE(next >= 0);
+    fd = next;
+  }
+  ::close(fd);
+
+  CHECK(client.remove_tree("vol"));
+  CHECK_FALSE(fs::exists(root / "vol"));
   CHECK(local_entries(root).empty());
 }
 
