@@ -4,7 +4,6 @@
 #include <chrono>
 #include <ctime>
 #include <optional>
-#include <random>
 
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
@@ -26,11 +25,16 @@ std::string rfc3339_now() {
   return buf.data();
 }
 
-std::string random_suffix() {
-  // Not a security matter: only needs to make event names unlikely to collide.
-  thread_local std::mt19937_64 engine{std::random_device{}()};
+// FNV-1a of the event's identity, as 16 hex digits. Not a security matter: an Event's name
+// must only be the same for the same repeat, across restarts and leader changes (so a repeat
+// bumps the count of the Event already there instead of adding one), and differ otherwise.
+std::string identity_suffix(std::string_view identity) {
+  std::uint64_t v = 14695981039346656037ULL;
+  for (const char c : identity) {
+    v ^= static_cast<unsigned char>(c);
+    v *= 1099511628211ULL;
+  }
   static constexpr char hex[] = "0123456789abcdef";
-  std::uint64_t v = engine();
   std::string out;
   for (int i = 0; i < 16; ++i, v >>= 4) out.push_back(hex[v & 0xF]);
   return out;
@@ -80,7 +84,8 @@ nlohmann::json make_event(const InvolvedObject& object, EventType type, std::str
   return {{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata",
-           {{"name", object.name + "." + random_suffix()}, {"namespace", event_namespace(object)}}},
+           {{"name", object.name + "." + identity_suffix(identity(object, type, reason, message))},
+            {"namespace", event_namespace(object)}}},
           {"involvedObject", involved},
           {"reason", reason},
           {"message", message},
@@ -176,9 +181,22 @@ void EventRecorder::post(const Pending& event) {
     nlohmann::json object =
         make_event(event.object, event.type, event.reason, event.message, component_);
     const std::string ns = object["metadata"]["namespace"].get<std::string>();
-    client_.create(kube::kEvents, ns, object);
+    const std::string name = object["metadata"]["name"].get<std::string>();
+    int count = 1;
+    try {
+      client_.create(kube::kEvents, ns, object);
+    } catch (const kube::ApiError& e) {
+      if (e.kind() != kube::ApiErrorKind::already_exists) throw;
+      // Recorded before this process knew it (a restart, a leader change, a memory reset):
+      // the same Event counts one more, as an in-memory repeat would. The first PATCH (of
+      // the time) answers with the Event and so its count: events may be patched, not read.
+      const auto existing =
+          client_.merge_patch(kube::kEvents, ns, name, {{"lastTimestamp", rfc3339_now()}});
+      count = existing.value("count", 1) + 1;
+      client_.merge_patch(kube::kEvents, ns, name, {{"count", count}});
+    }
     if (posted_.size() >= kMaxRemembered) posted_.clear();
-    posted_.emplace(id, Posted{ns, object["metadata"]["name"].get<std::string>(), 1});
+    posted_.emplace(id, Posted{ns, name, count});
   } catch (const std::exception& e) {
     logger_.warn("cannot record event",
                  {{"object", event.object.namespace_ + "/" + event.object.name},

@@ -2,7 +2,8 @@
 // Recording never blocks a worker on the API and never throws: events are posted by a
 // thread of their own, and a failure to post is logged, nothing more. An identical repeat
 // (same object, type, reason and message) bumps the first event's count instead of
-// creating another, as client-go's correlator does.
+// creating another, as client-go's correlator does, and unlike it also after a restart or a
+// leader change: the Event's name is derived from what it says, so a repeat finds it.
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,8 @@ struct InvolvedObject {
   static InvolvedObject of(std::string_view kind, const nlohmann::json& object);
 };
 
-// The Event object itself, pure (for tests): name "<object>.<hex>", timestamps now.
+// The Event object itself, pure (for tests): name "<object>.<hash of object uid, type, reason
+// and message>" (the same repeat has the same name across restarts), timestamps now.
 nlohmann::json make_event(const InvolvedObject& object, EventType type, std::string_view reason,
                           std::string_view message, std::string_view component);
 

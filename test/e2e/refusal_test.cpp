@@ -127,3 +127,26 @@ TEST_CASE("class parameters cannot become NFS options, claims cannot ask for set
                    {{"metadata", {{"annotations", {{"nfs.io/createMode", "0750"}}}}}});
   env.wait_bound("default", "normal");
 }
+
+TEST_CASE("a refusal reported again after a leader change bumps the same Event, never adds one") {
+  E2eEnv env;
+  env.create_class("nfs", json::object());
+  env.start_controller();
+  env.create_claim("default", "picky", "nfs",
+                   {{"spec", {{"selector", {{"matchLabels", {{"disk", "ssd"}}}}}}}});
+  REQUIRE(wait_until([&] { return !failure_message(env, "picky").empty(); }));
+  // Each new leader starts with no memory of what the last one reported (the report of the
+  // 25,018 Events: 5000 refused claims times every leader change).
+  for (int life = 0; life < 3; ++life) {
+    env.stop_controller();
+    env.start_controller();
+  }
+  std::vector<json> failures;
+  REQUIRE(wait_until([&] {
+    failures.clear();
+    for (const auto& event : env.events_for("default", "picky"))
+      if (event.value("reason", "") == "ProvisioningFailed") failures.push_back(event);
+    return failures.size() == 1 && failures[0].value("count", 0) == 4;
+  }));
+  CHECK_THAT(failures[0].value("message", ""), Catch::Contains("Selector"));
+}
