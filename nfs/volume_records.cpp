@@ -22,6 +22,9 @@ void write_record(ExportClient& client, const VolumeRecord& record) {
     client.create_symlink(path, target);
   } catch (const NfsError& e) {
     if (e.error_number() != EEXIST) throw;
+    // The same record (another replica on the same claim, without leader election) stays as
+    // it is: its time is the one the directory is judged by.
+    if (client.read_symlink(path) == target) return;
     // An earlier try's record (a changed pathPattern expansion, say): this one replaces it.
     client.remove_file(path);
     client.create_symlink(path, target);

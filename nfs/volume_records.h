@@ -32,7 +32,8 @@ struct VolumeRecord {
   std::int64_t written_ns = 0;  // the record's ctime (server clock); 0 when not read back
 };
 
-// Writes (or rewrites) the record, creating the records directory (mode 0700) as needed.
+// Writes the record, creating the records directory (mode 0700) as needed. An identical one
+// is kept as it is (with its time); a different one for the same PV is replaced.
 void write_record(ExportClient& client, const VolumeRecord& record);
 // nullopt when there is none; a record whose content cannot be parsed is reported as absent.
 std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name);

@@ -103,7 +103,16 @@ StepResult ClaimProvisioner::provision(
         ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
           return make_directory(client, plan, class_name);
         });
-    if (refusal) return refuse(*refusal);
+    if (refusal) {
+      // Without leader election another replica may have made this very volume meanwhile
+      // (and dropped its record): its PV says so, and then there is nothing to refuse.
+      if (volume_exists(plan.pv_name)) {
+        ctx_.logger.debug("volume made by another replica", {{"claim", claim_name}});
+        ctx_.refusals.forget(key);
+        return StepResult::done;
+      }
+      return refuse(*refusal);
+    }
     // A PV of a leader that lost its Lease while it was frozen here could outlive the claim:
     // the new leader may have provisioned, bound and reclaimed it meanwhile.
     if (!ctx_.may_act()) return abandon(claim_name);
@@ -147,23 +156,26 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
   const auto refused = [&](std::string why) {
     return core::Refusal{"DirectoryExists",
                          "directory " + plan.directory + " exists on " +
-                             plan.export_address.display() + " and " + why +
-                             ": it is left as it is; to use its data, bind a static PV to it"};
+                             plan.export_address.display() +
+                             " and was not made by this provisioner for this claim (" + why +
+                             "): it is left as it is; to use its data, bind a static PV to it"};
   };
-  if (const auto record = nfs::read_record(client, plan.pv_name);
-      record && record->directory == plan.directory) {
-    // An earlier try of this claim (a crash or a lost reply between mkdir and the PV). It made
-    // the directory after writing the record, so by the server's clock the directory changed
-    // no earlier than the record; and no pod can have written into it yet (no PV). A
-    // directory that fails either test was there before: it is not this claim's.
+  // The directory exists and the claim's record names it: made by an earlier try of this
+  // claim (a crash or a lost reply between mkdir and the PV), or by another replica working on
+  // it at the same time. It was made after its record was written, so by the server's clock
+  // it changed no earlier than the record; and no pod can have written into it yet (there is
+  // no PV). A directory that fails either test was there before.
+  const auto adopt = [&](const nfs::VolumeRecord& record) -> std::optional<core::Refusal> {
     if (const auto found = client.stat(plan.directory)) {
-      if (found->changed_ns < record->written_ns)
-        return refused("is older than this claim's first try");
-      if (!client.list(plan.directory).empty()) return refused("is not empty");
+      if (found->changed_ns < record.written_ns) return refused("it is older than the claim");
+      if (!client.list(plan.directory).empty()) return refused("it is not empty");
     }
     client.create_directory(plan.directory, plan.create_options);
     return std::nullopt;
-  }
+  };
+  if (const auto record = nfs::read_record(client, plan.pv_name);
+      record && record->directory == plan.directory)
+    return adopt(*record);
   // First the record, then the mkdir: a crash in between leaves a record the retry (or, if the
   // claim is gone by then, the leader's sweep) finds.
   nfs::write_record(client, {plan.pv_name, class_name, plan.directory});
@@ -171,12 +183,26 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
   options.must_be_new = true;
   try {
     client.create_directory(plan.directory, options);
+    return std::nullopt;
   } catch (const nfs::NfsError& e) {
     if (e.error_number() != EEXIST) throw;
-    nfs::erase_record(client, plan.pv_name);
-    return refused("was not made by this provisioner for this claim");
   }
-  return std::nullopt;
+  std::optional<core::Refusal> refusal = refused("no record of it");
+  if (const auto record = nfs::read_record(client, plan.pv_name);
+      record && record->directory == plan.directory)
+    refusal = adopt(*record);
+  if (refusal) nfs::erase_record(client, plan.pv_name);
+  return refusal;
+}
+
+bool ClaimProvisioner::volume_exists(const std::string& pv_name) {
+  try {
+    ctx_.api.get(kube::kPersistentVolumes, {}, pv_name);
+    return true;
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ApiErrorKind::not_found) return false;
+    throw;
+  }
 }
 
 void ClaimProvisioner::forget_record(const core::VolumePlan& plan) {

@@ -30,6 +30,8 @@ class ClaimProvisioner {
   std::optional<core::Refusal> make_directory(nfs::ExportClient& client,
                                               const core::VolumePlan& plan,
                                               const std::string& class_name);
+  // Whether the API has PV pv_name (a GET: the cache may lag behind another replica).
+  bool volume_exists(const std::string& pv_name);
   // Drops the volume record once the PV exists (nfs/volume_records.h).
   void forget_record(const core::VolumePlan& plan);
   // Leadership ended (the fence closed) mid-step: stop without a trace on the claim.

@@ -168,10 +168,10 @@ void Controller::Impl::sweep_orphans() {
     if (const auto* found = std::get_if<nfs::ExportAddress>(&address)) add(*found);
   }
   OrphanSweeper(context(export_pools)).sweep(exports, [this] {
-    std::set<std::string> live;
-    for (const auto& pv : volumes.list()) live.insert(object_name(pv));
+    OrphanSweeper::Live live;
+    for (const auto& pv : volumes.list()) live.volumes.insert(object_name(pv));
     for (const auto& claim : claims.list())
-      live.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+      live.claimed.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
     return live;
   });
 }
@@ -299,8 +299,15 @@ void Controller::run(std::stop_token stop) {
 
     // What a crash left for claims deleted meanwhile, beside the workers (an export that does
     // not answer must not delay them).
+    std::atomic<bool> sweep_done{true};
     std::jthread sweep;
-    if (!stop.stop_requested()) sweep = std::jthread([&self] { self.sweep_orphans(); });
+    if (!stop.stop_requested()) {
+      sweep_done = false;
+      sweep = std::jthread([&self, &sweep_done] {
+        self.sweep_orphans();
+        sweep_done = true;
+      });
+    }
 
     std::vector<std::jthread> workers;
     if (!stop.stop_requested())
@@ -316,6 +323,16 @@ void Controller::run(std::stop_token stop) {
       self.report_stats();
       if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {
         self.resync();
+        // Records a leader left when it stopped right after a PV's create, and orphans whose
+        // export did not answer at the start: swept again, one sweep at a time.
+        if (sweep_done) {
+          if (sweep.joinable()) sweep.join();
+          sweep_done = false;
+          sweep = std::jthread([&self, &sweep_done] {
+            self.sweep_orphans();
+            sweep_done = true;
+          });
+        }
         next_resync = std::chrono::steady_clock::now() + self.options.resync;
       }
     }

@@ -9,7 +9,7 @@ namespace nfsprov::controller {
 OrphanSweeper::OrphanSweeper(WorkContext context) : ctx_(context) {}
 
 void OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
-                          const std::function<std::set<std::string>()>& live_volumes) {
+                          const std::function<Live()>& live_volumes) {
   for (const auto& address : exports) {
     if (!ctx_.may_act()) return;
     try {
@@ -22,7 +22,7 @@ void OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
 }
 
 void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,
-                                 const std::function<std::set<std::string>()>& live_volumes) {
+                                 const std::function<Live()>& live_volumes) {
   ctx_.pools.get(address).with_client([&](nfs::ExportClient& client) {
     const auto records = nfs::list_records(client);
     if (records.empty()) return;
@@ -30,10 +30,12 @@ void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,
     const auto live = live_volumes();
     for (const auto& record : records) {
       if (!ctx_.may_act()) return;
-      if (live.contains(record.pv_name)) {
-        // Its PV exists (the crash came after the create) or its claim will be retried.
+      if (live.volumes.contains(record.pv_name)) {
+        // Its PV exists: the leader that made it stopped before it dropped the record.
+        nfs::erase_record(client, record.pv_name);
         continue;
       }
+      if (live.claimed.contains(record.pv_name)) continue;  // the claim's retry adopts it
       const std::string full = core::join_export_path(address.export_path, record.directory);
       std::string action = "none";
       if (ctx_.directories.in_use_below(address.server, full, record.pv_name)) {

@@ -21,15 +21,16 @@ class OrphanSweeper {
  public:
   explicit OrphanSweeper(WorkContext context);
 
-  // live_volumes: names of the PVs that exist and of the volumes claims still wait for
-  // ("pvc-<uid>" of every claim), read after the records were listed. Never throws: an
-  // export that does not answer is logged and skipped (the next leader sweeps again).
-  void sweep(const std::vector<nfs::ExportAddress>& exports,
-             const std::function<std::set<std::string>()>& live_volumes);
+  struct Live {
+    std::set<std::string> volumes;  // names of the PVs that exist
+    std::set<std::string> claimed;  // "pvc-<uid>" of every claim that exists
+  };
+  // live is read after the records were listed. Never throws: an export that does not answer
+  // is logged and skipped (the next sweep tries again).
+  void sweep(const std::vector<nfs::ExportAddress>& exports, const std::function<Live()>& live);
 
  private:
-  void sweep_export(const nfs::ExportAddress& address,
-                    const std::function<std::set<std::string>()>& live_volumes);
+  void sweep_export(const nfs::ExportAddress& address, const std::function<Live()>& live);
 
   WorkContext ctx_;
 };
