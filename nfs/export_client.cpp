@@ -401,6 +401,7 @@ std::optional<std::string> ExportClient::read_symlink(std::string_view path) {
     if (!is_link(*w.last)) impl_->fail_errno("readlink", link, EINVAL, "not a symlink");
     char* target = nullptr;
     const int rc = nfs_readlink2(impl_->ctx(), link.nfs_path().c_str(), &target);
+    if (rc == -ENOENT || rc == -ESTALE) return std::nullopt;  // removed since the lstat
     if (rc < 0) impl_->fail("readlink", link, rc);
     std::string out = target ? target : "";
     std::free(target);

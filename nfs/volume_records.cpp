@@ -12,6 +12,31 @@ std::string record_path(std::string_view pv_name) {
   return kRecords + "/" + std::string(pv_name);
 }
 
+// A record another replica removes while we look it up reads as ESTALE or ENOENT (its handle
+// went away between the lookup and the call): that is "no record", not an NFS failure.
+template <class F>
+auto unless_removed(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const NfsError& e) {
+    if (e.error_number() == ESTALE || e.error_number() == ENOENT) return {};
+    throw;
+  }
+}
+
+std::optional<VolumeRecord> read_record_once(ExportClient& client, std::string_view pv_name) {
+  const std::string path = record_path(pv_name);
+  const auto target = client.read_symlink(path);
+  if (!target) return std::nullopt;
+  const auto slash = target->find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == target->size()) return std::nullopt;
+  VolumeRecord record{std::string(pv_name), target->substr(0, slash), target->substr(slash + 1)};
+  const auto info = client.stat(path);
+  if (!info) return std::nullopt;  // removed meanwhile (by another replica)
+  record.written_ns = info->changed_ns;
+  return record;
+}
+
 }  // namespace
 
 void write_record(ExportClient& client, const VolumeRecord& record) {
@@ -24,7 +49,7 @@ void write_record(ExportClient& client, const VolumeRecord& record) {
     if (e.error_number() != EEXIST) throw;
     // The same record (another replica on the same claim, without leader election) stays as
     // it is: its time is the one the directory is judged by.
-    if (client.read_symlink(path) == target) return;
+    if (unless_removed([&] { return client.read_symlink(path); }) == target) return;
     // An earlier try's record (a changed pathPattern expansion, say): this one replaces it.
     client.remove_file(path);
     client.create_symlink(path, target);
@@ -32,18 +57,13 @@ void write_record(ExportClient& client, const VolumeRecord& record) {
 }
 
 std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name) {
-  const std::string path = record_path(pv_name);
-  const auto target = client.read_symlink(path);
-  if (!target) return std::nullopt;
-  const auto slash = target->find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == target->size()) return std::nullopt;
-  VolumeRecord record{std::string(pv_name), target->substr(0, slash), target->substr(slash + 1)};
-  if (const auto info = client.stat(path)) record.written_ns = info->changed_ns;
-  return record;
+  return unless_removed([&] { return read_record_once(client, pv_name); });
 }
 
 bool erase_record(ExportClient& client, std::string_view pv_name) {
-  return client.remove_file(record_path(pv_name));
+  return unless_removed(
+             [&] { return std::optional<bool>(client.remove_file(record_path(pv_name))); })
+      .value_or(false);
 }
 
 std::vector<VolumeRecord> list_records(ExportClient& client) {
