@@ -301,13 +301,17 @@ void Controller::run(std::stop_token stop) {
     // not answer must not delay them).
     std::atomic<bool> sweep_done{true};
     std::jthread sweep;
-    if (!stop.stop_requested()) {
+    // One sweep at a time: a new one starts only once the last has finished.
+    const auto start_sweep = [&self, &sweep, &sweep_done] {
+      if (!sweep_done) return;
+      if (sweep.joinable()) sweep.join();
       sweep_done = false;
       sweep = std::jthread([&self, &sweep_done] {
         self.sweep_orphans();
         sweep_done = true;
       });
-    }
+    };
+    if (!stop.stop_requested()) start_sweep();
 
     std::vector<std::jthread> workers;
     if (!stop.stop_requested())
@@ -324,15 +328,8 @@ void Controller::run(std::stop_token stop) {
       if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {
         self.resync();
         // Records a leader left when it stopped right after a PV's create, and orphans whose
-        // export did not answer at the start: swept again, one sweep at a time.
-        if (sweep_done) {
-          if (sweep.joinable()) sweep.join();
-          sweep_done = false;
-          sweep = std::jthread([&self, &sweep_done] {
-            self.sweep_orphans();
-            sweep_done = true;
-          });
-        }
+        // export did not answer at the start: swept again.
+        start_sweep();
         next_resync = std::chrono::steady_clock::now() + self.options.resync;
       }
     }

@@ -1,6 +1,7 @@
 #include "provisioner/controller/orphan_sweeper.h"
 
 #include "nfs/volume_records.h"
+#include "provisioner/controller/volume_archive.h"
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/path_pattern.h"
 
@@ -46,10 +47,8 @@ void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,
           client.remove_tree(record.directory);
           action = "removed";
         } else {
-          std::string target = core::archive_directory_for(record.directory);
-          if (client.exists(target))
-            target = core::timestamped_archive_directory(target, std::chrono::system_clock::now());
-          client.rename(record.directory, target);
+          archive_directory(client, record.directory,
+                            core::archive_directory_for(record.directory));
           action = "archived";
         }
       }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "provisioner/controller/volume_archive.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/finalizers.h"
 #include "provisioner/kube/api_error.h"
@@ -176,13 +177,9 @@ std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
       return already_gone();
     }
     if (!client.exists(plan.directory)) return already_gone();
-    std::string target = plan.archive_directory;
-    // Never overwrite an earlier archive (a recreated claim with a pathPattern name).
-    if (client.exists(target))
-      target = core::timestamped_archive_directory(plan.archive_directory,
-                                                   std::chrono::system_clock::now());
+    std::string target;
     try {
-      client.rename(plan.directory, target);
+      target = archive_directory(client, plan.directory, plan.archive_directory);
     } catch (const nfs::NfsError& error) {
       // The lookup above can be answered from the server's cache after someone removed the
       // directory on the server itself: the rename is the authoritative "it is gone". Its
