@@ -70,6 +70,37 @@ struct Cluster {
   }
 };
 
+// A StorageClass of provisioner example.com/nfs, and a ReadWriteMany 1Gi claim "data" of a
+// class in namespace default, as cluster-admin.
+void create_our_class(kube::ApiClient& admin, const std::string& name) {
+  admin.create(kube::kStorageClasses, "",
+               {{"apiVersion", "storage.k8s.io/v1"},
+                {"kind", "StorageClass"},
+                {"metadata", {{"name", name}}},
+                {"provisioner", "example.com/nfs"}});
+}
+
+void create_data_claim(kube::ApiClient& admin, const std::string& class_name) {
+  admin.create(kube::kPersistentVolumeClaims, "default",
+               {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", {{"name", "data"}}},
+                {"spec",
+                 {{"storageClassName", class_name},
+                  {"accessModes", {"ReadWriteMany"}},
+                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+}
+
+// The claim's phase once it is Bound, or the last one seen after 30 s.
+std::string phase_once_bound(kube::ApiClient& admin, const std::string& name) {
+  std::string phase;
+  for (int i = 0; i < 300 && phase != "Bound"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    phase = admin.get(kube::kPersistentVolumeClaims, "default", name)["status"].value("phase", "");
+  }
+  return phase;
+}
+
 constexpr const char* kInstallNamespace = "nfs-provisioner";
 
 // Environment of a provisioner pointed at the cluster, and at an NFS port nothing listens on
@@ -351,25 +382,9 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
           .value_or(0) == 0);
 
   auto& admin = server.admin;
-  admin.create(kube::kStorageClasses, "",
-               {{"apiVersion", "storage.k8s.io/v1"},
-                {"kind", "StorageClass"},
-                {"metadata", {{"name", "metered"}}},
-                {"provisioner", "example.com/nfs"}});
-  admin.create(kube::kPersistentVolumeClaims, "default",
-               {{"apiVersion", "v1"},
-                {"kind", "PersistentVolumeClaim"},
-                {"metadata", {{"name", "data"}}},
-                {"spec",
-                 {{"storageClassName", "metered"},
-                  {"accessModes", {"ReadWriteMany"}},
-                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
-  std::string phase;
-  for (int i = 0; i < 300 && phase != "Bound"; ++i) {
-    std::this_thread::sleep_for(100ms);
-    phase =
-        admin.get(kube::kPersistentVolumeClaims, "default", "data")["status"].value("phase", "");
-  }
+  create_our_class(admin, "metered");
+  create_data_claim(admin, "metered");
+  const std::string phase = phase_once_bound(admin, "data");
   INFO(child.output());
   REQUIRE(phase == "Bound");
 
@@ -573,20 +588,9 @@ TEST_CASE("/healthz fails while a worker is stuck in one step past --stall-timeo
                              "ok controller: informers and workers progress", 30s));
 
   auto& admin = server.admin;
-  admin.create(kube::kStorageClasses, "",
-               {{"apiVersion", "storage.k8s.io/v1"},
-                {"kind", "StorageClass"},
-                {"metadata", {{"name", "stalled"}}},
-                {"provisioner", "example.com/nfs"}});
+  create_our_class(admin, "stalled");
   nfs.freeze();
-  admin.create(kube::kPersistentVolumeClaims, "default",
-               {{"apiVersion", "v1"},
-                {"kind", "PersistentVolumeClaim"},
-                {"metadata", {{"name", "data"}}},
-                {"spec",
-                 {{"storageClassName", "stalled"},
-                  {"accessModes", {"ReadWriteMany"}},
-                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+  create_data_claim(admin, "stalled");
   // The kubelet would now restart the pod; the body says which loop and what it works on.
   CHECK(eventually_answers(child, "/healthz", 500, "FAIL controller: worker ", 30s));
   const std::string unhealthy = probe(child, "/healthz").second;
@@ -595,12 +599,7 @@ TEST_CASE("/healthz fails while a worker is stuck in one step past --stall-timeo
 
   nfs.thaw();
   REQUIRE(eventually_answers(child, "/healthz", 200, "ok controller", 30s));
-  std::string phase;
-  for (int i = 0; i < 300 && phase != "Bound"; ++i) {
-    std::this_thread::sleep_for(100ms);
-    phase =
-        admin.get(kube::kPersistentVolumeClaims, "default", "data")["status"].value("phase", "");
-  }
+  const std::string phase = phase_once_bound(admin, "data");
   CHECK(phase == "Bound");
 }
 
