@@ -173,11 +173,10 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
     client.create_directory(plan.directory, plan.create_options);
     return std::nullopt;
   };
-  if (const auto record = nfs::read_record(client, plan.pv_name);
-      record && record->directory == plan.directory)
-    return adopt(*record);
   // First the record, then the mkdir: a crash in between leaves a record the retry (or, if the
-  // claim is gone by then, the leader's sweep) finds.
+  // claim is gone by then, the leader's sweep) finds. A retry's write keeps the identical
+  // record of its first try (and its time), so its strict mkdir, finding the directory, is
+  // judged against that record below: no read is needed up front.
   nfs::write_record(client, {plan.pv_name, class_name, plan.directory});
   nfs::CreateOptions options = plan.create_options;
   options.must_be_new = true;
