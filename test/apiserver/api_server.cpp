@@ -232,7 +232,7 @@ void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
       return;  // admin calls stay out of the audit log
     }
     if (auto delay = faults_.latency(); delay.count() > 0) std::this_thread::sleep_for(delay);
-    if (auto failure = faults_.take_failure()) {
+    if (auto failure = faults_.take_failure(req.method, req.path)) {
       std::string reason = failure->status == 429   ? "TooManyRequests"
                            : failure->status == 503 ? "ServiceUnavailable"
                                                     : "InternalError";

@@ -11,7 +11,9 @@ void Faults::apply(const nlohmann::json& fault) {
     status_ = remaining_ = retry_after_ = 0;
     latency_ = std::chrono::milliseconds(0);
     expire_next_watch_ = false;
+    refused_.clear();
   }
+  if (fault.contains("refuse")) refused_ = fault["refuse"].get<std::string>();
   if (fault.value("drop_watches", false)) drop_generation_++;
   if (fault.value("expire_next_watch", false)) expire_next_watch_ = true;
   if (fault.contains("status")) {
@@ -23,8 +25,10 @@ void Faults::apply(const nlohmann::json& fault) {
     latency_ = std::chrono::milliseconds(fault["latency_ms"].get<int>());
 }
 
-std::optional<Faults::Failure> Faults::take_failure() {
+std::optional<Faults::Failure> Faults::take_failure(const std::string& method,
+                                                    const std::string& path) {
   std::lock_guard lock(mutex_);
+  if (!refused_.empty() && refused_ == method + " " + path) return Failure{503, 0};
   if (remaining_ <= 0) return std::nullopt;
   remaining_--;
   return Failure{status_, retry_after_};

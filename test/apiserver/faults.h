@@ -17,10 +17,13 @@ class Faults {
     int retry_after;  // seconds, 0 = no header
   };
   // Accepts {"drop_watches":true}, {"expire_next_watch":true}, {"status":N,"count":C,
-  // "retry_after":S}, {"latency_ms":M}, {"clear":true}; several keys may be combined.
+  // "retry_after":S}, {"latency_ms":M}, {"refuse":"METHOD /path"}, {"clear":true}; several
+  // keys may be combined. A refused request (that method on exactly that path, any query) is
+  // answered 503 without reaching the store, every time until "clear": a test that must know
+  // no such write is in flight anywhere (say, a PV create of a process it killed) uses it.
   void apply(const nlohmann::json& fault);
-  // The failure the next API request must answer with, if any (consumes one).
-  std::optional<Failure> take_failure();
+  // The failure this API request must answer with, if any (consumes one counted failure).
+  std::optional<Failure> take_failure(const std::string& method, const std::string& path);
   std::chrono::milliseconds latency() const;
   bool take_expire_next_watch();
   std::uint64_t drop_generation() const;
@@ -31,6 +34,7 @@ class Faults {
   int remaining_ = 0;
   int retry_after_ = 0;
   std::chrono::milliseconds latency_{0};
+  std::string refused_;  // "METHOD /path", "" = none
   bool expire_next_watch_ = false;
   std::uint64_t drop_generation_ = 0;
 };

@@ -75,7 +75,7 @@ struct FaultProxy::Impl {
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     if (auto latency = faults.latency(); latency.count() > 0) std::this_thread::sleep_for(latency);
-    if (auto failure = faults.take_failure()) {
+    if (auto failure = faults.take_failure(req.method, req.path)) {
       if (failure->retry_after > 0)
         res.set_header("Retry-After", std::to_string(failure->retry_after));
       res.status = failure->status;

@@ -112,52 +112,51 @@ TEST_CASE(
     "SIGKILL between mkdir and PV create, the claims deleted before the restart: no directory "
     "is left without its claim") {
   E2eEnv env;
+  // PV creates are refused at the proxy from some moment on: the directories made after it
+  // stay without a PV, and no create the killed process had sent can land later (a kill timed
+  // by the clock left the count of orphans to chance on a loaded machine).
+  auto& proxy = env.enable_fault_proxy();
   TempDir dir;
   env.create_class(kClass, {{"archiveOnDelete", "true"}});
-  constexpr int kClaims = 40;
+  constexpr int kBefore = 6;  // claims provisioned before the refusals
+  constexpr int kClaims = 20;
   Replica first(env, dir, "nfs-provisioner-0", std::nullopt);
   REQUIRE(first.child().wait_for_output("caches synced, starting workers", 20s));
-  create_claims(env, 0, kClaims);
-  wait_for_pvs(env, 4);
-  // The moment a directory appears its PV does not exist yet: killed right there.
-  DirectoryWatch watch(env.export_dir());
-  REQUIRE(watch.wait_created("default-data-", 20s, true));
+  create_claims(env, 0, kBefore);
+  REQUIRE(wait_until([&] { return bound_count(env, kNamespace) == kBefore; }, 30s));
+  proxy.inject({{"refuse", "POST /api/v1/persistentvolumes"}});
+  // Their PV creates fail, and they are told so: in a namespace of their own, whose claims
+  // are deleted while nothing runs, so the directories made for them have nobody to claim them.
+  const std::string doomed = "doomed";
+  for (int i = kBefore; i < kClaims; ++i)
+    env.create_claim(doomed, "data-" + std::to_string(i), kClass);
+  REQUIRE(wait_until([&] { return directories_without_pv(env) >= 5; }, 30s));
   first.child().signal(SIGKILL);
   REQUIRE(first.child().wait_for(10s) == 128 + SIGKILL);
-  // PV creates it had sent are still carried out: let them land before looking.
-  std::this_thread::sleep_for(1s);
+  proxy.inject({{"clear", true}});
   const std::size_t orphans_at_kill = directories_without_pv(env);
-  REQUIRE(orphans_at_kill > 0);
-
-  // Every claim still without a PV is deleted while nothing runs: the directories made for
-  // some of them have nobody left to claim them.
-  std::set<std::string> pvs;
-  for (const auto& pv : env.list_pvs()) pvs.insert(str_at(pv, "/metadata/name"));
-  std::size_t kept = 0;
-  const json list = env.api().list(nfsprov::kube::kPersistentVolumeClaims, kNamespace);
-  for (const auto& claim : list.at("items")) {
-    if (pvs.contains("pvc-" + str_at(claim, "/metadata/uid"))) {
-      ++kept;
-    } else {
-      env.delete_claim(kNamespace, str_at(claim, "/metadata/name"));
-    }
-  }
-  std::clog << "killed with " << orphans_at_kill << " directories without a PV; " << kept
-            << " claims kept\n";
+  REQUIRE(pv_count(env) == kBefore);
+  std::clog << "killed with " << orphans_at_kill << " directories without a PV\n";
+  for (int i = kBefore; i < kClaims; ++i) env.delete_claim(doomed, "data-" + std::to_string(i));
   REQUIRE(wait_until(
       [&] {
-        return env.api()
-                   .list(nfsprov::kube::kPersistentVolumeClaims, kNamespace)
-                   .at("items")
-                   .size() == kept;
+        return env.api().list(nfsprov::kube::kPersistentVolumeClaims, doomed).at("items").empty();
       },
       20s));
 
   Replica second(env, dir, "nfs-provisioner-0", std::nullopt);
   // The restart removes them: exactly one directory per remaining claim, no record left.
   REQUIRE(wait_until([&] { return directories_without_pv(env) == 0; }, 30s));
-  check_exactly_one_each(env, kNamespace, kept);
-  CHECK(count_of(second.output(), "cleaned up orphaned directory") == orphans_at_kill);
+  check_exactly_one_each(env, kNamespace, kBefore);
+  // The log line follows the removal it reports.
+  std::size_t cleaned = 0;
+  CHECK(wait_until(
+      [&] {
+        return (cleaned = count_of(second.output(), "cleaned up orphaned directory")) >=
+               orphans_at_kill;
+      },
+      10s));
+  CHECK(cleaned == orphans_at_kill);
 }
 
 TEST_CASE(
