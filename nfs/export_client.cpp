@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "nfs/handle_calls.h"
 #include "nfs/relative_path.h"
 
 namespace nfsprov::nfs {
@@ -48,18 +49,16 @@ FileInfo to_info(const nfs_stat_64& st) {
   return info;
 }
 
-struct DirEntry {
-  std::string name;
-  std::uint32_t type;  // NF3DIR, NF3LNK, ...; 0 when the server sent no attributes
-};
-
 }  // namespace
 
 struct ExportClient::Impl {
   ExportAddress address;
   NfsObserver observer;
   WriteFence fence;
+  // Before nfs, so destroyed after it: a call it gave up on may be called back until then.
+  std::unique_ptr<HandleCalls> handles;
   std::unique_ptr<nfs_context, ContextDeleter> nfs;
+  FileHandle root;
   bool mounted = false;
   bool healthy = true;
 
@@ -78,6 +77,16 @@ struct ExportClient::Impl {
     const char* text = nfs_get_error(ctx());
     std::string detail = text ? text : "";
     // libnfs reports its own timeout as EINTR, which reads like a signal: say what it is.
+    if (rc == -EINTR)
+      detail =
+          "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
+    fail_errno(op, path, rc < 0 ? -rc : EIO, std::move(detail));
+  }
+
+  [[noreturn]] void fail_handle(std::string_view op, const RelativePath& path, int rc) {
+    std::string detail = handles->error();
+    // A stale handle (the export was re-created) only a new mount (a new root) cures.
+    if (rc == -ESTALE) healthy = false;
     if (rc == -EINTR)
       detail =
           "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
@@ -121,80 +130,84 @@ struct ExportClient::Impl {
     }
   }
 
-  std::optional<nfs_stat_64> lstat(const RelativePath& path) {
-    nfs_stat_64 st{};
-    const int rc = nfs_lstat64(ctx(), path.nfs_path().c_str(), &st);
-    if (rc == -ENOENT) return std::nullopt;
-    if (rc < 0) fail("lstat", path, rc);
-    return st;
-  }
-
   struct Walk {
     std::size_t existing = 0;         // leading components that exist
-    std::optional<nfs_stat_64> last;  // lstat of the deepest existing one
+    std::optional<nfs_stat_64> last;  // attributes of the deepest existing one
+    // Handles of the root and of each existing component: handles[existing] is the deepest.
+    std::vector<FileHandle> handles;
   };
 
-  // libnfs follows symlinks while resolving a path, so every component is checked with
-  // lstat, from the root down, before the path is handed to any other call.
+  // One LOOKUP per component, each inside the handle of the one before: linear in the depth,
+  // and a symlink is seen (never followed) where it stands. Only then is the path handed to a
+  // libnfs call, which resolves it again (once: linear too).
   Walk walk(const RelativePath& path, bool allow_final_symlink) {
     Walk w;
-    const std::size_t n = path.components().size();
+    w.handles.push_back(root);
+    const auto& names = path.components();
+    const std::size_t n = names.size();
     if (n == 0) {
-      w.last = lstat(path);
+      nfs_stat_64 st{};
+      if (const int rc = handles->getattr(root, st); rc < 0) fail_handle("getattr", path, rc);
+      w.last = st;
       return w;
     }
     for (std::size_t i = 1; i <= n; ++i) {
-      const RelativePath prefix = path.prefix(i);
-      auto st = lstat(prefix);
-      if (!st) break;
-      if (is_link(*st) && !(i == n && allow_final_symlink))
-        fail_errno(
-            "lstat", path, ELOOP,
-            "'" + prefix.str() + "' is a symlink on the server; symlinks are never followed");
-      if (i < n && !is_dir(*st))
-        fail_errno("lstat", path, ENOTDIR, "'" + prefix.str() + "' is not a directory");
+      FileHandle fh;
+      nfs_stat_64 st{};
+      const int rc = handles->lookup(w.handles.back(), names[i - 1], fh, st);
+      if (rc == -ENOENT) break;
+      if (rc < 0) fail_handle("lookup", path.prefix(i), rc);
+      if (is_link(st) && !(i == n && allow_final_symlink))
+        fail_errno("lstat", path, ELOOP,
+                   "'" + path.prefix(i).str() +
+                       "' is a symlink on the server; symlinks are never followed");
+      if (i < n && !is_dir(st))
+        fail_errno("lstat", path, ENOTDIR, "'" + path.prefix(i).str() + "' is not a directory");
       w.existing = i;
       w.last = st;
+      w.handles.push_back(std::move(fh));
     }
     return w;
   }
 
   void create(const RelativePath& path, const CreateOptions& options) {
-    const std::size_t n = path.components().size();
+    const auto& names = path.components();
+    const std::size_t n = names.size();
     const Walk w = walk(path, false);
     if (w.existing == n && !is_dir(*w.last))
       fail_errno("mkdir", path, EEXIST, "exists and is not a directory");
     if (w.existing == n && options.must_be_new)
       fail_errno("mkdir", path, EEXIST, "exists already and was not made by this call");
-    const int mode = static_cast<int>(options.mode & 07777);
-    std::vector<RelativePath> created;
+    const std::uint32_t mode = options.mode & 07777;
+    // Each directory is made inside the handle of its parent: linear in the depth.
+    FileHandle current = w.handles.back();
+    std::vector<std::pair<RelativePath, FileHandle>> created;
     try {
       for (std::size_t i = w.existing + 1; i <= n; ++i) {
         const RelativePath dir = path.prefix(i);
         check_fence("mkdir", dir);
-        const int rc = nfs_mkdir2(ctx(), dir.nfs_path().c_str(), mode);
+        FileHandle made;
+        const int rc = handles->mkdir(current, names[i - 1], mode, made);
         if (rc == -EEXIST) {
           if (i == n && options.must_be_new)
             fail_errno("mkdir", dir, EEXIST, "exists already and was not made by this call");
           // A concurrent creator, or our own earlier try whose reply was lost.
-          const auto st = lstat(dir);
-          if (st && is_dir(*st) && !is_link(*st)) continue;
+          nfs_stat_64 st{};
+          const int found = handles->lookup(current, names[i - 1], made, st);
+          if (found == 0 && is_dir(st) && !is_link(st)) {
+            current = std::move(made);
+            continue;
+          }
           fail_errno("mkdir", dir, EEXIST, "exists and is not a directory");
         }
-        if (rc < 0) fail("mkdir", dir, rc);
-        created.push_back(dir);
+        if (rc < 0) fail_handle("mkdir", dir, rc);
+        created.emplace_back(dir, made);
+        current = std::move(made);
       }
-      // mkdir's mode can lose setgid/sticky bits on some servers; chmod states it exactly.
-      for (const auto& dir : created)
-        if (dir.components().size() < n) chmod(dir, mode);
-      chmod(path, mode);
-      if (options.uid || options.gid) {
-        const int uid = options.uid ? static_cast<int>(*options.uid) : -1;
-        const int gid = options.gid ? static_cast<int>(*options.gid) : -1;
-        check_fence("chown", path);
-        const int rc = nfs_lchown(ctx(), path.nfs_path().c_str(), uid, gid);
-        if (rc < 0) fail("chown", path, rc);
-      }
+      // mkdir's mode can lose setgid/sticky bits on some servers; SETATTR states it exactly.
+      for (std::size_t i = 0; i + 1 < created.size(); ++i)
+        set_attributes(created[i].first, created[i].second, {.mode = mode});
+      set_attributes(path, current, {.mode = mode, .uid = options.uid, .gid = options.gid});
     } catch (const NfsError& e) {
       // Never leave a half-made volume: undo what this call made, deepest first, but only
       // when the server said no. After a timeout the call may still have been carried out,
@@ -202,98 +215,79 @@ struct ExportClient::Impl {
       // PV to the directory: removing "ours" would remove theirs.
       if (!e.retryable())
         for (auto it = created.rbegin(); it != created.rend() && may_write(); ++it)
-          nfs_rmdir(ctx(), it->nfs_path().c_str());
+          nfs_rmdir(ctx(), it->first.nfs_path().c_str());
       throw;
     }
   }
 
-  void chmod(const RelativePath& dir, int mode) {
-    check_fence("chmod", dir);
-    const int rc = nfs_lchmod(ctx(), dir.nfs_path().c_str(), mode);
-    if (rc < 0) fail("chmod", dir, rc);
+  void set_attributes(const RelativePath& dir, const FileHandle& handle,
+                      const SetAttributes& change) {
+    check_fence(change.uid || change.gid ? "chown" : "chmod", dir);
+    const int rc = handles->setattr(handle, change);
+    if (rc < 0) fail_handle(change.uid || change.gid ? "chown" : "chmod", dir, rc);
   }
 
-  std::vector<DirEntry> read_dir(const RelativePath& dir) {
-    nfsdir* handle = nullptr;
-    const int rc = nfs_opendir(ctx(), dir.nfs_path().c_str(), &handle);
-    if (rc < 0) fail("opendir", dir, rc);
-    std::vector<DirEntry> entries;
-    const auto close = [&] { nfs_closedir(ctx(), handle); };
-    try {
-      while (nfsdirent* e = nfs_readdir(ctx(), handle)) {
-        const std::string_view name = e->name;
-        if (name == "." || name == "..") continue;
-        entries.push_back({std::string(name), e->type});
+  // Removes the entry name of parent (a directory, handle dir) and everything below it, by
+  // handle: no path is resolved again, so the cost is linear in the entries, and a tree a pod
+  // made deeper than any path can name (past 4096 bytes) is removed all the same. An explicit
+  // stack, not recursion: a 100,000-level tree must not overflow a worker's stack. Symlinks
+  // are removed as links; a directory swapped for one after it was listed is never entered
+  // (its handle is the directory's own).
+  void remove_below(const RelativePath& top, const FileHandle& parent, const std::string& name,
+                    const FileHandle& dir) {
+    struct Level {
+      FileHandle parent;
+      std::string name;
+      FileHandle dir;
+      std::string path;  // below top, for messages only
+      std::vector<HandleEntry> entries;
+      std::size_t next = 0;
+    };
+    std::vector<Level> stack;
+    const auto push = [&](const FileHandle& in, const std::string& entry, const FileHandle& fh,
+                          std::string path) {
+      Level level{in, entry, fh, std::move(path), {}, 0};
+      if (const int rc = handles->read_directory(fh, level.entries); rc == -ENOENT) {
+        level.entries.clear();  // removed meanwhile: its rmdir below says ENOENT too
+      } else if (rc < 0) {
+        fail_below("readdir", top, level.path, rc);
       }
-    } catch (...) {
-      close();
-      throw;
-    }
-    close();
-    return entries;
-  }
-
-  // Every call names its path from the export's root, so libnfs looks each level up again:
-  // a tree a pod made 1000 levels deep would cost O(depth^2) lookups, and past 4096 bytes its
-  // paths could not even be named. So a subdirectory more than kFlattenLevels below the top of
-  // the removal (or with a long path) is first moved up to the top (one rename, short paths)
-  // and removed from there: every path stays short, and the cost is linear in the entries.
-  static constexpr std::size_t kFlattenLevels = 8;
-  static constexpr std::size_t kFlattenBytes = 2048;
-  std::size_t flattened = 0;
-
-  RelativePath move_to_top(const RelativePath& child, const RelativePath& top) {
-    for (;;) {
-      const RelativePath target = top.child(".nfs-provisioner-deep-" + std::to_string(flattened++));
-      check_fence("rename", child);
-      const int rc = nfs_rename(ctx(), child.nfs_path().c_str(), target.nfs_path().c_str());
-      if (rc == -EEXIST || rc == -ENOTEMPTY) continue;  // a name of the volume's own: next one
-      if (rc < 0) fail("rename", child, rc);
-      return target;
-    }
-  }
-
-  void remove_contents(const RelativePath& dir, const RelativePath& top) {
-    for (const auto& entry : read_dir(dir)) {
-      const RelativePath child = dir.child(entry.name);
-      std::uint32_t type = entry.type;
-      if (type == 0) {
-        const auto st = lstat(child);
-        if (!st) continue;
-        type = is_dir(*st) ? NF3DIR : NF3REG;
+      stack.push_back(std::move(level));
+    };
+    push(parent, name, dir, "");
+    while (!stack.empty()) {
+      Level& level = stack.back();
+      if (level.next == level.entries.size()) {
+        check_fence("rmdir", top);
+        const int rc = handles->rmdir(level.parent, level.name);
+        if (rc < 0 && rc != -ENOENT) fail_below("rmdir", top, level.path, rc);
+        stack.pop_back();
+        continue;
       }
-      if (type == NF3DIR) {
-        const bool deep = child.components().size() > top.components().size() + kFlattenLevels ||
-                          child.str().size() > kFlattenBytes;
-        if (deep) {
-          // Not followed if a symlink was put in its place: rename moves the link itself.
-          remove_directory(move_to_top(child, top), top);
-        } else {
-          remove_directory(child, top);
-        }
-      } else {
-        // Files and symlinks alike: unlink removes the link, never its target.
-        check_fence("unlink", child);
-        const int rc = nfs_unlink(ctx(), child.nfs_path().c_str());
-        if (rc < 0 && rc != -ENOENT) fail("unlink", child, rc);
+      HandleEntry entry = std::move(level.entries[level.next++]);
+      const std::string path = level.path.empty() ? entry.name : level.path + "/" + entry.name;
+      if (entry.handle.bytes.empty() || entry.attributes.nfs_mode == 0) {
+        // The server left out the handle or attributes: ask for them.
+        const int rc = handles->lookup(level.dir, entry.name, entry.handle, entry.attributes);
+        if (rc == -ENOENT) continue;
+        if (rc < 0) fail_below("lookup", top, path, rc);
       }
+      if (is_dir(entry.attributes)) {
+        const FileHandle in = level.dir;  // push may move the stack's storage
+        push(in, entry.name, entry.handle, path);
+        continue;
+      }
+      check_fence("unlink", top);
+      const int rc = handles->remove(level.dir, entry.name);
+      if (rc < 0 && rc != -ENOENT) fail_below("unlink", top, path, rc);
     }
   }
 
-  void remove_directory(const RelativePath& dir, const RelativePath& top) {
-    // Checked again right before descending: opendir would follow a symlink put in its place.
-    const auto st = lstat(dir);
-    if (!st) return;
-    if (!is_dir(*st)) {
-      check_fence("unlink", dir);
-      const int rc = nfs_unlink(ctx(), dir.nfs_path().c_str());
-      if (rc < 0 && rc != -ENOENT) fail("unlink", dir, rc);
-      return;
-    }
-    remove_contents(dir, top);
-    check_fence("rmdir", dir);
-    const int rc = nfs_rmdir(ctx(), dir.nfs_path().c_str());
-    if (rc < 0 && rc != -ENOENT) fail("rmdir", dir, rc);
+  [[noreturn]] void fail_below(std::string_view op, const RelativePath& top,
+                               const std::string& below, int rc) {
+    const std::string detail = handles->error();
+    fail_errno(op, top, rc < 0 ? -rc : EIO,
+               (below.empty() ? "" : "at '" + below + "' below it: ") + detail);
   }
 };
 
@@ -321,6 +315,9 @@ ExportClient::ExportClient(ExportAddress address, NfsObserver observer)
     const int rc = nfs_mount(impl_->ctx(), url->server, url->path);
     if (rc < 0) impl_->fail("mount", root, rc);
     impl_->mounted = true;
+    impl_->handles = std::make_unique<HandleCalls>(impl_->ctx());
+    if (const int got = impl_->handles->mount_root(impl_->address, impl_->root); got < 0)
+      impl_->fail_handle("mount", root, got);
   });
 }
 
@@ -341,6 +338,10 @@ const ExportAddress& ExportClient::address() const {
 
 void ExportClient::set_write_fence(WriteFence fence) {
   impl_->fence = std::move(fence);
+}
+
+std::uint64_t ExportClient::handle_calls() const {
+  return impl_->handles ? impl_->handles->calls() : 0;
 }
 
 bool ExportClient::healthy() const {
@@ -373,8 +374,16 @@ bool ExportClient::remove_tree(std::string_view path) {
   return impl_->observed("remove_tree", [&] {
     const RelativePath target = RelativePath::parse(path);
     const auto w = impl_->walk(target, false);
-    if (w.existing < target.components().size()) return false;
-    impl_->remove_directory(target, target);
+    const std::size_t n = target.components().size();
+    if (w.existing < n) return false;
+    const std::string& name = target.components().back();
+    if (!is_dir(*w.last)) {
+      impl_->check_fence("unlink", target);
+      const int rc = impl_->handles->remove(w.handles[n - 1], name);
+      if (rc < 0 && rc != -ENOENT) impl_->fail_handle("unlink", target, rc);
+      return true;
+    }
+    impl_->remove_below(target, w.handles[n - 1], name, w.handles[n]);
     return true;
   });
 }
@@ -453,8 +462,11 @@ std::vector<std::string> ExportClient::list(std::string_view path) {
     if (w.existing < dir.components().size())
       impl_->fail_errno("opendir", dir, ENOENT, "no such directory");
     if (!is_dir(*w.last)) impl_->fail_errno("opendir", dir, ENOTDIR, "not a directory");
+    std::vector<HandleEntry> entries;
+    if (const int rc = impl_->handles->read_directory(w.handles.back(), entries); rc < 0)
+      impl_->fail_handle("readdir", dir, rc);
     std::vector<std::string> names;
-    for (auto& e : impl_->read_dir(dir)) names.push_back(std::move(e.name));
+    for (auto& e : entries) names.push_back(std::move(e.name));
     std::sort(names.begin(), names.end());
     return names;
   });

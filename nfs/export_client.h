@@ -103,6 +103,9 @@ class ExportClient {
   // Names in a directory, without "." and ".."; "" lists the export root.
   std::vector<std::string> list(std::string_view path);
 
+  // RPCs sent by file handle so far (every walk's LOOKUPs, the MKDIRs and SETATTRs of a
+  // create): what the tests and benchmarks measure a path's cost in.
+  std::uint64_t handle_calls() const;
   // False after a retryable error (timeout, EIO, lost connection): the pool then drops this
   // client and connects a new one.
   bool healthy() const;

@@ -1,6 +1,7 @@
 // bench_export [VOLUMES]: how many volumes per second the export client creates and archives
 // against a real nfs-ganesha on 127.0.0.1, with 1 and with 4 workers sharing an ExportPool.
 // Prints figures only; loopback numbers are an upper bound for a Raspberry Pi over Ethernet.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -72,6 +73,28 @@ int main(int argc, char** argv) {
             [&](ExportClient& c, int i) { c.remove_tree("archived-" + name(i)); });
     report("delete (remove_tree)", workers, count, s);
     pool.with_client([](ExportClient& c) { c.remove_tree("nested"); });
+  }
+
+  // Cost by depth: a pathPattern volume d levels below the export (maxPathDepth allows up to
+  // 64). Every level is new, so create makes d directories; stat and delete then walk them.
+  ExportPool pool(server.address(), 1);
+  const int per_depth = std::max(1, count / 20);
+  for (int depth : {1, 4, 16, 64}) {
+    const auto path = [&](int i) {
+      std::string p = "deep" + std::to_string(i);
+      for (int level = 1; level < depth; ++level) p += "/l" + std::to_string(level);
+      return p;
+    };
+    const double create = run(pool, 1, per_depth, [&](ExportClient& c, int i) {
+      c.create_directory(path(i), {.mode = 0777});
+    });
+    const double stat = run(pool, 1, per_depth, [&](ExportClient& c, int i) { c.stat(path(i)); });
+    const double remove = run(pool, 1, per_depth, [&](ExportClient& c, int i) {
+      c.remove_tree("deep" + std::to_string(i));
+    });
+    std::printf("depth %-3d volumes=%-4d create %7.2f ms  stat %6.2f ms  delete %7.2f ms\n", depth,
+                per_depth, create * 1000.0 / per_depth, stat * 1000.0 / per_depth,
+                remove * 1000.0 / per_depth);
   }
   return 0;
 }

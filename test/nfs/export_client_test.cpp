@@ -199,6 +199,40 @@ TEST_CASE("remove_tree deletes a tree deeper than any path may be long", "[nfs]"
   CHECK(local_entries(root).empty());
 }
 
+TEST_CASE("a path costs RPCs linear in its depth: create, stat and delete", "[nfs]") {
+  // Walking by handle: one LOOKUP per level, each directory made inside its parent's handle.
+  // Create, stat and remove_tree send nothing but calls by handle, so handle_calls() counts
+  // every RPC they put on the wire. By path (libnfs resolving every prefix again from the
+  // root) a 64-level create cost 64*65/2 = 2080 LOOKUPs for its walk alone.
+  GaneshaServer server;
+  ExportClient client(server.address());
+  for (const std::size_t depth : {1u, 16u, 64u}) {
+    INFO("depth " << depth);
+    std::string path = "d" + std::to_string(depth);
+    for (std::size_t level = 1; level < depth; ++level) path += "/l" + std::to_string(level);
+
+    auto before = client.handle_calls();
+    client.create_directory(path, {.mode = 0750, .uid = 1000, .gid = 1000});
+    // 1 LOOKUP (not there), then a MKDIR and a SETATTR per level.
+    CHECK(client.handle_calls() - before == 1 + 2 * depth);
+    const fs::path local = server.export_dir() / path;
+    CHECK(local_mode(local) == 0750);
+    CHECK(local_stat(local).st_uid == 1000);
+
+    before = client.handle_calls();
+    const auto info = client.stat(path);
+    REQUIRE(info);
+    CHECK(info->type == FileType::directory);
+    CHECK(client.handle_calls() - before == depth);  // one LOOKUP per level
+
+    before = client.handle_calls();
+    CHECK(client.remove_tree("d" + std::to_string(depth)));
+    // 1 LOOKUP, then a READDIRPLUS and an RMDIR per level.
+    CHECK(client.handle_calls() - before == 1 + 2 * depth);
+    CHECK(local_entries(server.export_dir()).empty());
+  }
+}
+
 TEST_CASE("hostile paths are refused before anything reaches the server", "[nfs]") {
   GaneshaServer server;
   ExportClient client(server.address());
