@@ -13,12 +13,9 @@ std::filesystem::path deploy_dir() {
   return std::filesystem::path(NP_SOURCE_DIR) / "deploy";
 }
 
-std::vector<std::string> render_text(const std::filesystem::path& dir) {
-  std::string out;
-  if (run_command(std::string(NP_KUBECTL) + " kustomize '" + dir.string() + "'", &out) != 0)
-    throw std::runtime_error("kubectl kustomize " + dir.string() + " failed:\n" + out);
+std::vector<std::string> split_documents(const std::string& text) {
   std::vector<std::string> docs{""};
-  std::istringstream lines(out);
+  std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     if (line == "---") {
       docs.emplace_back();
@@ -26,9 +23,17 @@ std::vector<std::string> render_text(const std::filesystem::path& dir) {
       docs.back() += line + "\n";
     }
   }
-  std::erase_if(
-      docs, [](const std::string& d) { return d.find_first_not_of(" \n") == std::string::npos; });
+  // A document of comments only (helm's "# Source:" line of a template that rendered
+  // nothing) is no object.
+  std::erase_if(docs, [](const std::string& d) { return YAML::Load(d).IsNull(); });
   return docs;
+}
+
+std::vector<std::string> render_text(const std::filesystem::path& dir) {
+  std::string out;
+  if (run_command(std::string(NP_KUBECTL) + " kustomize '" + dir.string() + "'", &out) != 0)
+    throw std::runtime_error("kubectl kustomize " + dir.string() + " failed:\n" + out);
+  return split_documents(out);
 }
 
 std::vector<YAML::Node> render(const std::filesystem::path& dir) {

@@ -13,6 +13,9 @@ namespace nfsprov::deploytest {
 // The deploy/ folder of this source tree.
 std::filesystem::path deploy_dir();
 
+// A multi-document YAML stream cut at its "---" lines, documents with no object left out.
+std::vector<std::string> split_documents(const std::string& text);
+
 // `kubectl kustomize <dir>`; throws std::runtime_error with kubectl's output when it fails.
 std::vector<YAML::Node> render(const std::filesystem::path& dir);
 // The same documents as kubectl printed them, one string each: what to send back to an API

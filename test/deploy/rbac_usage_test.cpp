@@ -5,8 +5,6 @@
 // and each permission they grant must have been used.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -16,6 +14,7 @@
 #include "test/deploy/manifests.h"
 #include "test/deploy/provision_cycle.h"
 #include "test/deploy/rbac_rules.h"
+#include "test/deploy/scratch_dir.h"
 #include "test/nfs_server/ganesha_server.h"
 
 using namespace nfsprov::deploytest;
@@ -47,13 +46,8 @@ std::string lines(const std::vector<std::string>& items) {
 }  // namespace
 
 TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle") {
-  auto work =
-      std::filesystem::temp_directory_path() / ("np-deploy-rbac-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(work);
-  struct Cleanup {
-    std::filesystem::path dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{work};
+  const ScratchDir scratch("np-deploy-rbac");
+  const auto& work = scratch.path;
 
   GaneshaServer nfs;
   KubeCluster cluster;
