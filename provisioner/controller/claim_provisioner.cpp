@@ -71,7 +71,9 @@ StepResult ClaimProvisioner::provision(
       ctx_.logger.warn(
           "claim refused",
           {{"claim", claim_name}, {"reason", refusal.reason}, {"message", refusal.message}});
-      ctx_.events.record(involved, EventType::warning, "ProvisioningFailed", refusal.message);
+      // A new leader re-derives the verdicts of the last one: an identical Warning already on
+      // the claim is left as it is (5000 refused claims made 25,018 Events over leader changes).
+      ctx_.events.record_once(involved, EventType::warning, "ProvisioningFailed", refusal.message);
       ctx_.observer.provision_failed(class_name, std::chrono::steady_clock::now() - started,
                                      refusal.reason);
     }

@@ -113,6 +113,15 @@ EventRecorder::~EventRecorder() {
 
 void EventRecorder::record(const InvolvedObject& object, EventType type, std::string_view reason,
                            std::string_view message) {
+  enqueue(Pending{object, type, std::string(reason), std::string(message), false});
+}
+
+void EventRecorder::record_once(const InvolvedObject& object, EventType type,
+                                std::string_view reason, std::string_view message) {
+  enqueue(Pending{object, type, std::string(reason), std::string(message), true});
+}
+
+void EventRecorder::enqueue(Pending event) {
   {
     std::lock_guard lock(mutex_);
     if (pending_.size() >= max_pending_) {
@@ -120,7 +129,7 @@ void EventRecorder::record(const InvolvedObject& object, EventType type, std::st
       ++dropped_;
       return;
     }
-    pending_.push_back(Pending{object, type, std::string(reason), std::string(message)});
+    pending_.push_back(std::move(event));
   }
   changed_.notify_all();
 }
@@ -167,6 +176,7 @@ void EventRecorder::post(const Pending& event) {
   const std::string id = identity(event.object, event.type, event.reason, event.message);
   try {
     if (auto seen = posted_.find(id); seen != posted_.end()) {
+      if (event.once) return;
       const nlohmann::json patch = {{"count", seen->second.count + 1},
                                     {"lastTimestamp", rfc3339_now()}};
       try {
@@ -187,6 +197,7 @@ void EventRecorder::post(const Pending& event) {
       client_.create(kube::kEvents, ns, object);
     } catch (const kube::ApiError& e) {
       if (e.kind() != kube::ApiErrorKind::already_exists) throw;
+      if (event.once) return;  // its count is not ours to know without a write: not kept
       // Recorded before this process knew it (a restart, a leader change, a memory reset):
       // the same Event counts one more, as an in-memory repeat would. The first PATCH (of
       // the time) answers with the Event and so its count: events may be patched, not read.

@@ -57,6 +57,12 @@ class EventRecorder {
 
   void record(const InvolvedObject& object, EventType type, std::string_view reason,
               std::string_view message);
+  // As record, unless this very event (same object, type, reason and message) exists already,
+  // posted by this process or found on the server: then nothing is written. For verdicts
+  // that are re-derived rather than re-happening: a refusal a previous leader reported is not
+  // news to the user when the next leader reaches the same verdict.
+  void record_once(const InvolvedObject& object, EventType type, std::string_view reason,
+                   std::string_view message);
 
   // Blocks until every event recorded so far was posted (or failed). For tests.
   void flush();
@@ -67,6 +73,7 @@ class EventRecorder {
     EventType type;
     std::string reason;
     std::string message;
+    bool once = false;  // record_once: never bump an existing one
   };
   struct Posted {
     std::string namespace_;
@@ -75,6 +82,7 @@ class EventRecorder {
   };
 
   void post_loop(std::stop_token stop);
+  void enqueue(Pending event);
   void post(const Pending& event);
 
   kube::ApiClient& client_;

@@ -42,6 +42,9 @@ controller::ControllerOptions test_options(const nfs::ExportAddress& default_exp
 class CountingObserver : public controller::ControllerObserver {
  public:
   void provision_succeeded(std::string_view, std::chrono::nanoseconds) override { ++provisioned; }
+  void provision_failed(std::string_view, std::chrono::nanoseconds, std::string_view) override {
+    ++provision_failures;
+  }
   void delete_succeeded(std::string_view, std::chrono::nanoseconds) override { ++deleted; }
   void delete_failed(std::string_view, std::chrono::nanoseconds, std::string_view) override {
     ++delete_failures;
@@ -53,7 +56,8 @@ class CountingObserver : public controller::ControllerObserver {
          was < seen && !informer_failures.compare_exchange_weak(was, seen);) {
     }
   }
-  std::atomic<int> provisioned{0}, deleted{0}, delete_failures{0}, informer_failures{0};
+  std::atomic<int> provisioned{0}, provision_failures{0}, deleted{0}, delete_failures{0},
+      informer_failures{0};
 };
 
 class E2eEnv {
