@@ -397,8 +397,9 @@ void ExportClient::create_symlink(std::string_view path, std::string_view target
     if (w.existing + 1 < n)
       impl_->fail_errno("symlink", link, ENOENT, "its parent directory does not exist");
     impl_->check_fence("symlink", link);
-    const int rc = nfs_symlink(impl_->ctx(), std::string(target).c_str(), link.nfs_path().c_str());
-    if (rc < 0) impl_->fail("symlink", link, rc);
+    const int rc =
+        impl_->handles->symlink(w.handles[n - 1], link.components().back(), std::string(target));
+    if (rc < 0) impl_->fail_handle("symlink", link, rc);
   });
 }
 
@@ -425,9 +426,10 @@ bool ExportClient::remove_file(std::string_view path) {
     if (w.existing < file.components().size()) return false;
     if (is_dir(*w.last)) impl_->fail_errno("unlink", file, EISDIR, "is a directory");
     impl_->check_fence("unlink", file);
-    const int rc = nfs_unlink(impl_->ctx(), file.nfs_path().c_str());
+    const std::size_t n = file.components().size();
+    const int rc = impl_->handles->remove(w.handles[n - 1], file.components().back());
     if (rc == -ENOENT) return false;
-    if (rc < 0) impl_->fail("unlink", file, rc);
+    if (rc < 0) impl_->fail_handle("unlink", file, rc);
     return true;
   });
 }

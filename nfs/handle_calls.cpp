@@ -354,6 +354,24 @@ int HandleCalls::read_directory(const FileHandle& dir, std::vector<HandleEntry>&
   return 0;
 }
 
+int HandleCalls::symlink(const FileHandle& dir, const std::string& name,
+                         const std::string& target) {
+  return run(
+      [&](rpc_context* rpc, Call& call) {
+        SYMLINK3args args{};
+        args.where.dir = view(dir);
+        args.where.name = const_cast<char*>(name.c_str());
+        args.symlink.symlink_attributes.mode.set_it = 1;
+        args.symlink.symlink_attributes.mode.set_mode3_u.mode = 0777;
+        args.symlink.symlink_data = const_cast<char*>(target.c_str());
+        return rpc_nfs3_symlink_async(rpc, on_complete, &args, &call);
+      },
+      [&](void* data) {
+        const auto& res = *static_cast<SYMLINK3res*>(data);
+        return res.status == NFS3_OK ? 0 : from_status(res.status);
+      });
+}
+
 int HandleCalls::remove(const FileHandle& dir, const std::string& name) {
   return run(
       [&](rpc_context* rpc, Call& call) {

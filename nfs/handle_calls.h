@@ -62,6 +62,8 @@ class HandleCalls {
   int setattr(const FileHandle& object, const SetAttributes& change);
   // Every entry of dir, page by page.
   int read_directory(const FileHandle& dir, std::vector<HandleEntry>& entries);
+  // A symlink name in dir holding target (mode 0777, as every symlink).
+  int symlink(const FileHandle& dir, const std::string& name, const std::string& target);
   // REMOVE (a file, a symlink: never its target) and RMDIR of the entry name in dir.
   int remove(const FileHandle& dir, const std::string& name);
   int rmdir(const FileHandle& dir, const std::string& name);

@@ -40,19 +40,28 @@ std::optional<VolumeRecord> read_record_once(ExportClient& client, std::string_v
 }  // namespace
 
 void write_record(ExportClient& client, const VolumeRecord& record) {
-  if (!client.exists(kRecords)) client.create_directory(kRecords, {.mode = 0700});
   const std::string path = record_path(record.pv_name);
   const std::string target = record.class_name + "/" + record.directory;
-  try {
-    client.create_symlink(path, target);
-  } catch (const NfsError& e) {
-    if (e.error_number() != EEXIST) throw;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      client.create_symlink(path, target);
+      return;
+    } catch (const NfsError& e) {
+      // The first record on this export: the directory is not looked for up front, which
+      // would cost every provision two LOOKUPs.
+      if (e.error_number() == ENOENT && attempt == 0) {
+        client.create_directory(kRecords, {.mode = 0700});
+        continue;
+      }
+      if (e.error_number() != EEXIST) throw;
+    }
     // The same record (another replica on the same claim, without leader election) stays as
     // it is: its time is the one the directory is judged by.
     if (unless_removed([&] { return client.read_symlink(path); }) == target) return;
     // An earlier try's record (a changed pathPattern expansion, say): this one replaces it.
     client.remove_file(path);
     client.create_symlink(path, target);
+    return;
   }
 }
 

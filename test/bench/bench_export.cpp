@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nfs/export_pool.h"
+#include "nfs/volume_records.h"
 #include "test/nfs_server/ganesha_server.h"
 
 using nfsprov::nfs::ExportClient;
@@ -73,6 +74,32 @@ int main(int argc, char** argv) {
             [&](ExportClient& c, int i) { c.remove_tree("archived-" + name(i)); });
     report("delete (remove_tree)", workers, count, s);
     pool.with_client([](ExportClient& c) { c.remove_tree("nested"); });
+  }
+
+  // What the crash record costs a provision: write it, make the directory, drop the record
+  // once the PV exists (claim_provisioner), against the directory alone.
+  {
+    ExportPool one(server.address(), 1);
+    std::uint64_t plain_calls = 0, recorded_calls = 0;
+    const int n = std::max(1, count / 2);
+    const double plain = run(one, 1, n, [&](ExportClient& c, int i) {
+      const auto before = c.handle_calls();
+      c.create_directory("plain-" + std::to_string(i), {.mode = 0777, .must_be_new = true});
+      plain_calls += c.handle_calls() - before;
+    });
+    const double recorded = run(one, 1, n, [&](ExportClient& c, int i) {
+      const auto before = c.handle_calls();
+      const std::string pv = "pvc-" + std::to_string(i);
+      nfsprov::nfs::write_record(c, {pv, "bench", "recorded-" + std::to_string(i)});
+      c.create_directory("recorded-" + std::to_string(i), {.mode = 0777, .must_be_new = true});
+      nfsprov::nfs::erase_record(c, pv);
+      recorded_calls += c.handle_calls() - before;
+    });
+    std::printf(
+        "provision, directory only      %7.3f ms/volume  %5.1f RPCs\n"
+        "provision with crash record    %7.3f ms/volume  %5.1f RPCs\n",
+        plain * 1000.0 / n, static_cast<double>(plain_calls) / n, recorded * 1000.0 / n,
+        static_cast<double>(recorded_calls) / n);
   }
 
   // Cost by depth: a pathPattern volume d levels below the export (maxPathDepth allows up to
