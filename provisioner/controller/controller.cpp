@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "provisioner/controller/claim_expander.h"
 #include "provisioner/controller/claim_provisioner.h"
 #include "provisioner/controller/event_recorder.h"
 #include "provisioner/controller/orphan_sweeper.h"
@@ -64,6 +65,7 @@ struct Controller::Impl {
         volumes(client, kube::kPersistentVolumes),
         classes(client, kube::kStorageClasses),
         provisioner(context(pools), core::VolumePlanner(defaults_of(options))),
+        expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
         busy(static_cast<std::size_t>(std::max(1, options.workers))) {
     set_handlers();
@@ -95,6 +97,7 @@ struct Controller::Impl {
   kube::Informer volumes;
   kube::Informer classes;
   ClaimProvisioner provisioner;
+  ClaimExpander expander;
   VolumeReclaimer reclaimer;
   // Per worker, for liveness: since when it works on which key (since 0: waiting for one).
   struct Busy {
@@ -195,6 +198,14 @@ StepResult Controller::Impl::process(const std::string& key) {
     const auto claim = claims.get(work->cache_key);
     if (!claim) return StepResult::done;  // deleted: its PV (if any) is the volume key's job
     const auto storage_class = classes.get(core::claim_class_name(*claim));
+    // A bound claim is the provisioner's no more; a raised request makes it the resizer's
+    // (kube-controller-manager hands in-tree nfs volumes to "an external controller").
+    if (const std::string volume = core::string_field(core::field(*claim, "spec"), "volumeName");
+        !volume.empty()) {
+      const auto pv = volumes.get(volume);
+      return expander.expand(key, *claim, pv ? &*pv : nullptr,
+                             storage_class ? &*storage_class : nullptr);
+    }
     return provisioner.provision(
         key, *claim, storage_class ? &*storage_class : nullptr,
         [this](const std::string& name) { return volumes.get(name).has_value(); });

@@ -11,8 +11,13 @@ namespace {
 constexpr kube::Resource kSelfSubjectAccessReviews{"/apis/authorization.k8s.io/v1",
                                                    "selfsubjectaccessreviews", false};
 
+// "persistentvolumeclaims/status" as RBAC rules name a subresource.
+std::string resource_path(const Permission& p) {
+  return p.subresource.empty() ? p.resource : p.resource + "/" + p.subresource;
+}
+
 std::string qualified(const Permission& p) {
-  return p.group.empty() ? p.resource : p.resource + "." + p.group;
+  return p.group.empty() ? resource_path(p) : resource_path(p) + "." + p.group;
 }
 
 std::string name_of(const Permission& p) {
@@ -23,7 +28,7 @@ std::string name_of(const Permission& p) {
 
 // The rule to add, in deploy/rbac.yaml's words.
 std::string fix_for(const Permission& p) {
-  const std::string rule = "{apiGroups: [\"" + p.group + "\"], resources: [\"" + p.resource +
+  const std::string rule = "{apiGroups: [\"" + p.group + "\"], resources: [\"" + resource_path(p) +
                            "\"], verbs: [\"" + p.verb + "\"]}";
   if (p.ns.empty())
     return "add " + rule +
@@ -40,12 +45,13 @@ std::vector<Permission> required_permissions(bool leader_election,
   std::vector<Permission> needed;
   const auto add = [&](const char* group, const char* resource,
                        std::initializer_list<const char*> verbs, const char* why,
-                       const std::string& ns = {}) {
-    for (const char* verb : verbs) needed.push_back({group, resource, verb, ns, why});
+                       const std::string& ns = {}, const char* subresource = "") {
+    for (const char* verb : verbs) needed.push_back({group, resource, subresource, verb, ns, why});
   };
-  add("", "persistentvolumes", {"get", "list", "watch", "create", "update", "delete"},
-      "volumes it provisions, and drops its finalizer from and deletes");
+  add("", "persistentvolumes", {"get", "list", "watch", "create", "update", "patch", "delete"},
+      "volumes it provisions, grows, and drops its finalizer from and deletes");
   add("", "persistentvolumeclaims", {"list", "watch"}, "the claims it provisions for");
+  add("", "persistentvolumeclaims", {"patch"}, "the capacity of a claim it grew", {}, "status");
   add("storage.k8s.io", "storageclasses", {"list", "watch"}, "the classes naming it");
   add("", "events", {"create", "patch"}, "Provisioning* events on claims and volumes");
   if (leader_election)
@@ -61,6 +67,7 @@ std::vector<CheckLine> check_permissions(kube::ApiClient& client,
     CheckLine line;
     line.name = name_of(p);
     nlohmann::json attributes{{"group", p.group}, {"resource", p.resource}, {"verb", p.verb}};
+    if (!p.subresource.empty()) attributes["subresource"] = p.subresource;
     if (!p.ns.empty()) attributes["namespace"] = p.ns;
     try {
       const nlohmann::json review = client.create(kSelfSubjectAccessReviews, {},

@@ -14,11 +14,12 @@
 namespace nfsprov::ops {
 
 struct Permission {
-  std::string group;     // "" for the core group
-  std::string resource;  // "persistentvolumes"
-  std::string verb;      // "update"
-  std::string ns;        // "" = cluster-wide (or in every namespace)
-  std::string why;       // what the provisioner does with it
+  std::string group;        // "" for the core group
+  std::string resource;     // "persistentvolumes"
+  std::string subresource;  // "status", or "" for the resource itself
+  std::string verb;         // "update"
+  std::string ns;           // "" = cluster-wide (or in every namespace)
+  std::string why;          // what the provisioner does with it
 };
 
 // Everything the controller needs; with leader election also the Lease in lease_namespace.

@@ -1,8 +1,8 @@
 // deploy/rbac.yaml grants exactly what nfs-provisioner uses: the real binary runs as the
-// ServiceAccount rbac.yaml binds, with leader election, a provision + delete cycle against a
-// real kube-apiserver (RBAC enforced, every request in its audit log) and nfs-ganesha. No
-// request may be refused (a real 403), each must be allowed by the rendered RBAC objects,
-// and each permission they grant must have been used.
+// ServiceAccount rbac.yaml binds, with leader election, a provision + expand + delete cycle against
+// a real kube-apiserver (RBAC enforced, every request in its audit log) and nfs-ganesha. No request
+// may be refused (a real 403), each must be allowed by the rendered RBAC objects, and each
+// permission they grant must have been used.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -45,7 +45,7 @@ std::string lines(const std::vector<std::string>& items) {
 
 }  // namespace
 
-TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle") {
+TEST_CASE("rbac.yaml grants exactly the requests of a provision + expand + delete cycle") {
   const ScratchDir scratch("np-deploy-rbac");
   const auto& work = scratch.path;
 
@@ -62,7 +62,48 @@ TEST_CASE("rbac.yaml grants exactly the requests of a provision + delete cycle")
   std::string directory = "deploy-test-test-claim-" + pv;
   CHECK(std::filesystem::is_directory(nfs.export_dir() / directory));
 
+  // A claim of an expandable class grown by its user: the PV's and the claim's status patches.
+  cluster.kubectl_ok(
+      "apply -f -",
+      R"(apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: expandable-nfs
+provisioner: )" +
+          env_value(only(install, "Deployment")["spec"]["template"]["spec"]["containers"][0],
+                    "PROVISIONER_NAME") +
+          R"(
+allowVolumeExpansion: true
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: grown
+  namespace: deploy-test
+spec:
+  storageClassName: expandable-nfs
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Mi}}
+)");
+  REQUIRE(eventually(
+      [&] {
+        return kubectl_get(cluster, "pvc grown -n deploy-test -o jsonpath={.status.phase}") ==
+               "Bound";
+      },
+      std::chrono::seconds(60)));
+  cluster.kubectl_ok(
+      "patch pvc grown -n deploy-test --type merge -p "
+      "'{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"2Mi\"}}}}'");
+  CHECK(eventually(
+      [&] {
+        return kubectl_get(cluster,
+                           "pvc grown -n deploy-test -o jsonpath={.status.capacity.storage}") ==
+               "2Mi";
+      },
+      std::chrono::seconds(60)));
+
   std::string out;
+  REQUIRE(cluster.kubectl("delete pvc grown -n deploy-test --wait=false", &out) == 0);
   REQUIRE(cluster.kubectl("delete pvc test-claim -n deploy-test --wait=false", &out) == 0);
   REQUIRE(eventually([&] { return kubectl_get(cluster, "pv " + pv + " -o name").empty(); },
                      std::chrono::seconds(60)));

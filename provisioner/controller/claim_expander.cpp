@@ -1,0 +1,99 @@
+#include "provisioner/controller/claim_expander.h"
+
+#include "provisioner/core/expansion_planner.h"
+#include "provisioner/core/json_fields.h"
+#include "provisioner/kube/api_error.h"
+#include "provisioner/kube/resource.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+using nlohmann::json;
+
+std::string resource_version(const json& object) {
+  return core::string_field(core::field(object, "metadata"), "resourceVersion");
+}
+
+// status.allocatedResourceStatuses as external-resizer keeps it (RecoverVolumeExpansionFailure,
+// GA in Kubernetes 1.34): what the resizer is working on, so a user may lower a request that
+// cannot be met. null removes the entry (merge patch).
+json claim_status_patch(const json& claim, const json& status) {
+  return {{"metadata", {{"resourceVersion", resource_version(claim)}}}, {"status", status}};
+}
+
+}  // namespace
+
+ClaimExpander::ClaimExpander(WorkContext context) : ctx_(context) {}
+
+StepResult ClaimExpander::expand(const std::string& key, const json& claim, const json* pv,
+                                 const json* storage_class) {
+  const auto decision =
+      core::plan_expansion(claim, pv, storage_class, ctx_.options.provisioner_name);
+  const json& meta = core::field(claim, "metadata");
+  const std::string ns = core::string_field(meta, "namespace");
+  const std::string name = core::string_field(meta, "name");
+  const std::string claim_name = ns + "/" + name;
+  if (decision.step == core::ExpansionStep::none) {
+    if (ctx_.logger.enabled(log::Level::debug))
+      ctx_.logger.debug("claim not expanded", {{"claim", claim_name}, {"why", decision.why}});
+    ctx_.refusals.forget(key);
+    return StepResult::done;
+  }
+  const auto abandon = [&] {
+    ctx_.logger.info("not leading any more, expansion left to the leader", {{"claim", claim_name}});
+    return StepResult::retry;
+  };
+  if (!ctx_.may_act()) return abandon();
+
+  const std::string pv_name = core::string_field(core::field(*pv, "metadata"), "name");
+  const auto involved = InvolvedObject::of("PersistentVolumeClaim", claim);
+  const std::string& size = decision.new_size;
+  try {
+    json current = claim;
+    if (decision.step == core::ExpansionStep::raise_volume) {
+      current = ctx_.api.merge_patch_status(
+          kube::kPersistentVolumeClaims, ns, name,
+          claim_status_patch(current, {{"allocatedResources", {{"storage", size}}},
+                                       {"allocatedResourceStatuses",
+                                        {{"storage", "ControllerResizeInProgress"}}}}));
+      // After the claim's conditional write: a pass on a stale cache (our own earlier write
+      // not seen yet) ends in a 409 above and says nothing.
+      ctx_.events.record(involved, EventType::normal, "Resizing",
+                         "External resizer is resizing volume " + pv_name);
+      // A leader frozen here must not raise a PV the next leader may have dealt with.
+      if (!ctx_.may_act()) return abandon();
+      // Conditional on the cached PV: a cache that lags behind a raise to more than size
+      // answers 409 instead of shrinking the PV back.
+      ctx_.api.merge_patch(kube::kPersistentVolumes, {}, pv_name,
+                           {{"metadata", {{"resourceVersion", resource_version(*pv)}}},
+                            {"spec", {{"capacity", {{"storage", size}}}}}});
+      ctx_.logger.info("volume capacity raised", {{"pv", pv_name}, {"capacity", size}});
+    }
+    if (!ctx_.may_act()) return abandon();
+    ctx_.api.merge_patch_status(
+        kube::kPersistentVolumeClaims, ns, name,
+        claim_status_patch(current, {{"capacity", {{"storage", size}}},
+                                     {"allocatedResources", {{"storage", size}}},
+                                     {"allocatedResourceStatuses", {{"storage", nullptr}}}}));
+  } catch (const kube::ApiError& e) {
+    if (!ctx_.may_act()) return abandon();
+    // A cache behind the server: the informer brings the fresh object and the retry works
+    // from it. Not the user's business.
+    if (e.kind() == kube::ApiErrorKind::conflict) {
+      ctx_.logger.debug("expansion met a newer object, retrying", {{"claim", claim_name}});
+      return StepResult::retry;
+    }
+    ctx_.logger.warn("expansion failed", {{"claim", claim_name}, {"error", e.what()}});
+    ctx_.events.record(involved, EventType::warning, "VolumeResizeFailed",
+                       "resize volume " + pv_name + " failed: " + e.what());
+    return StepResult::retry;
+  }
+  ctx_.refusals.forget(key);
+  ctx_.logger.info("claim expanded", {{"claim", claim_name}, {"pv", pv_name}, {"capacity", size}});
+  ctx_.events.record(involved, EventType::normal, "VolumeResizeSuccessful",
+                     "Resize volume succeeded: " + pv_name + " is now " + size);
+  return StepResult::done;
+}
+
+}  // namespace nfsprov::controller
