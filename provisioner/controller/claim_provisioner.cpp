@@ -92,6 +92,7 @@ StepResult ClaimProvisioner::provision(
                        ": a volume may not equal, contain or lie inside another's"});
 
   bool created = false;
+  std::optional<core::CapacityVerdict> capacity;
   try {
     // No GET of the PV first (sig-storage-lib-external-provisioner does none either): the
     // cache check above and create's AlreadyExists answer cover a PV the cache lags behind,
@@ -103,7 +104,11 @@ StepResult ClaimProvisioner::provision(
         "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
     const auto refusal =
         ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
-          return make_directory(client, plan, class_name);
+          capacity = check_capacity(client, plan);
+          return capacity->kind == core::CapacityVerdict::Kind::refuse
+                     ? std::optional<core::Refusal>(
+                           core::Refusal{"InsufficientCapacity", capacity->message})
+                     : make_directory(client, plan, class_name);
         });
     if (refusal) {
       // Without leader election another replica may have made this very volume meanwhile
@@ -148,6 +153,8 @@ StepResult ClaimProvisioner::provision(
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
   ctx_.events.record(involved, EventType::normal, "ProvisioningSucceeded",
                      "Successfully provisioned volume " + pv_name);
+  if (capacity && capacity->kind == core::CapacityVerdict::Kind::warn)
+    ctx_.events.record(involved, EventType::warning, "CapacityExceeded", capacity->message);
   ctx_.observer.provision_succeeded(class_name, took);
   return StepResult::done;
 }
@@ -194,6 +201,14 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
     refusal = adopt(*record);
   if (refusal) nfs::erase_record(client, plan.pv_name);
   return refusal;
+}
+
+core::CapacityVerdict ClaimProvisioner::check_capacity(nfs::ExportClient& client,
+                                                       const core::VolumePlan& plan) {
+  if (plan.capacity_policy == core::CapacityPolicy::ignore) return {};
+  const auto usage = ctx_.usage.get(plan.export_address, [&] { return client.usage(); });
+  return core::judge_capacity(plan.capacity_policy, plan.request_bytes, plan.request, usage,
+                              plan.export_address.display());
 }
 
 bool ClaimProvisioner::volume_exists(const std::string& pv_name) {

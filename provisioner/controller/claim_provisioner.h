@@ -30,6 +30,9 @@ class ClaimProvisioner {
   std::optional<core::Refusal> make_directory(nfs::ExportClient& client,
                                               const core::VolumePlan& plan,
                                               const std::string& class_name);
+  // The claim's request against the export's free space (cached, refreshed at most every
+  // 30 s), as the class's capacityPolicy judges it.
+  core::CapacityVerdict check_capacity(nfs::ExportClient& client, const core::VolumePlan& plan);
   // Whether the API has PV pv_name (a GET: the cache may lag behind another replica).
   bool volume_exists(const std::string& pv_name);
   // Drops the volume record once the PV exists (nfs/volume_records.h).

@@ -28,6 +28,8 @@ namespace {
 
 // How often informer counters and the queue depth go to the observer.
 constexpr std::chrono::seconds kStatsInterval{10};
+// How often every export's statvfs is refreshed for the metrics (ExportUsageCache's max age).
+constexpr std::chrono::seconds kUsageInterval{30};
 
 std::string volume_class(const nlohmann::json& pv) {
   auto spec = pv.find("spec");
@@ -59,6 +61,7 @@ struct Controller::Impl {
         observer(obs ? *obs : no_observer),
         events(event_client ? *event_client : client, options.provisioner_name, log),
         refusals(options.backoff_max),
+        usage(observer, logger),
         directories(options.provisioner_name),
         queue(core::BackoffPolicy{options.backoff_base, options.backoff_max}),
         claims(client, kube::kPersistentVolumeClaims),
@@ -72,7 +75,7 @@ struct Controller::Impl {
   }
 
   WorkContext context(nfs::ExportPools& pools) {
-    return WorkContext{api, pools, events, logger, observer, refusals, directories, options};
+    return WorkContext{api, pools, events, logger, observer, refusals, directories, options, usage};
   }
 
   void set_handlers();
@@ -80,7 +83,11 @@ struct Controller::Impl {
   void resync();
   void report_stats();
   void worker_loop(std::size_t worker);
+  // The default export and those of our classes, each once.
+  std::vector<nfs::ExportAddress> our_exports();
   void sweep_orphans();
+  // Every export's free space, for the metrics (the cache asks only when its value is old).
+  void refresh_usage();
   StepResult process(const std::string& key);
 
   kube::ApiClient& api;
@@ -91,6 +98,7 @@ struct Controller::Impl {
   ControllerObserver& observer;
   EventRecorder events;
   RefusalMemory refusals;
+  ExportUsageCache usage;
   core::DirectoryIndex directories;
   core::WorkQueue queue;
   kube::Informer claims;
@@ -155,7 +163,7 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
     if (volume_class(pv) == class_name) queue.add(volume_key(object_name(pv)));
 }
 
-void Controller::Impl::sweep_orphans() {
+std::vector<nfs::ExportAddress> Controller::Impl::our_exports() {
   const core::ProvisionerDefaults defaults = defaults_of(options);
   std::vector<nfs::ExportAddress> exports;
   const auto add = [&](const nfs::ExportAddress& address) {
@@ -170,6 +178,19 @@ void Controller::Impl::sweep_orphans() {
     const auto address = core::class_export(&sc, defaults);
     if (const auto* found = std::get_if<nfs::ExportAddress>(&address)) add(*found);
   }
+  return exports;
+}
+
+void Controller::Impl::refresh_usage() {
+  for (const auto& address : our_exports())
+    usage.get(address, [&] {
+      return export_pools.get(address).with_client(
+          [](nfs::ExportClient& client) { return client.usage(); });
+    });
+}
+
+void Controller::Impl::sweep_orphans() {
+  const auto exports = our_exports();
   OrphanSweeper(context(export_pools)).sweep(exports, [this] {
     OrphanSweeper::Live live;
     for (const auto& pv : volumes.list()) live.volumes.insert(object_name(pv));
@@ -323,6 +344,19 @@ void Controller::run(std::stop_token stop) {
       });
     };
     if (!stop.stop_requested()) start_sweep();
+
+    // Export usage on its own thread, on a bounded schedule: a frozen export delays only it.
+    std::jthread usage_thread;
+    if (!stop.stop_requested())
+      usage_thread = std::jthread([&self](std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        while (!st.stop_requested()) {
+          self.refresh_usage();
+          std::unique_lock lock(m);
+          cv.wait_for(lock, st, kUsageInterval, [] { return false; });
+        }
+      });
 
     std::vector<std::jthread> workers;
     if (!stop.stop_requested())

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "nfs/export_address.h"
+#include "nfs/export_client.h"
 #include "provisioner/kube/informer.h"
 
 namespace nfsprov::controller {
@@ -30,6 +32,10 @@ class ControllerObserver {
   // A directory a crash left for a claim that is gone was cleaned up: action "removed"
   // (empty) or "archived" (something was in it).
   virtual void orphan_cleaned(std::string_view /*storage_class*/, std::string_view /*action*/) {}
+
+  // The export's statvfs, refreshed at most every 30 s per export (ExportUsageCache).
+  virtual void export_usage(const nfs::ExportAddress& /*address*/,
+                            const nfs::ExportUsage& /*usage*/) {}
 
   // Keys waiting in the work queue, after each change a worker makes.
   virtual void queue_depth(std::size_t /*depth*/) {}

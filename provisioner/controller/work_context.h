@@ -5,6 +5,7 @@
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/event_recorder.h"
+#include "provisioner/controller/export_usage_cache.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/core/directory_index.h"
 #include "provisioner/kube/api_client.h"
@@ -22,6 +23,8 @@ struct WorkContext {
   // Which directory each PV uses: no overlapping volumes, no deletion under another's feet.
   core::DirectoryIndex& directories;
   const ControllerOptions& options;
+  // Free space per export, for the classes' capacityPolicy.
+  ExportUsageCache& usage;
 
   // False once this replica may no longer lead (ControllerOptions::fence).
   bool may_act() const { return !options.fence || options.fence->open(); }

@@ -100,8 +100,10 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
     return Refusal{"InvalidStorageRequest", "claim has no spec.resources.requests.storage"};
   }
   std::string capacity = request.get<std::string>();
+  std::uint64_t request_bytes = 0;
   try {
-    if (parse_quantity_bytes(capacity) == 0) {
+    request_bytes = parse_quantity_bytes(capacity);
+    if (request_bytes == 0) {
       return Refusal{"InvalidStorageRequest", "claim requests 0 bytes of storage"};
     }
   } catch (const QuantityError& error) {
@@ -110,6 +112,8 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
 
   auto address = class_export(&storage_class, defaults_);
   if (auto* refusal = std::get_if<Refusal>(&address)) return *refusal;
+  const auto policy = capacity_policy(&storage_class);
+  if (auto* refusal = std::get_if<Refusal>(&policy)) return *refusal;
 
   static constexpr Setting kMode{kCreateModeAnnotation, "mountPermissions",
                                  "an octal mode up to 07777 (e.g. 0750)", parse_mode};
@@ -168,6 +172,9 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
                                       " levels, more than the class allows (maxPathDepth " +
                                       std::to_string(max_depth) + ")"};
   plan.export_address = std::get<nfs::ExportAddress>(address);
+  plan.request_bytes = request_bytes;
+  plan.request = capacity;
+  plan.capacity_policy = std::get<CapacityPolicy>(policy);
   plan.create_options.mode = std::get<std::optional<std::uint32_t>>(mode).value_or(0777);
   plan.create_options.uid = std::get<std::optional<std::uint32_t>>(owner);
   plan.create_options.gid = std::get<std::optional<std::uint32_t>>(group);

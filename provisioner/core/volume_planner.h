@@ -8,6 +8,7 @@
 
 #include "nfs/export_address.h"
 #include "nfs/export_client.h"
+#include "provisioner/core/capacity_policy.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/refusal.h"
 
@@ -19,14 +20,17 @@ struct VolumePlan {
   nfs::ExportAddress export_address;  // where the directory goes
   nfs::CreateOptions create_options;  // mode, and owner only when asked for
   nlohmann::json pv;                  // the PersistentVolume to POST
+  std::uint64_t request_bytes = 0;    // the claim's storage request
+  std::string request;                // ... as the claim wrote it
+  CapacityPolicy capacity_policy = CapacityPolicy::warn;  // class parameter capacityPolicy
 };
 
 // Refusals (reason): claim spec.selector set ("UnsupportedSelector": "claim Selector is not
 // supported"), volumeMode Block ("UnsupportedVolumeMode"), dataSource or dataSourceRef
 // ("UnsupportedDataSource"), missing/unparsable/zero storage request ("InvalidStorageRequest"),
 // missing namespace/name/uid ("InvalidClaim"), a bad class parameter ("InvalidParameter"),
-// a bad nfs.io/create* annotation ("InvalidAnnotation"), a pathPattern or default name that is
-// not a safe relative path ("InvalidPath").
+// a bad capacityPolicy ("InvalidParameter"), a bad nfs.io/create* annotation ("InvalidAnnotation"),
+// a pathPattern or default name that is not a safe relative path ("InvalidPath").
 //
 // Directory mode 0777 by default (as nfs-subdir); owner: unchanged (no chown) unless asked for,
 // which is 0:0 on a no_root_squash export as in nfs-subdir, and works on root_squash. Class

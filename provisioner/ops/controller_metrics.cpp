@@ -65,4 +65,9 @@ void ControllerMetrics::orphan_cleaned(std::string_view storage_class, std::stri
   metrics_.orphan_cleaned(storage_class, action);
 }
 
+void ControllerMetrics::export_usage(const nfs::ExportAddress& address,
+                                     const nfs::ExportUsage& usage) {
+  metrics_.export_usage(address, usage);
+}
+
 }  // namespace nfsprov::ops

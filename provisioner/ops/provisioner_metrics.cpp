@@ -151,7 +151,19 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
-                  .get()) {
+                  .get()),
+      export_total_(registry.gauge("nfs_provisioner_export_total_bytes",
+                                   "Size of the export's file system (statvfs), by export; "
+                                   "refreshed at most every 30 s.",
+                                   {"server"})),
+      export_free_(registry.gauge("nfs_provisioner_export_free_bytes",
+                                  "Free bytes on the export's file system (statvfs), by export.",
+                                  {"server"})),
+      export_available_(registry.gauge(
+          "nfs_provisioner_export_available_bytes",
+          "Bytes an unprivileged writer may still use on the export (statvfs), by export: what "
+          "a class's capacityPolicy compares a claim's request with.",
+          {"server"})) {
   registry
       .gauge("nfs_provisioner_build_info", "Build information; the value is always 1.", {"version"})
       .with({text(version)})
@@ -223,6 +235,14 @@ void ProvisionerMetrics::api_forbidden() {
 
 void ProvisionerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
   orphans_.with({text(storage_class), text(action)}).inc();
+}
+
+void ProvisionerMetrics::export_usage(const nfs::ExportAddress& address,
+                                      const nfs::ExportUsage& usage) {
+  const std::vector<std::string> labels{address.display()};
+  export_total_.with(labels).set(static_cast<double>(usage.total_bytes));
+  export_free_.with(labels).set(static_cast<double>(usage.free_bytes));
+  export_available_.with(labels).set(static_cast<double>(usage.available_bytes));
 }
 
 void ProvisionerMetrics::set_leader(bool leader) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "nfs/export_address.h"
+#include "nfs/export_client.h"
 #include "nfs/nfs_observer.h"
 #include "provisioner/ops/metrics.h"
 
@@ -54,6 +55,9 @@ class ProvisionerMetrics {
   void informer_failed(std::string_view resource, std::string_view operation,
                        std::uint64_t count = 1);
   void set_leader(bool leader);
+  // The export's statvfs (server label: address.display()): total, free, and available to an
+  // unprivileged writer, which is what capacityPolicy compares a request with.
+  void export_usage(const nfs::ExportAddress& address, const nfs::ExportUsage& usage);
   // A directory left by a crash for a claim that is gone (action "removed" or "archived").
   void orphan_cleaned(std::string_view storage_class, std::string_view action);
 
@@ -75,6 +79,9 @@ class ProvisionerMetrics {
   CounterFamily& api_forbidden_;
   CounterFamily& orphans_;
   Gauge& leader_;
+  GaugeFamily& export_total_;
+  GaugeFamily& export_free_;
+  GaugeFamily& export_available_;
 };
 
 }  // namespace nfsprov::ops

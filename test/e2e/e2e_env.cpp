@@ -59,10 +59,14 @@ testing::FaultProxy& E2eEnv::enable_fault_proxy(testing::FaultProxy::Options opt
 }
 
 void E2eEnv::start_controller() {
+  start_controller_with(&counts_);
+}
+
+void E2eEnv::start_controller_with(controller::ControllerObserver* observer) {
   stop_controller();
   pools_ = std::make_unique<nfs::ExportPools>(4);
   controller_ = std::make_unique<controller::Controller>(*provisioner_api_, *pools_, options_,
-                                                         logger_, &counts_);
+                                                         logger_, observer);
   controller_thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
   if (!wait_until([this] { return controller_->synced(); }, 10s))
     throw std::runtime_error("controller did not sync its caches");

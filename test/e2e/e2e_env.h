@@ -88,6 +88,8 @@ class E2eEnv {
   // Change before start_controller().
   controller::ControllerOptions& options() { return options_; }
   void start_controller();
+  // Likewise, reporting to observer (which must outlive the controller) instead of counts().
+  void start_controller_with(controller::ControllerObserver* observer);
   void stop_controller();
   // The running controller (after start_controller()).
   const controller::Controller& controller() const { return *controller_; }

@@ -1,0 +1,47 @@
+// The free and total bytes of each export (statvfs through libnfs), kept for a while: a claim
+// of a capacity-aware class needs them, and a burst of 1000 claims must not cost 1000 statvfs
+// calls. A value is asked for again only once it is older than max_age; the controller also
+// refreshes every export of ours on that schedule, so the metrics move without claims.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "nfs/export_address.h"
+#include "nfs/export_client.h"
+#include "provisioner/controller/controller_observer.h"
+#include "provisioner/log/log.h"
+
+namespace nfsprov::controller {
+
+class ExportUsageCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // observer and logger must outlive the cache.
+  ExportUsageCache(ControllerObserver& observer, log::Logger& logger,
+                   Clock::duration max_age = std::chrono::seconds(30));
+
+  // The export's usage, from fetch() when the cached one is older than max_age (or absent);
+  // the older value (or nullopt) when fetch throws, which is logged, never thrown. Each fresh
+  // value goes to the observer. One fetch per export at a time: others take the cached value.
+  std::optional<nfs::ExportUsage> get(const nfs::ExportAddress& address,
+                                      const std::function<nfs::ExportUsage()>& fetch);
+
+ private:
+  struct Entry {
+    std::optional<nfs::ExportUsage> usage;
+    Clock::time_point fetched{};
+    bool fetching = false;
+  };
+  ControllerObserver& observer_;
+  log::Logger& logger_;
+  Clock::duration max_age_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;  // by ExportAddress::key()
+};
+
+}  // namespace nfsprov::controller
