@@ -47,6 +47,27 @@ nfs_fh3 view(const FileHandle& handle) {
   return fh;
 }
 
+// libnfs's tables give negative errnos already.
+int from_status(nfsstat3 status) {
+  const int err = nfsstat3_to_errno(static_cast<int>(status));
+  return err < 0 ? err : -err;
+}
+
+// The entry name of dir, as LOOKUP, MKDIR, SYMLINK, REMOVE and RMDIR name it.
+diropargs3 dirop(const FileHandle& dir, const std::string& name) {
+  diropargs3 where{};
+  where.dir = view(dir);
+  where.name = const_cast<char*>(name.c_str());  // encoded, never written
+  return where;
+}
+
+// A reply whose only news is its status.
+template <class Result>
+int status_of(void* data) {
+  const auto& res = *static_cast<Result*>(data);
+  return res.status == NFS3_OK ? 0 : from_status(res.status);
+}
+
 FileHandle copy(const char* data, u_int length) {
   return FileHandle{std::vector<char>(data, data + length)};
 }
@@ -88,12 +109,6 @@ nfs_stat_64 to_stat(const fattr3& a) {
   st.nfs_mtime = a.mtime.seconds;
   st.nfs_mtime_nsec = a.mtime.nseconds;
   return st;
-}
-
-// libnfs's tables give negative errnos already.
-int from_status(nfsstat3 status) {
-  const int err = nfsstat3_to_errno(static_cast<int>(status));
-  return err < 0 ? err : -err;
 }
 
 struct RpcDeleter {
@@ -236,8 +251,7 @@ int HandleCalls::lookup(const FileHandle& dir, const std::string& name, FileHand
   const int rc = run(
       [&](rpc_context* rpc, Call& call) {
         LOOKUP3args args{};
-        args.what.dir = view(dir);
-        args.what.name = const_cast<char*>(name.c_str());
+        args.what = dirop(dir, name);
         return rpc_nfs3_lookup_async(rpc, on_complete, &args, &call);
       },
       [&](void* data) {
@@ -262,8 +276,7 @@ int HandleCalls::mkdir(const FileHandle& dir, const std::string& name, std::uint
   const int rc = run(
       [&](rpc_context* rpc, Call& call) {
         MKDIR3args args{};
-        args.where.dir = view(dir);
-        args.where.name = const_cast<char*>(name.c_str());
+        args.where = dirop(dir, name);
         args.attributes.mode.set_it = 1;
         args.attributes.mode.set_mode3_u.mode = mode & 07777;
         return rpc_nfs3_mkdir_async(rpc, on_complete, &args, &call);
@@ -305,10 +318,7 @@ int HandleCalls::setattr(const FileHandle& object, const SetAttributes& change) 
         }
         return rpc_nfs3_setattr_async(rpc, on_complete, &args, &call);
       },
-      [&](void* data) {
-        const auto& res = *static_cast<SETATTR3res*>(data);
-        return res.status == NFS3_OK ? 0 : from_status(res.status);
-      });
+      status_of<SETATTR3res>);
 }
 
 int HandleCalls::read_directory(const FileHandle& dir, std::vector<HandleEntry>& entries) {
@@ -359,45 +369,33 @@ int HandleCalls::symlink(const FileHandle& dir, const std::string& name,
   return run(
       [&](rpc_context* rpc, Call& call) {
         SYMLINK3args args{};
-        args.where.dir = view(dir);
-        args.where.name = const_cast<char*>(name.c_str());
+        args.where = dirop(dir, name);
         args.symlink.symlink_attributes.mode.set_it = 1;
         args.symlink.symlink_attributes.mode.set_mode3_u.mode = 0777;
         args.symlink.symlink_data = const_cast<char*>(target.c_str());
         return rpc_nfs3_symlink_async(rpc, on_complete, &args, &call);
       },
-      [&](void* data) {
-        const auto& res = *static_cast<SYMLINK3res*>(data);
-        return res.status == NFS3_OK ? 0 : from_status(res.status);
-      });
+      status_of<SYMLINK3res>);
 }
 
 int HandleCalls::remove(const FileHandle& dir, const std::string& name) {
   return run(
       [&](rpc_context* rpc, Call& call) {
         REMOVE3args args{};
-        args.object.dir = view(dir);
-        args.object.name = const_cast<char*>(name.c_str());
+        args.object = dirop(dir, name);
         return rpc_nfs3_remove_async(rpc, on_complete, &args, &call);
       },
-      [&](void* data) {
-        const auto& res = *static_cast<REMOVE3res*>(data);
-        return res.status == NFS3_OK ? 0 : from_status(res.status);
-      });
+      status_of<REMOVE3res>);
 }
 
 int HandleCalls::rmdir(const FileHandle& dir, const std::string& name) {
   return run(
       [&](rpc_context* rpc, Call& call) {
         RMDIR3args args{};
-        args.object.dir = view(dir);
-        args.object.name = const_cast<char*>(name.c_str());
+        args.object = dirop(dir, name);
         return rpc_nfs3_rmdir_async(rpc, on_complete, &args, &call);
       },
-      [&](void* data) {
-        const auto& res = *static_cast<RMDIR3res*>(data);
-        return res.status == NFS3_OK ? 0 : from_status(res.status);
-      });
+      status_of<RMDIR3res>);
 }
 
 }  // namespace nfsprov::nfs
