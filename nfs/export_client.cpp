@@ -607,12 +607,16 @@ WriteVerifier ExportClient::write(const Node& file, std::uint64_t offset, const 
   });
 }
 
-WriteVerifier ExportClient::commit(const Node& file) {
+std::vector<WriteVerifier> ExportClient::commit(const std::vector<Node>& files) {
   return impl_->observed("commit", [&] {
-    WriteVerifier verifier{};
-    if (const int rc = impl_->handles->commit(file.handle, verifier); rc < 0)
-      impl_->fail_handle("commit", impl_->named(file), rc);
-    return verifier;
+    std::vector<FileHandle> handles;
+    handles.reserve(files.size());
+    for (const auto& file : files) handles.push_back(file.handle);
+    std::vector<WriteVerifier> verifiers;
+    if (const int rc = impl_->handles->commit(handles, verifiers); rc < 0)
+      impl_->fail_handle("commit", files.empty() ? RelativePath{} : impl_->named(files.front()),
+                         rc);
+    return verifiers;
   });
 }
 

@@ -133,9 +133,10 @@ class ExportClient {
   Node make_symlink(const Node& dir, const std::string& name, const std::string& target);
   // All of data at offset (UNSTABLE: see commit); the verifier of the last write.
   WriteVerifier write(const Node& file, std::uint64_t offset, const char* data, std::size_t size);
-  // Everything written to file, to the server's disk; the server's verifier, which differs from
-  // the writes' when it restarted in between (the data may then be lost: write it again).
-  WriteVerifier commit(const Node& file);
+  // Everything written to each file, to the server's disk, in one round of overlapping calls;
+  // the server's verifier for each, which differs from its writes' when the server restarted
+  // in between (the data may then be lost: write it again).
+  std::vector<WriteVerifier> commit(const std::vector<Node>& files);
   void set_attributes(const Node& node, const SetAttributes& change);
   // Removes entry of dir: a file or symlink, or a directory with everything below it.
   void remove(const Node& dir, const Node& entry);

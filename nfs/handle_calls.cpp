@@ -471,19 +471,49 @@ int HandleCalls::write(const FileHandle& file, std::uint64_t offset, const char*
       });
 }
 
-int HandleCalls::commit(const FileHandle& file, WriteVerifier& verifier) {
-  return run(
-      [&](rpc_context* rpc, Call& call) {
-        COMMIT3args args{};
-        args.file = view(file);  // offset 0, count 0: the whole file
-        return rpc_nfs3_commit_async(rpc, on_complete, &args, &call);
-      },
-      [&](void* reply) {
-        const auto& res = *static_cast<COMMIT3res*>(reply);
-        if (res.status != NFS3_OK) return from_status(res.status);
-        verifier = to_verifier(res.COMMIT3res_u.resok.verf);
-        return 0;
-      });
+int HandleCalls::commit(const std::vector<FileHandle>& files,
+                        std::vector<WriteVerifier>& verifiers) {
+  verifiers.assign(files.size(), WriteVerifier{});
+  error_.clear();
+  std::vector<std::unique_ptr<Call>> calls;
+  int rc = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    auto call = std::make_unique<Call>();
+    call->on_reply = [&verifiers, i](void* reply) {
+      const auto& res = *static_cast<COMMIT3res*>(reply);
+      if (res.status != NFS3_OK) return from_status(res.status);
+      verifiers[i] = to_verifier(res.COMMIT3res_u.resok.verf);
+      return 0;
+    };
+    ++calls_;
+    COMMIT3args args{};
+    args.file = view(files[i]);  // offset 0, count 0: the whole file
+    if (rpc_nfs3_commit_async(rpc_, on_complete, &args, call.get()) != 0) {
+      const char* text = rpc_get_error(rpc_);
+      error_ = text ? text : "the call could not be queued";
+      rc = -EIO;
+      break;
+    }
+    calls.push_back(std::move(call));
+  }
+  std::string failure;
+  for (auto& call : calls) {
+    if (service_until_done(rpc_, *call, std::nullopt, failure)) continue;
+    error_ = failure;
+    // Replies may still come: they must then not write into the caller's dead vector.
+    for (auto& pending : calls) {
+      if (pending->done) continue;
+      pending->on_reply = [](void*) { return 0; };
+      abandoned_.push_back(std::move(pending));
+    }
+    return -EIO;
+  }
+  for (const auto& call : calls) {
+    if (call->result == 0 || rc != 0) continue;
+    rc = call->result;
+    if (!call->error.empty()) error_ = call->error;
+  }
+  return rc;
 }
 
 int HandleCalls::readlink(const FileHandle& link, std::string& target) {

@@ -66,8 +66,9 @@ class HandleCalls {
   // written is what the server took, which may be less.
   int write(const FileHandle& file, std::uint64_t offset, const char* data, std::uint32_t count,
             std::uint32_t& written, WriteVerifier& verifier);
-  // COMMIT of everything written to file so far, to stable storage.
-  int commit(const FileHandle& file, WriteVerifier& verifier);
+  // COMMIT of everything written to each file so far, to stable storage: all sent at once, so
+  // the server's syncs overlap. verifiers[i] is files[i]'s; the first failure is returned.
+  int commit(const std::vector<FileHandle>& files, std::vector<WriteVerifier>& verifiers);
   // READLINK: the target a symlink holds.
   int readlink(const FileHandle& link, std::string& target);
   // REMOVE (a file, a symlink: never its target) and RMDIR of the entry name in dir.

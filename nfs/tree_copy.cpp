@@ -59,6 +59,7 @@ class TreeCopy {
       Level& level = stack.back();
       if (level.next == level.entries.size()) {
         // Last: writing into a directory changes its times, and its mode may forbid writing.
+        if (stack.size() == 1) commit_written();
         keep_attributes(level.to, level.from.info);
         if (stack.size() > 1) ++progress_.directories;
         stack.pop_back();
@@ -130,7 +131,10 @@ class TreeCopy {
           present->info.modified_ns == file.info.modified_ns) {
         ++progress_.kept_files;
         progress_.kept_bytes += file.info.size;
-        keep_attributes(*present, file.info);
+        const auto& had = present->info;
+        if (had.mode != file.info.mode ||
+            (progress_.owners_kept && (had.uid != file.info.uid || had.gid != file.info.gid)))
+          keep_attributes(*present, file.info);
         return;
       }
       target_.remove(dir, *present);
@@ -152,9 +156,26 @@ class TreeCopy {
       progress_.bytes += data.size();
       report();
     }
-    if (verifier && target_.commit(made) != *verifier) restarted(made);
-    keep_attributes(made, file.info);
+    // Committed with others, and only then given its time: a file that has its time has its
+    // data on the server's disk.
+    written_.push_back({made, file.info, verifier});
+    written_bytes_ += file.info.size;
+    if (written_.size() >= kCommitFiles || written_bytes_ >= kCommitBytes) commit_written();
     ++progress_.files;
+  }
+
+  void commit_written() {
+    if (written_.empty()) return;
+    std::vector<Node> files;
+    files.reserve(written_.size());
+    for (const auto& w : written_) files.push_back(w.file);
+    const auto verifiers = target_.commit(files);
+    for (std::size_t i = 0; i < written_.size(); ++i)
+      if (written_[i].verifier && verifiers[i] != *written_[i].verifier)
+        restarted(written_[i].file);
+    for (const auto& w : written_) keep_attributes(w.file, w.like);
+    written_.clear();
+    written_bytes_ = 0;
   }
 
   [[noreturn]] void restarted(const Node& file) {
@@ -197,6 +218,17 @@ class TreeCopy {
       progress_.owners_kept = false;
     }
   }
+
+  // Files written but not yet committed.
+  struct Written {
+    Node file;
+    FileInfo like;
+    std::optional<WriteVerifier> verifier;  // of the last write; none for an empty file
+  };
+  static constexpr std::size_t kCommitFiles = 64;
+  static constexpr std::uint64_t kCommitBytes = 64 << 20;
+  std::vector<Written> written_;
+  std::uint64_t written_bytes_ = 0;
 
   ExportClient& source_;
   ExportClient& target_;

@@ -42,6 +42,8 @@ struct ControllerOptions {
   // has a timeout, so a healthy step never comes close), and so does an informer silent for
   // longer than this or kInformerSilence, whichever is longer.
   std::chrono::milliseconds stall_limit{std::chrono::minutes(10)};
+  // How often a clone's copy says how far it got, in an Event on the claim.
+  std::chrono::milliseconds clone_progress_interval{std::chrono::seconds(30)};
 };
 
 // A watch ends after 300 s (plus a 30 s read timeout) and a failed one is retried within 30 s:
