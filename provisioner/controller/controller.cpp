@@ -16,6 +16,8 @@
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/controller/volume_reclaimer.h"
 #include "provisioner/controller/work_key.h"
+#include "provisioner/core/annotations.h"
+#include "provisioner/core/cache_records.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
@@ -75,6 +77,7 @@ struct Controller::Impl {
         expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
         busy(static_cast<std::size_t>(std::max(1, options.workers))) {
+    set_transforms();
     set_handlers();
   }
 
@@ -87,6 +90,7 @@ struct Controller::Impl {
                      [this](const std::string& name) { return volumes.get(name); },
                      [this](const std::string& name) { return classes.get(name); }};
   }
+  void set_transforms();
   void set_handlers();
   void enqueue_class_members(const std::string& class_name);
   void resync();
@@ -94,7 +98,8 @@ struct Controller::Impl {
   void worker_loop(std::size_t worker);
   // The default export and those of our classes, each once.
   std::vector<nfs::ExportAddress> our_exports();
-  void sweep_orphans();
+  // False when an export did not answer.
+  bool sweep_orphans();
   // Every export's free space, for the metrics (the cache asks only when its value is old).
   void refresh_usage();
   StepResult process(const std::string& key);
@@ -126,6 +131,24 @@ struct Controller::Impl {
   std::vector<Busy> busy;
   bool ran = false;
 };
+
+void Controller::Impl::set_transforms() {
+  // Most claims of a big cluster are another provisioner's: compact records (cache_records.h).
+  claims.set_transform({[this](nlohmann::json claim) {
+                          return core::claim_record(
+                              std::move(claim), options.provisioner_name,
+                              [this](const std::string& name) -> std::optional<std::string> {
+                                const auto sc = classes.get(name);
+                                if (!sc) return std::nullopt;
+                                return core::string_field(*sc, "provisioner");
+                              });
+                        },
+                        core::expand_claim});
+  const kube::InformerTransform trim{
+      [](nlohmann::json object) { return core::trimmed(std::move(object)); }, {}};
+  volumes.set_transform(trim);
+  classes.set_transform(trim);
+}
 
 void Controller::Impl::set_handlers() {
   const auto on_error = [this](std::string_view resource) {
@@ -171,10 +194,20 @@ void Controller::Impl::set_handlers() {
 }
 
 void Controller::Impl::enqueue_class_members(const std::string& class_name) {
-  for (const auto& claim : claims.list())
-    if (core::claim_class_name(claim) == class_name) queue.add(claim_key(kube::object_key(claim)));
-  for (const auto& pv : volumes.list())
-    if (volume_class(pv) == class_name) queue.add(volume_key(object_name(pv)));
+  const auto sc = classes.get(class_name);
+  const bool ours = sc && core::string_field(*sc, "provisioner") == options.provisioner_name;
+  bool compact = false;
+  claims.visit([&](const std::string& key, const nlohmann::json& record) {
+    if (core::record_class(record) != class_name) return;
+    compact = compact || core::compact_for_class(record);
+    queue.add(claim_key(key));
+  });
+  // Claims kept compact while their class was another provisioner's (deleted and made again
+  // as ours, say) are needed whole now: the relist brings them, and their keys again.
+  if (ours && compact) claims.request_relist();
+  volumes.visit([&](const std::string& key, const nlohmann::json& pv) {
+    if (volume_class(pv) == class_name) queue.add(volume_key(key));
+  });
 }
 
 std::vector<nfs::ExportAddress> Controller::Impl::our_exports() {
@@ -203,20 +236,24 @@ void Controller::Impl::refresh_usage() {
     });
 }
 
-void Controller::Impl::sweep_orphans() {
+bool Controller::Impl::sweep_orphans() {
   const auto exports = our_exports();
-  OrphanSweeper(context(export_pools)).sweep(exports, [this] {
+  return OrphanSweeper(context(export_pools)).sweep(exports, [this] {
     OrphanSweeper::Live live;
-    for (const auto& pv : volumes.list()) live.volumes.insert(object_name(pv));
-    for (const auto& claim : claims.list())
-      live.claimed.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+    volumes.visit([&](const std::string& key, const nlohmann::json&) { live.volumes.insert(key); });
+    claims.visit([&](const std::string&, const nlohmann::json& record) {
+      live.claimed.insert(core::record_volume_name(record));
+    });
     return live;
   });
 }
 
 void Controller::Impl::resync() {
-  for (const auto& claim : claims.list()) queue.add(claim_key(kube::object_key(claim)));
-  for (const auto& pv : volumes.list()) queue.add(volume_key(object_name(pv)));
+  // Another provisioner's claims have nothing for us to re-check.
+  claims.visit([&](const std::string& key, const nlohmann::json& record) {
+    if (!core::is_compact(record)) queue.add(claim_key(key));
+  });
+  volumes.visit([&](const std::string& key, const nlohmann::json&) { queue.add(volume_key(key)); });
 }
 
 void Controller::Impl::report_stats() {
@@ -233,6 +270,16 @@ StepResult Controller::Impl::process(const std::string& key) {
     const auto claim = claims.get(work->cache_key);
     if (!claim) return StepResult::done;  // deleted: its PV (if any) is the volume key's job
     const auto storage_class = classes.get(core::claim_class_name(*claim));
+    if (claim->contains("compact")) {
+      // Another provisioner's, as far as the cache knew. If its class names us now (made again
+      // as ours), the whole claim comes with the relist, and this key again; if it was handed
+      // to another provisioner, it stays that one's.
+      if (storage_class && !core::annotation_of(*claim, core::kStorageProvisionerAnnotation) &&
+          !core::annotation_of(*claim, core::kBetaStorageProvisionerAnnotation) &&
+          core::string_field(*storage_class, "provisioner") == options.provisioner_name)
+        claims.request_relist();
+      return StepResult::done;
+    }
     // A bound claim is the provisioner's no more; a raised request makes it the resizer's
     // (kube-controller-manager hands in-tree nfs volumes to "an external controller").
     if (const std::string volume = core::string_field(core::field(*claim, "spec"), "volumeName");
@@ -334,6 +381,10 @@ void Controller::run(std::stop_token stop) {
     // Declared in start order; destroyed (stopped and joined) in reverse.
     std::jthread class_thread([&self](std::stop_token st) { self.classes.run(st); });
     std::jthread volume_thread([&self](std::stop_token st) { self.volumes.run(st); });
+    // Claims once the classes are known: a claim of another provisioner's class is then kept
+    // as a compact record from the first list on (cache_records.h).
+    while (!stop.stop_requested() && !self.classes.synced())
+      sleep_for(std::chrono::milliseconds(5));
     std::jthread claim_thread([&self](std::stop_token st) { self.claims.run(st); });
 
     // Workers start on full caches, so a PV that exists is seen before its claim is worked.
@@ -345,13 +396,21 @@ void Controller::run(std::stop_token stop) {
     // not answer must not delay them).
     std::atomic<bool> sweep_done{true};
     std::jthread sweep;
-    // One sweep at a time: a new one starts only once the last has finished.
+    // One sweep at a time: a new one starts only once the last has finished. An export that
+    // did not answer (a busy server) is tried again within seconds, with back-off, not at the
+    // next resync minutes away: its records are what a crash left.
     const auto start_sweep = [&self, &sweep, &sweep_done] {
       if (!sweep_done) return;
       if (sweep.joinable()) sweep.join();
       sweep_done = false;
-      sweep = std::jthread([&self, &sweep_done] {
-        self.sweep_orphans();
+      sweep = std::jthread([&self, &sweep_done](std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        for (std::chrono::seconds wait{1}; !self.sweep_orphans() && !st.stop_requested();
+             wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30))) {
+          std::unique_lock lock(m);
+          cv.wait_for(lock, st, wait, [] { return false; });
+        }
         sweep_done = true;
       });
     };

@@ -9,17 +9,20 @@ namespace nfsprov::controller {
 
 OrphanSweeper::OrphanSweeper(WorkContext context) : ctx_(context) {}
 
-void OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
+bool OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
                           const std::function<Live()>& live_volumes) {
+  bool swept = true;
   for (const auto& address : exports) {
-    if (!ctx_.may_act()) return;
+    if (!ctx_.may_act()) return true;  // not ours to sweep any more
     try {
       sweep_export(address, live_volumes);
     } catch (const std::exception& e) {
       ctx_.logger.warn("cannot sweep orphaned directories",
                        {{"export", address.display()}, {"error", e.what()}});
+      swept = false;
     }
   }
+  return swept;
 }
 
 void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,

@@ -26,8 +26,9 @@ class OrphanSweeper {
     std::set<std::string> claimed;  // "pvc-<uid>" of every claim that exists
   };
   // live is read after the records were listed. Never throws: an export that does not answer
-  // is logged and skipped (the next sweep tries again).
-  void sweep(const std::vector<nfs::ExportAddress>& exports, const std::function<Live()>& live);
+  // is logged and skipped. False when one was skipped (the controller sweeps again soon,
+  // not only at the next resync).
+  bool sweep(const std::vector<nfs::ExportAddress>& exports, const std::function<Live()>& live);
 
  private:
   void sweep_export(const nfs::ExportAddress& address, const std::function<Live()>& live);

@@ -304,6 +304,8 @@ nlohmann::json ApiClient::list(const Resource& r, std::string_view ns, const Lis
   add_query(path, "labelSelector", o.label_selector);
   add_query(path, "fieldSelector", o.field_selector);
   add_query(path, "resourceVersion", o.resource_version);
+  if (o.limit > 0) add_query(path, "limit", std::to_string(o.limit));
+  add_query(path, "continue", o.continue_token);
   return impl_->call("GET", path);
 }
 

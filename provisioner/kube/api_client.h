@@ -29,10 +29,14 @@ struct ClientOptions {
   std::function<void(const ApiError& forbidden)> on_forbidden;
 };
 
+// Initialised so designated initialisers ({.label_selector = "app=web"}) compile warning-free.
 struct ListOptions {
-  std::string label_selector;
-  std::string field_selector;
-  std::string resource_version;  // list at/after this version ("" = most recent)
+  std::string label_selector = {};
+  std::string field_selector = {};
+  // "" = the most recent (from etcd); "0" = any (the watch cache); else not older than it.
+  std::string resource_version = {};
+  int limit = 0;                    // at most this many items per page (0: all at once)
+  std::string continue_token = {};  // the next page of an earlier list (metadata.continue)
 };
 
 struct WatchOptions {

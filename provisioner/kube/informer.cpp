@@ -24,6 +24,12 @@ void sleep_unless_stopped(std::stop_token stop, std::chrono::milliseconds wait) 
   cv.wait_for(lock, stop, wait, [] { return false; });
 }
 
+const nlohmann::json& list_metadata(const nlohmann::json& answer) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  auto meta = answer.find("metadata");
+  return meta != answer.end() && meta->is_object() ? *meta : empty;
+}
+
 }  // namespace
 
 std::string object_key(const nlohmann::json& obj) {
@@ -40,6 +46,53 @@ void Informer::set_handlers(InformerHandlers handlers) {
   handlers_ = std::move(handlers);
 }
 
+void Informer::set_transform(InformerTransform transform) {
+  transform_ = std::move(transform);
+}
+
+void Informer::request_relist() {
+  relist_requested_.store(true);
+}
+
+std::string Informer::version_of(const nlohmann::json& record) const {
+  return resource_version(transform_.load ? transform_.load(record) : record);
+}
+
+std::map<std::string, nlohmann::json> Informer::list_all(bool from_cache, std::string& version) {
+  std::map<std::string, nlohmann::json> records;
+  ListOptions page = options_;
+  page.limit = kListPageSize;
+  // Later lists ask for the most recent state: after a 410, or after a silent watch whose
+  // resourceVersion may be ahead of the server's (an etcd restore), "not older than ours"
+  // could wait for a version that never comes. kube-apiserver serves these from its watch
+  // cache too once it has checked that the cache is current (ConsistentListFromCache).
+  // (Not assigned from a literal: GCC 12's -Wrestrict misreads that, bug 105329.)
+  page.resource_version.assign(from_cache ? 1 : 0, '0');
+  for (;;) {
+    nlohmann::json answer = client_.list(resource_, ns_, page);
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.list_pages;
+    }
+    progressed();
+    const nlohmann::json& meta = list_metadata(answer);
+    if (auto items = answer.find("items"); items != answer.end() && items->is_array())
+      for (auto& item : *items) {
+        std::string key = object_key(item);
+        records[std::move(key)] =
+            transform_.store ? transform_.store(std::move(item)) : std::move(item);
+      }
+    const std::string next = meta.value("continue", "");
+    if (next.empty()) {
+      version = meta.value("resourceVersion", "");
+      return records;
+    }
+    // The next page, at the first page's resourceVersion (the token carries it).
+    page.continue_token = next;
+    page.resource_version.clear();
+  }
+}
+
 bool Informer::synced() const {
   return synced_.load();
 }
@@ -48,15 +101,21 @@ std::optional<nlohmann::json> Informer::get(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return load(it->second);
 }
 
 std::vector<nlohmann::json> Informer::list() const {
   std::lock_guard lock(mutex_);
   std::vector<nlohmann::json> out;
   out.reserve(cache_.size());
-  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  for (const auto& [key, record] : cache_) out.push_back(load(record));
   return out;
+}
+
+void Informer::visit(
+    const std::function<void(const std::string& key, const nlohmann::json& record)>& fn) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, record] : cache_) fn(key, record);
 }
 
 InformerStats Informer::stats() const {
@@ -70,42 +129,44 @@ void Informer::run(std::stop_token stop) {
   // next relist then tells them about every object, not only the difference.
   bool tell_everything = false;
   auto backoff = 200ms;
-  const auto should_stop = [&stop] { return stop.stop_requested(); };
-
   while (!stop.stop_requested()) {
     progressed();
     const char* operation = need_list ? "list" : "watch";
     try {
       if (need_list) {
-        ListOptions list_options = options_;
-        list_options.resource_version.clear();
-        nlohmann::json answer = client_.list(resource_, ns_, list_options);
+        std::string version;
+        auto fresh = list_all(!listed_once_, version);
+        relist_requested_.store(false);
         RelistDiff diff = diff_relist(
             [&] {
               std::lock_guard lock(mutex_);
               return cache_;
             }(),
-            answer.value("items", nlohmann::json::array()));
+            std::move(fresh), [this](const nlohmann::json& r) { return version_of(r); });
         {
           std::lock_guard lock(mutex_);
           cache_ = std::move(diff.cache);
-          last_resource_version_ =
-              answer.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
+          last_resource_version_ = version;
           if (synced_.load()) ++stats_.relists;
         }
+        listed_once_ = true;
         // The cache is updated first so a handler that looks at it sees the new state.
-        for (const auto& obj : diff.added)
+        std::set<std::string> told;
+        for (const auto& record : diff.added) {
+          const auto obj = load(record);
+          if (tell_everything) told.insert(object_key(obj));
           if (handlers_.on_add) handlers_.on_add(obj);
-        for (const auto& [old_obj, new_obj] : diff.updated)
-          if (handlers_.on_update) handlers_.on_update(old_obj, new_obj);
-        for (const auto& obj : diff.deleted)
-          if (handlers_.on_delete) handlers_.on_delete(obj);
+        }
+        for (const auto& [old_record, new_record] : diff.updated) {
+          const auto obj = load(new_record);
+          if (tell_everything) told.insert(object_key(obj));
+          if (handlers_.on_update) handlers_.on_update(load(old_record), obj);
+        }
+        for (const auto& record : diff.deleted)
+          if (handlers_.on_delete) handlers_.on_delete(load(record));
         if (tell_everything && handlers_.on_update) {
-          std::set<std::string> told;
-          for (const auto& obj : diff.added) told.insert(object_key(obj));
-          for (const auto& [old_obj, new_obj] : diff.updated) told.insert(object_key(new_obj));
-          for (const auto& item : answer.value("items", nlohmann::json::array()))
-            if (!told.contains(object_key(item))) handlers_.on_update(item, item);
+          for (const auto& obj : list())
+            if (!told.contains(object_key(obj))) handlers_.on_update(obj, obj);
         }
         tell_everything = false;
         synced_.store(true);
@@ -131,10 +192,14 @@ void Informer::run(std::stop_token stop) {
             failing_.store(false);
             progressed();
             apply_event(event);
-            return true;
+            return !relist_requested_.load();
           },
-          should_stop);
+          [&] { return stop.stop_requested() || relist_requested_.load(); });
       if (stop.stop_requested()) break;
+      if (relist_requested_.load()) {
+        need_list = true;
+        continue;
+      }
       {
         std::lock_guard lock(mutex_);
         ++stats_.watch_restarts;
@@ -197,17 +262,20 @@ void Informer::apply_event(const nlohmann::json& event) {
   }
   const std::string key = object_key(obj);
   std::optional<nlohmann::json> old_obj;
+  // Made outside the lock: a transform may look at other caches.
+  std::optional<nlohmann::json> record;
+  if (type != "DELETED") record = transform_.store ? transform_.store(obj) : obj;
   {
     std::lock_guard lock(mutex_);
     if (!rv.empty()) last_resource_version_ = rv;
     auto it = cache_.find(key);
-    if (it != cache_.end()) old_obj = it->second;
+    if (it != cache_.end()) old_obj = load(it->second);
     if (type == "DELETED") {
       if (!old_obj) return;  // never seen, or already gone: nothing to tell
       cache_.erase(it);
     } else {
       if (old_obj && resource_version(*old_obj) == rv) return;  // already delivered
-      cache_[key] = obj;
+      cache_[key] = std::move(*record);
     }
   }
   if (type == "DELETED") {

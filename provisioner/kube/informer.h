@@ -32,12 +32,26 @@ struct InformerHandlers {
   std::function<void(std::string_view operation, const std::string& error)> on_error;
 };
 
+// What the cache keeps of each object, as client-go's transform functions do: store makes the
+// record kept for a listed or watched object (which may be anything, a compact array say);
+// load gives the object back from a record, for get(), list() and the handlers. Both empty:
+// objects are kept as they come.
+struct InformerTransform {
+  std::function<nlohmann::json(nlohmann::json)> store;
+  std::function<nlohmann::json(const nlohmann::json&)> load;
+};
+
 struct InformerStats {
   std::uint64_t watch_restarts = 0;
   std::uint64_t relists = 0;
   std::uint64_t list_failures = 0;
   std::uint64_t watch_failures = 0;
+  std::uint64_t list_pages = 0;  // pages of every list so far (kListPageSize items each)
 };
+
+// Items per page of a list (client-go's pager uses 500): a relist of 50,000 claims is 100
+// answers of bounded size, each made into records before the next is asked for.
+inline constexpr int kListPageSize = 500;
 
 // "namespace/name" for namespaced objects, "name" otherwise.
 std::string object_key(const nlohmann::json& obj);
@@ -46,8 +60,12 @@ class Informer {
  public:
   Informer(ApiClient& client, Resource resource, std::string ns = {}, ListOptions options = {});
 
-  // Handlers must be set before run().
+  // Handlers and the transform must be set before run().
   void set_handlers(InformerHandlers handlers);
+  void set_transform(InformerTransform transform);
+  // Lists again, soon, and tells the handlers what differs (a transform's verdict on some
+  // objects changed: a compact record must become a full one). Any thread.
+  void request_relist();
   // Runs until stop is requested: list, watch, resume, relist, back off on failures.
   void run(std::stop_token stop);
 
@@ -57,6 +75,11 @@ class Informer {
   bool failing() const { return failing_.load(); }
   std::optional<nlohmann::json> get(const std::string& key) const;
   std::vector<nlohmann::json> list() const;
+  // Every record as the cache stores it (see InformerTransform), under the cache's lock and
+  // without a copy: what a pass over 50,000 objects that needs a field or two of each uses.
+  // fn must not call back into this informer.
+  void visit(
+      const std::function<void(const std::string& key, const nlohmann::json& record)>& fn) const;
   InformerStats stats() const;
   std::string resource_name() const { return std::string(resource_.plural); }
   // When the loop last made progress: began a list or a watch, finished a list, or delivered
@@ -70,6 +93,14 @@ class Informer {
  private:
   // One watch event into the cache, then to the handlers (outside the lock).
   void apply_event(const nlohmann::json& event);
+  // Every page of a list, made into records; its resourceVersion into version. from_cache:
+  // the first list, from the API server's watch cache (resourceVersion 0) as client-go's
+  // reflector asks for it.
+  std::map<std::string, nlohmann::json> list_all(bool from_cache, std::string& version);
+  nlohmann::json load(const nlohmann::json& record) const {
+    return transform_.load ? transform_.load(record) : record;
+  }
+  std::string version_of(const nlohmann::json& record) const;
   void failed(std::string_view operation, const std::string& error);
   void progressed() {
     last_progress_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
@@ -81,6 +112,9 @@ class Informer {
   std::string ns_;
   ListOptions options_;
   InformerHandlers handlers_;
+  InformerTransform transform_;
+  std::atomic<bool> relist_requested_{false};
+  bool listed_once_ = false;
   mutable std::mutex mutex_;
   std::map<std::string, nlohmann::json> cache_;
   std::string last_resource_version_;

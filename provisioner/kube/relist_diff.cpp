@@ -13,15 +13,23 @@ std::string resource_version(const nlohmann::json& obj) {
 
 RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
                        const nlohmann::json& items) {
-  RelistDiff diff;
+  std::map<std::string, nlohmann::json> fresh;
   if (items.is_array()) {
-    for (const auto& item : items) diff.cache[object_key(item)] = item;
+    for (const auto& item : items) fresh[object_key(item)] = item;
   }
+  return diff_relist(cache, std::move(fresh), resource_version);
+}
+
+RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
+                       std::map<std::string, nlohmann::json> fresh,
+                       const std::function<std::string(const nlohmann::json&)>& version_of) {
+  RelistDiff diff;
+  diff.cache = std::move(fresh);
   for (const auto& [key, obj] : diff.cache) {
     auto old = cache.find(key);
     if (old == cache.end())
       diff.added.push_back(obj);
-    else if (resource_version(old->second) != resource_version(obj))
+    else if (version_of(old->second) != version_of(obj))
       diff.updated.emplace_back(old->second, obj);
   }
   for (const auto& [key, obj] : cache) {

@@ -2,6 +2,7 @@
 // handlers get exactly these, so nothing is missed or delivered twice. Pure, for tests.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -21,5 +22,10 @@ struct RelistDiff {
 // Objects whose resourceVersion did not change are not "updated".
 RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
                        const nlohmann::json& items);
+// The same for records as an informer stores them (InformerTransform): fresh is keyed already,
+// and a record's resourceVersion is what version_of reads from it.
+RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
+                       std::map<std::string, nlohmann::json> fresh,
+                       const std::function<std::string(const nlohmann::json&)>& version_of);
 
 }  // namespace nfsprov::kube

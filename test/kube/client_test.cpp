@@ -51,9 +51,13 @@ TEST_CASE("claims: create, get, list, update, patch, status, delete with typed e
   json patched = client.merge_patch(kPersistentVolumeClaims, "default", "data",
                                     {{"metadata", {{"labels", {{"app", "web"}}}}}});
   CHECK(patched["metadata"]["labels"]["app"] == "web");
-  CHECK(client.list(kPersistentVolumeClaims, "default", ListOptions{"app=web", "", ""})["items"]
+  CHECK(client
+            .list(kPersistentVolumeClaims, "default",
+                  ListOptions{.label_selector = "app=web"})["items"]
             .size() == 1);
-  CHECK(client.list(kPersistentVolumeClaims, "default", ListOptions{"app=db", "", ""})["items"]
+  CHECK(client
+            .list(kPersistentVolumeClaims, "default",
+                  ListOptions{.label_selector = "app=db"})["items"]
             .empty());
 
   // `got` carries the resourceVersion from before the patch: a stale update.

@@ -1,0 +1,177 @@
+// bench_scale [CLAIMS] [OURS_PERCENT]: memory and time of the provisioner's caches in a big
+// cluster, on the real control plane (kube-apiserver + etcd + kube-controller-manager, as the
+// e2e tests start it) with a real nfs-ganesha. CLAIMS claims exist before the controller
+// starts, (100 - OURS_PERCENT) % of another provisioner's class (kube-controller-manager hands
+// them to it), the rest of ours (provisioned at start, a burst). Prints: time to caches synced,
+// this process's RSS before, after the sync, after three leader changes (controller stopped and
+// started again), after the burst is Bound, and the CPU one resync takes. Figures only.
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "provisioner/kube/resource.h"
+#include "test/e2e/e2e_env.h"
+
+using namespace nfsprov;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+// Resident set of this process, in KiB, after giving freed memory back to the system (what
+// a cgroup's memory limit counts).
+long rss_kib() {
+  malloc_trim(0);
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+json claim(const std::string& name, const std::string& class_name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"metadata", {{"name", name}, {"namespace", "scale"}, {"labels", {{"app", "bench"}}}}},
+          {"spec",
+           {{"storageClassName", class_name},
+            {"accessModes", {"ReadWriteMany"}},
+            {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+}
+
+// Creates count claims name-0.. of class_name, 8 at a time.
+void create_claims(kube::ApiClient& api, const std::string& prefix, int count,
+                   const std::string& class_name) {
+  std::atomic<int> next{0};
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = next++; i < count; i = next++)
+        api.create(kube::kPersistentVolumeClaims, "scale",
+                   claim(prefix + std::to_string(i), class_name));
+    });
+}
+
+class Controller {
+ public:
+  explicit Controller(e2e::E2eEnv& env) : env_(env), logger_(log_, log::Level::warning) {}
+  // Starts a controller and returns once its caches are synced: the seconds it took.
+  double start() {
+    const auto started = Clock::now();
+    pools_ = std::make_unique<nfs::ExportPools>(4);
+    controller_ = std::make_unique<controller::Controller>(env_.provisioner_api(), *pools_,
+                                                           env_.options(), logger_);
+    thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
+    while (!controller_->synced()) std::this_thread::sleep_for(5ms);
+    return seconds_since(started);
+  }
+  void stop() {
+    thread_ = {};
+    controller_.reset();
+    pools_.reset();
+  }
+  ~Controller() { stop(); }
+
+ private:
+  e2e::E2eEnv& env_;
+  std::ostringstream log_;
+  log::Logger logger_;
+  std::unique_ptr<nfs::ExportPools> pools_;
+  std::unique_ptr<controller::Controller> controller_;
+  std::jthread thread_;
+};
+
+std::size_t bound(e2e::E2eEnv& env) {
+  std::size_t n = 0;
+  for (const auto& c : env.api().list(kube::kPersistentVolumeClaims, "scale")["items"])
+    if (e2e::str_at(c, "/status/phase") == "Bound") ++n;
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int claims = argc > 1 ? std::atoi(argv[1]) : 10000;
+  const int ours_percent = argc > 2 ? std::atoi(argv[2]) : 10;
+  if (claims <= 0 || ours_percent < 0 || ours_percent > 100) {
+    std::fprintf(stderr, "usage: bench_scale [CLAIMS > 0] [OURS_PERCENT 0..100]\n");
+    return 2;
+  }
+  const int ours = claims * ours_percent / 100;
+  const int foreign = claims - ours;
+  e2e::E2eEnv env;
+  env.ensure_namespace("scale");
+  env.create_class("nfs", {{"archiveOnDelete", "false"}});
+  env.api().create(kube::kStorageClasses, {},
+                   {{"apiVersion", "storage.k8s.io/v1"},
+                    {"kind", "StorageClass"},
+                    {"metadata", {{"name", "elsewhere"}}},
+                    {"provisioner", "ebs.csi.aws.com"}});
+  env.options().resync = 3600s;  // measured by hand below
+  auto start = Clock::now();
+  create_claims(env.api(), "other-", foreign, "elsewhere");
+  std::printf("%d claims of another provisioner created in %.1f s\n", foreign,
+              seconds_since(start));
+  std::fflush(stdout);
+
+  const long before = rss_kib();
+  Controller controller(env);
+  const double synced = controller.start();
+  const long after_sync = rss_kib();
+  std::printf(
+      "caches synced in %.2f s; RSS %ld KiB before, %ld KiB after (+%ld KiB, %.0f bytes "
+      "per foreign claim)\n",
+      synced, before, after_sync, after_sync - before,
+      1024.0 * static_cast<double>(after_sync - before) / foreign);
+  for (int i = 0; i < 3; ++i) {
+    controller.stop();
+    controller.start();
+  }
+  const long after_changes = rss_kib();
+  std::printf("after 3 leader changes: RSS %ld KiB (%+ld KiB)\n", after_changes,
+              after_changes - after_sync);
+
+  start = Clock::now();
+  create_claims(env.api(), "ours-", ours, "nfs");
+  while (bound(env) < static_cast<std::size_t>(ours) && seconds_since(start) < 600)
+    std::this_thread::sleep_for(500ms);
+  const long after_burst = rss_kib();
+  std::printf(
+      "%d claims of ours Bound in %.1f s; RSS %ld KiB (%+ld KiB, %.0f bytes per claim "
+      "of ours)\n",
+      ours, seconds_since(start), after_burst, after_burst - after_changes,
+      ours ? 1024.0 * static_cast<double>(after_burst - after_changes) / ours : 0.0);
+
+  // A resync: every claim and volume re-enqueued and worked once.
+  controller.stop();
+  env.options().resync = 2s;
+  controller.start();
+  std::this_thread::sleep_for(1s);  // the start's own work done
+  const double cpu0 = cpu_seconds();
+  std::this_thread::sleep_for(10s);  // five resyncs
+  std::printf("CPU per resync: %.3f s (%d claims, %d of ours)\n", (cpu_seconds() - cpu0) / 5,
+              claims, ours);
+  return 0;
+}

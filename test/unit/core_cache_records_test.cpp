@@ -1,0 +1,104 @@
+#include <catch2/catch.hpp>
+
+#include "provisioner/core/cache_records.h"
+#include "provisioner/core/claim_filter.h"
+
+using namespace nfsprov::core;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kOurs = "example.com/nfs";
+
+// A claim as kubectl apply leaves it on a real API server: managedFields, last-applied.
+json applied_claim(const char* class_name, const char* handed_to = nullptr) {
+  json claim = {{"metadata",
+                 {{"name", "data"},
+                  {"namespace", "web"},
+                  {"uid", "0b2c"},
+                  {"resourceVersion", "42"},
+                  {"labels", {{"app", "www"}}},
+                  {"annotations",
+                   {{"kubectl.kubernetes.io/last-applied-configuration", std::string(600, 'x')},
+                    {"nfs.io/createMode", "0750"}}},
+                  {"managedFields",
+                   json::array({{{"manager", "kubectl"}, {"fieldsV1", {{"f:spec", {}}}}}})}}},
+                {"spec",
+                 {{"storageClassName", class_name},
+                  {"accessModes", {"ReadWriteMany"}},
+                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}},
+                {"status", {{"phase", "Pending"}}}};
+  if (handed_to)
+    claim["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"] = handed_to;
+  return claim;
+}
+
+ClassProvisioner classes(const char* other_class) {
+  return [other_class](const std::string& name) -> std::optional<std::string> {
+    if (name == "ours") return kOurs;
+    if (name == other_class) return "ebs.csi.aws.com";
+    return std::nullopt;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("cache records: what nothing reads goes, what the planners read stays", "[cache]") {
+  const json record = claim_record(applied_claim("ours"), kOurs, classes("gp3"));
+  CHECK_FALSE(is_compact(record));
+  CHECK_FALSE(record["metadata"].contains("managedFields"));
+  CHECK(record["metadata"]["annotations"] == json{{"nfs.io/createMode", "0750"}});
+  CHECK(record["metadata"]["labels"] == json{{"app", "www"}});
+  CHECK(record["spec"] == applied_claim("ours")["spec"]);
+  CHECK(expand_claim(record) == record);
+  // A class not known yet: kept whole, since it may be ours.
+  CHECK_FALSE(is_compact(claim_record(applied_claim("later"), kOurs, classes("gp3"))));
+  // Handed to us: whole.
+  CHECK_FALSE(is_compact(claim_record(applied_claim("later", kOurs), kOurs, classes("gp3"))));
+  // An annotation-less object loses an emptied annotations map.
+  json bare = applied_claim("ours");
+  bare["metadata"]["annotations"].erase("nfs.io/createMode");
+  CHECK_FALSE(trimmed(bare)["metadata"].contains("annotations"));
+}
+
+TEST_CASE("cache records: another provisioner's claim is a compact record", "[cache]") {
+  const json by_class = claim_record(applied_claim("gp3"), kOurs, classes("gp3"));
+  const json by_handover =
+      claim_record(applied_claim("later", "ebs.csi.aws.com"), kOurs, classes("gp3"));
+  for (const json* record : {&by_class, &by_handover}) {
+    CHECK(is_compact(*record));
+    CHECK(record->dump().size() < 120);  // the full claim: over 900 bytes
+  }
+  CHECK(compact_for_class(by_class));
+  CHECK_FALSE(compact_for_class(by_handover));
+  CHECK(record_class(by_class) == "gp3");
+  CHECK(record_volume_name(by_class) == "pvc-0b2c");
+  CHECK(record_class(claim_record(applied_claim("ours"), kOurs, classes("gp3"))) == "ours");
+
+  // Expanded, it says what the controller asks of another's claim, and that it is compact.
+  const json claim = expand_claim(by_handover);
+  CHECK(claim["compact"] == true);
+  CHECK(claim["metadata"] ==
+        json{{"name", "data"},
+             {"namespace", "web"},
+             {"uid", "0b2c"},
+             {"resourceVersion", "42"},
+             {"annotations", {{"volume.kubernetes.io/storage-provisioner", "ebs.csi.aws.com"}}}});
+  CHECK(claim["spec"] == json{{"storageClassName", "later"}});
+  CHECK(claim["status"] == json{{"phase", "Pending"}});
+  CHECK(judge_claim(claim, nullptr, kOurs).state != ClaimState::ready);
+
+  // A legacy class annotation and a deletion survive the round trip.
+  json legacy = applied_claim("");
+  legacy["spec"].erase("storageClassName");
+  legacy["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"] = "gp3";
+  legacy["metadata"]["deletionTimestamp"] = "2026-12-01T10:00:00Z";
+  legacy["spec"]["volumeName"] = "pvc-0b2c";
+  const json back = expand_claim(claim_record(legacy, kOurs, classes("gp3")));
+  CHECK(claim_class_name(back) == "gp3");
+  CHECK(back["metadata"]["deletionTimestamp"] == "2026-12-01T10:00:00Z");
+  CHECK(back["spec"]["volumeName"] == "pvc-0b2c");
+  // Anything else is no record: left as it is.
+  CHECK_FALSE(is_compact(json::array({"claim/v1"})));
+  CHECK(expand_claim(json::array({1, 2})) == json::array({1, 2}));
+}
