@@ -246,6 +246,33 @@ TEST_CASE("check takes an explicit export, or the provisioner name to find our c
   CHECK_THAT(usage_error({"check"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
 }
 
+TEST_CASE("audit shows a table unless asked for JSON, and cleans up only what it is told") {
+  const auto plain = parse_settings({"audit"}, kBase);
+  CHECK(plain.command == Command::audit);
+  CHECK(plain.check_classes);
+  CHECK_FALSE(plain.audit.json);
+  CHECK_FALSE(plain.audit.archive_orphans);
+  CHECK_FALSE(plain.audit.delete_expired);
+  CHECK_FALSE(plain.audit.confirm);
+  const auto asked =
+      parse_settings({"audit", "-o", "json", "--archive-orphans", "--delete-expired=30d", "--yes",
+                      "--nfs-server", "127.0.0.1", "--nfs-path", "/export"},
+                     kBase);
+  CHECK(asked.audit.json);
+  CHECK(asked.audit.archive_orphans);
+  CHECK(asked.audit.delete_expired == std::chrono::seconds(30 * 86400));
+  CHECK(asked.audit.confirm);
+  CHECK_FALSE(asked.check_classes);
+  CHECK(usage_error({"audit", "--output", "yaml"}, kBase) ==
+        "audit --output \"yaml\" is not table or json");
+  CHECK(usage_error({"audit", "--delete-expired", "soon"}, kBase) ==
+        "audit --delete-expired \"soon\" is not an age such as 30d, 12h or 1d12h");
+  CHECK_THAT(usage_error({"audit"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
+  CHECK(usage_error({"audit", "--nfs-server", "h"}, Environment{{"PROVISIONER_NAME", "n"}}) ==
+        "audit --nfs-server needs --nfs-path (or NFS_PATH)");
+  CHECK_THAT(usage_error({"check", "--yes"}, kBase), Catch::Contains("--yes"));
+}
+
 TEST_CASE("durations read like Go's") {
   CHECK(parse_duration("15s") == 15s);
   CHECK(parse_duration("500ms") == 500ms);
