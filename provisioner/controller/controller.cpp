@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "provisioner/controller/archive_expirer.h"
 #include "provisioner/controller/claim_expander.h"
 #include "provisioner/controller/claim_provisioner.h"
 #include "provisioner/controller/event_recorder.h"
@@ -15,6 +17,7 @@
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/controller/volume_reclaimer.h"
 #include "provisioner/controller/work_key.h"
+#include "provisioner/core/archive_retention.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
@@ -86,6 +89,7 @@ struct Controller::Impl {
   // The default export and those of our classes, each once.
   std::vector<nfs::ExportAddress> our_exports();
   void sweep_orphans();
+  void expire_archives();
   // Every export's free space, for the metrics (the cache asks only when its value is old).
   void refresh_usage();
   StepResult process(const std::string& key);
@@ -198,6 +202,35 @@ void Controller::Impl::sweep_orphans() {
       live.claimed.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
     return live;
   });
+}
+
+void Controller::Impl::expire_archives() {
+  const core::ProvisionerDefaults defaults = defaults_of(options);
+  // Each export's classes' retentions; a class whose value is refused keeps its archives.
+  struct ExportClasses {
+    nfs::ExportAddress address;
+    std::vector<std::optional<std::chrono::seconds>> retentions;
+  };
+  std::map<std::string, ExportClasses> by_export;
+  for (const auto& sc : classes.list()) {
+    if (core::string_field(sc, "provisioner") != options.provisioner_name) continue;
+    const auto address = core::class_export(&sc, defaults);
+    const auto* found = std::get_if<nfs::ExportAddress>(&address);
+    if (!found || found->server.empty()) continue;
+    const auto retention = core::archive_retention(&sc);
+    const auto* age = std::get_if<std::optional<std::chrono::seconds>>(&retention);
+    by_export.try_emplace(found->key(), ExportClasses{*found, {}})
+        .first->second.retentions.push_back(age ? *age : std::nullopt);
+  }
+  std::vector<ExportRetention> targets;
+  for (const auto& [key, entry] : by_export)
+    if (const auto retention = core::export_retention(entry.retentions))
+      targets.push_back({entry.address, *retention});
+  if (targets.empty()) return;
+  std::set<std::string> claimed;
+  for (const auto& claim : claims.list())
+    claimed.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claimed);
 }
 
 void Controller::Impl::resync() {
@@ -340,6 +373,7 @@ void Controller::run(std::stop_token stop) {
       sweep_done = false;
       sweep = std::jthread([&self, &sweep_done] {
         self.sweep_orphans();
+        self.expire_archives();
         sweep_done = true;
       });
     };

@@ -33,6 +33,9 @@ class ControllerObserver {
   // (empty) or "archived" (something was in it).
   virtual void orphan_cleaned(std::string_view /*storage_class*/, std::string_view /*action*/) {}
 
+  // An archive older than its export's archiveRetention was removed (ArchiveExpirer).
+  virtual void archive_expired(const nfs::ExportAddress& /*address*/) {}
+
   // The export's statvfs, refreshed at most every 30 s per export (ExportUsageCache).
   virtual void export_usage(const nfs::ExportAddress& /*address*/,
                             const nfs::ExportUsage& /*usage*/) {}

@@ -61,6 +61,10 @@ void ControllerMetrics::informer_stats(std::string_view resource,
 
 namespace nfsprov::ops {
 
+void ControllerMetrics::archive_expired(const nfs::ExportAddress& address) {
+  metrics_.archive_expired(address);
+}
+
 void ControllerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
   metrics_.orphan_cleaned(storage_class, action);
 }

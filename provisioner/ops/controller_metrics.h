@@ -27,6 +27,7 @@ class ControllerMetrics : public controller::ControllerObserver {
   void queue_depth(std::size_t depth) override;
   void queue_retry() override;
   void orphan_cleaned(std::string_view storage_class, std::string_view action) override;
+  void archive_expired(const nfs::ExportAddress& address) override;
   void export_usage(const nfs::ExportAddress& address, const nfs::ExportUsage& usage) override;
   // Informer stats are cumulative per informer; counters get the increase since the last
   // report (a smaller value means a new informer, counted from zero).

@@ -148,6 +148,11 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
           "Directories made for claims deleted before their volume existed (a crash between "
           "mkdir and the PV), cleaned up by the leader, by class and action.",
           {"class", "action"})),
+      archives_expired_(registry.counter(
+          "nfs_provisioner_archives_expired_total",
+          "Archives (archived-* directories of ours) older than their export's archiveRetention, "
+          "removed by the leader, by export.",
+          {"server"})),
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
@@ -235,6 +240,10 @@ void ProvisionerMetrics::api_forbidden() {
 
 void ProvisionerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
   orphans_.with({text(storage_class), text(action)}).inc();
+}
+
+void ProvisionerMetrics::archive_expired(const nfs::ExportAddress& address) {
+  archives_expired_.with({address.display()}).inc();
 }
 
 void ProvisionerMetrics::export_usage(const nfs::ExportAddress& address,

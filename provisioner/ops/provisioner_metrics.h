@@ -60,6 +60,8 @@ class ProvisionerMetrics {
   void export_usage(const nfs::ExportAddress& address, const nfs::ExportUsage& usage);
   // A directory left by a crash for a claim that is gone (action "removed" or "archived").
   void orphan_cleaned(std::string_view storage_class, std::string_view action);
+  // An archive older than its export's archiveRetention was removed (server label as above).
+  void archive_expired(const nfs::ExportAddress& address);
 
  private:
   CounterFamily& provision_total_;
@@ -78,6 +80,7 @@ class ProvisionerMetrics {
   CounterFamily& informer_failures_;
   CounterFamily& api_forbidden_;
   CounterFamily& orphans_;
+  CounterFamily& archives_expired_;
   Gauge& leader_;
   GaugeFamily& export_total_;
   GaugeFamily& export_free_;
