@@ -219,6 +219,10 @@ void Controller::Impl::expire_archives() {
     if (!found || found->server.empty()) continue;
     const auto retention = core::archive_retention(&sc);
     const auto* age = std::get_if<std::optional<std::chrono::seconds>>(&retention);
+    if (const auto* refusal = std::get_if<core::Refusal>(&retention))
+      logger.warn("archives kept",
+                  {{"class", core::string_field(core::field(sc, "metadata"), "name")},
+                   {"why", refusal->message}});
     by_export.try_emplace(found->key(), ExportClasses{*found, {}})
         .first->second.retentions.push_back(age ? *age : std::nullopt);
   }
