@@ -3,7 +3,6 @@
 #include "nfs/export_survey.h"
 #include "nfs/volume_records.h"
 #include "provisioner/core/archive_retention.h"
-#include "provisioner/core/export_audit.h"
 #include "provisioner/core/json_fields.h"
 
 namespace nfsprov::controller {
@@ -12,12 +11,13 @@ ArchiveExpirer::ArchiveExpirer(WorkContext context) : ctx_(context) {}
 
 void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
                             const std::vector<nlohmann::json>& pvs,
-                            const std::set<std::string>& claimed) {
+                            const std::vector<nlohmann::json>& claims) {
   const nlohmann::json pv_items(pvs);
+  const auto live = core::live_names(pv_items, nlohmann::json(claims));
   for (const auto& target : exports) {
     if (!ctx_.may_act()) return;
     try {
-      expire_export(target, pv_items, claimed);
+      expire_export(target, pv_items, live);
     } catch (const std::exception& e) {
       ctx_.logger.warn("cannot expire archives",
                        {{"export", target.address.display()}, {"error", e.what()}});
@@ -26,7 +26,7 @@ void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
 }
 
 void ArchiveExpirer::expire_export(const ExportRetention& target, const nlohmann::json& pv_items,
-                                   const std::set<std::string>& claimed) {
+                                   const core::LiveNames& live) {
   const auto& address = target.address;
   ctx_.pools.get(address).with_client([&](nfs::ExportClient& client) {
     const auto volumes = core::volumes_on_export(pv_items, address, ctx_.options.provisioner_name);
@@ -37,7 +37,7 @@ void ArchiveExpirer::expire_export(const ExportRetention& target, const nlohmann
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     const auto report =
-        core::classify_export(address.display(), volumes, claimed, entries, records, now);
+        core::classify_export(address.display(), volumes, live, entries, records, now);
     for (const auto& action : core::plan_cleanup(report, false, target.retention)) {
       if (!ctx_.may_act()) return;
       if (!client.remove_tree(action.path)) continue;  // gone meanwhile

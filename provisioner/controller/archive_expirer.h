@@ -7,7 +7,6 @@
 #pragma once
 
 #include <chrono>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +14,7 @@
 
 #include "nfs/export_address.h"
 #include "provisioner/controller/work_context.h"
+#include "provisioner/core/export_audit.h"
 
 namespace nfsprov::controller {
 
@@ -27,14 +27,14 @@ class ArchiveExpirer {
  public:
   explicit ArchiveExpirer(WorkContext context);
 
-  // pvs: every PV (the cache), claimed: "pvc-<uid>" of every claim. Never throws: an export
-  // that does not answer is logged and skipped (the next pass tries again).
+  // pvs and claims: every one (the caches). Never throws: an export that does not answer is
+  // logged and skipped (the next pass tries again).
   void expire(const std::vector<ExportRetention>& exports, const std::vector<nlohmann::json>& pvs,
-              const std::set<std::string>& claimed);
+              const std::vector<nlohmann::json>& claims);
 
  private:
   void expire_export(const ExportRetention& target, const nlohmann::json& pv_items,
-                     const std::set<std::string>& claimed);
+                     const core::LiveNames& live);
 
   WorkContext ctx_;
 };

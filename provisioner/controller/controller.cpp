@@ -231,10 +231,7 @@ void Controller::Impl::expire_archives() {
     if (const auto retention = core::export_retention(entry.retentions))
       targets.push_back({entry.address, *retention});
   if (targets.empty()) return;
-  std::set<std::string> claimed;
-  for (const auto& claim : claims.list())
-    claimed.insert("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
-  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claimed);
+  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claims.list());
 }
 
 void Controller::Impl::resync() {

@@ -128,13 +128,16 @@ std::vector<AuditVolume> volumes_on_export(const json& pv_items, const nfs::Expo
   return volumes;
 }
 
-std::set<std::string> claimed_volume_names(const json& claim_items) {
-  std::set<std::string> names;
-  if (!claim_items.is_array()) return names;
-  for (const auto& claim : claim_items)
-    if (auto uid = string_field(field(claim, "metadata"), "uid"); !uid.empty())
-      names.insert("pvc-" + uid);
-  return names;
+LiveNames live_names(const json& pv_items, const json& claim_items) {
+  LiveNames live;
+  if (pv_items.is_array())
+    for (const auto& pv : pv_items)
+      live.volumes.insert(string_field(field(pv, "metadata"), "name"));
+  if (claim_items.is_array())
+    for (const auto& claim : claim_items)
+      if (auto uid = string_field(field(claim, "metadata"), "uid"); !uid.empty())
+        live.claimed.insert("pvc-" + uid);
+  return live;
 }
 
 std::vector<std::string> directories_to_list(const std::vector<AuditVolume>& volumes,
@@ -160,8 +163,7 @@ std::uint64_t AuditReport::archive_bytes() const {
 }
 
 AuditReport classify_export(std::string export_name, const std::vector<AuditVolume>& volumes,
-                            const std::set<std::string>& claimed,
-                            const std::vector<nfs::SurveyEntry>& entries,
+                            const LiveNames& live, const std::vector<nfs::SurveyEntry>& entries,
                             const std::vector<nfs::VolumeRecord>& records, std::int64_t now_ns) {
   std::map<std::string, const AuditVolume*> by_directory;
   std::map<std::string, const AuditVolume*> by_name;
@@ -207,11 +209,13 @@ AuditReport classify_export(std::string export_name, const std::vector<AuditVolu
       row.pv_name = was.value_or("");
       row.age = std::chrono::seconds((now_ns - entry.changed_ns) / 1'000'000'000);
       if (!row.ours) row.note = "not named like our volumes: never removed";
-    } else if (directory && made_for && claimed.contains(*made_for)) {
+    } else if (directory && made_for && live.claimed.contains(*made_for) &&
+               !live.volumes.contains(*made_for)) {
       row.kind = AuditKind::pending;
       row.pv_name = *made_for;
       row.note = "its claim is being provisioned";
-    } else if (directory && made_for && !by_name.contains(*made_for)) {
+    } else if (directory && made_for && !live.volumes.contains(*made_for) &&
+               !by_name.contains(*made_for)) {
       row.kind = AuditKind::orphan;
       row.pv_name = *made_for;
       row.ours = true;
@@ -221,6 +225,8 @@ AuditReport classify_export(std::string export_name, const std::vector<AuditVolu
       row.kind = AuditKind::foreign;
       if (made_for && by_name.contains(*made_for))
         row.note = "PV " + *made_for + " uses " + by_name.at(*made_for)->directory;
+      else if (made_for && live.volumes.contains(*made_for))
+        row.note = "PV " + *made_for + " is on another server or share";
       else if (!directory)
         row.note = "not a directory";
     }

@@ -46,8 +46,13 @@ std::vector<AuditVolume> volumes_on_export(const nlohmann::json& pv_items,
                                            const nfs::ExportAddress& address,
                                            std::string_view provisioner_name);
 
-// "pvc-<uid>" of each claim in claim_items: volumes that may still be being made.
-std::set<std::string> claimed_volume_names(const nlohmann::json& claim_items);
+// What exists in the cluster, whatever export it is on: a directory made for one of these is
+// never an orphan (a PV whose spec.nfs.server spells the server otherwise is still a PV).
+struct LiveNames {
+  std::set<std::string> volumes;  // the name of every PV
+  std::set<std::string> claimed;  // "pvc-<uid>" of every claim: volumes that may be being made
+};
+LiveNames live_names(const nlohmann::json& pv_items, const nlohmann::json& claim_items);
 
 // What to list: the share itself and every directory above a volume's or a record's.
 std::vector<std::string> directories_to_list(const std::vector<AuditVolume>& volumes,
@@ -81,8 +86,7 @@ struct AuditReport {
 // now_ns: the time ages are measured at, in ns since the epoch (our clock; a skew between
 // ours and the server's shifts every age by it).
 AuditReport classify_export(std::string export_name, const std::vector<AuditVolume>& volumes,
-                            const std::set<std::string>& claimed,
-                            const std::vector<nfs::SurveyEntry>& entries,
+                            const LiveNames& live, const std::vector<nfs::SurveyEntry>& entries,
                             const std::vector<nfs::VolumeRecord>& records, std::int64_t now_ns);
 
 struct CleanupAction {

@@ -44,13 +44,12 @@ void carry_out(nfs::ExportClient& client, core::CleanupOutcome& step) {
 }
 
 core::AuditReport audit_one(nfs::ExportClient& client, const nfs::ExportAddress& address,
-                            const json& pvs, const std::set<std::string>& claimed,
+                            const json& pvs, const core::LiveNames& live,
                             const AuditOptions& options) {
   const auto volumes = core::volumes_on_export(pvs, address, options.provisioner_name);
   const auto records = nfs::list_records(client);
   const auto entries = nfs::survey_directories(client, core::directories_to_list(volumes, records));
-  auto report =
-      core::classify_export(address.display(), volumes, claimed, entries, records, now_ns());
+  auto report = core::classify_export(address.display(), volumes, live, entries, records, now_ns());
   for (auto& row : report.rows)
     if (row.kind == core::AuditKind::archive)
       row.size = nfs::tree_size(client, row.path, options.size_budget);
@@ -68,13 +67,13 @@ bool AuditResult::ok() const {
 AuditResult audit_exports(kube::ApiClient& api, const std::vector<nfs::ExportAddress>& exports,
                           const AuditOptions& options) {
   const json pvs = api.list(kube::kPersistentVolumes).value("items", json::array());
-  const auto claimed = core::claimed_volume_names(
-      api.list(kube::kPersistentVolumeClaims).value("items", json::array()));
+  const auto live =
+      core::live_names(pvs, api.list(kube::kPersistentVolumeClaims).value("items", json::array()));
   AuditResult result;
   for (const auto& address : exports) {
     try {
       nfs::ExportClient client(address);
-      auto report = audit_one(client, address, pvs, claimed, options);
+      auto report = audit_one(client, address, pvs, live, options);
       for (const auto& action :
            core::plan_cleanup(report, options.archive_orphans, options.delete_expired)) {
         core::CleanupOutcome step{report.export_name, action, core::CleanupOutcome::State::planned,

@@ -97,7 +97,8 @@ TEST_CASE("classify_export: volumes, parents, orphans, archives, foreign and mis
       dir(".nfs-provisioner"),
       dir("recorded")};
   const std::vector<nfs::VolumeRecord> records{{"pvc-rec", "fast", "recorded", kNow}};
-  const auto report = classify_export("10.0.0.5:/srv/nfs", volumes, {}, entries, records, kNow);
+  const auto report = classify_export("10.0.0.5:/srv/nfs", volumes,
+                                      live_names(items, json::array()), entries, records, kNow);
 
   CHECK(row_at(report, bound).kind == AuditKind::volume);
   CHECK(row_at(report, bound).claim == "default/pvc-1111");
@@ -124,10 +125,21 @@ TEST_CASE("classify_export: volumes, parents, orphans, archives, foreign and mis
   CHECK(report.count(AuditKind::missing) == 1);
 
   SECTION("a directory whose claim exists is being provisioned, not an orphan") {
+    const json claims = json::array({{{"metadata", {{"uid", kUid2}}}}});
     const auto busy =
-        classify_export("x", volumes, {std::string("pvc-") + kUid2}, entries, records, kNow);
+        classify_export("x", volumes, live_names(items, claims), entries, records, kNow);
     CHECK(row_at(busy, lost).kind == AuditKind::pending);
     CHECK(plan_cleanup(busy, true, std::nullopt).size() == 1);  // only "recorded"
+  }
+
+  SECTION("a directory named for a PV on another server spelling is that PV's, not an orphan") {
+    json elsewhere = items;
+    elsewhere.push_back(pv(std::string("pvc-") + kUid2, "/srv/nfs/" + lost, kOurs, "nas.lan"));
+    const auto report2 =
+        classify_export("x", volumes, live_names(elsewhere, json::array()), entries, records, kNow);
+    CHECK(row_at(report2, lost).kind == AuditKind::foreign);
+    CHECK(row_at(report2, lost).note ==
+          std::string("PV pvc-") + kUid2 + " is on another server or share");
   }
 
   SECTION("cleanup touches only orphans and expired archives of ours") {
