@@ -41,19 +41,23 @@ std::vector<SurveyEntry> survey_directories(ExportClient& client,
   return found;
 }
 
-TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries) {
+TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries,
+                   const std::function<bool()>& before_each) {
   TreeSize size;
+  const auto may_go_on = [&] {
+    if (size.entries < max_entries && (!before_each || before_each())) return true;
+    size.complete = false;
+    return false;
+  };
   std::vector<std::string> pending{std::string(path)};
   while (!pending.empty()) {
     const std::string directory = std::move(pending.back());
     pending.pop_back();
+    if (!may_go_on()) return size;
     const auto names = unless_gone([&] { return client.list(directory); });
     if (!names) continue;
     for (const auto& name : *names) {
-      if (size.entries >= max_entries) {
-        size.complete = false;
-        return size;
-      }
+      if (!may_go_on()) return size;
       ++size.entries;
       const std::string child = child_of(directory, name);
       const auto info = unless_gone([&] { return client.stat(child); });

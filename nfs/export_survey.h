@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,10 @@ struct TreeSize {
 };
 
 // The bytes below path, depth first, looking at most max_entries entries (each costs a LOOKUP
-// per level and a GETATTR: a huge archive must not become an NFS storm).
-TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries);
+// per level and a GETATTR: a huge archive must not become an NFS storm). before_each, when
+// given, is asked before each directory listing and entry: it may sleep (to cap the rate of
+// NFS calls) and returns false to stop there (complete is then false).
+TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries,
+                   const std::function<bool()>& before_each = {});
 
 }  // namespace nfsprov::nfs

@@ -69,20 +69,9 @@ std::optional<bool> parse_go_bool(std::string_view text) {
   return std::nullopt;
 }
 
-DeletionPlanner::DeletionPlanner(ProvisionerDefaults defaults) : defaults_(std::move(defaults)) {}
-
-DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class) const {
-  std::string owner = annotation_of(pv, kProvisionedBy).value_or("");
-  if (owner != defaults_.provisioner_name) {
-    return SkipDeletion{owner.empty() ? "PV was not dynamically provisioned"
-                                      : "PV was provisioned by " + owner};
-  }
-  std::string phase = string_field(field(pv, "status"), "phase");
-  if (phase != "Released") return SkipDeletion{"PV is not Released (phase " + phase + ")"};
+Outcome<VolumeLocation> locate_volume(const json& pv, const json* storage_class,
+                                      const ProvisionerDefaults& defaults) {
   const json& spec = field(pv, "spec");
-  std::string policy = string_field(spec, "persistentVolumeReclaimPolicy");
-  if (policy != "Delete") return SkipDeletion{"PV reclaim policy is " + policy};
-
   const json& nfs = field(spec, "nfs");
   std::string server = string_field(nfs, "server");
   std::string path = string_field(nfs, "path");
@@ -92,7 +81,7 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
 
   std::string share_text = annotation_of(pv, kShareAnnotation)
                                .value_or(class_parameter(storage_class, "share")
-                                             .value_or(defaults_.export_address.export_path));
+                                             .value_or(defaults.export_address.export_path));
   auto share = normalized_share(share_text);
   if (!share) {
     return Refusal{"InvalidShare", "PV share \"" + printable(share_text) +
@@ -120,22 +109,43 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
     return unsafe_path(path, "lies outside its share " + *share);
   }
 
-  auto address = export_at(server, *share, storage_class, defaults_);
+  auto address = export_at(server, *share, storage_class, defaults);
   if (auto* refusal = std::get_if<Refusal>(&address)) return *refusal;
   auto nfs_port = recorded_port(pv, kNfsPortAnnotation);
   if (auto* refusal = std::get_if<Refusal>(&nfs_port)) return *refusal;
   auto mount_port = recorded_port(pv, kMountPortAnnotation);
   if (auto* refusal = std::get_if<Refusal>(&mount_port)) return *refusal;
 
+  VolumeLocation location{std::get<nfs::ExportAddress>(address), std::move(directory)};
+  if (int port = std::get<int>(nfs_port)) location.export_address.nfs_port = port;
+  if (int port = std::get<int>(mount_port)) location.export_address.mount_port = port;
+  return location;
+}
+
+DeletionPlanner::DeletionPlanner(ProvisionerDefaults defaults) : defaults_(std::move(defaults)) {}
+
+DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class) const {
+  std::string owner = annotation_of(pv, kProvisionedBy).value_or("");
+  if (owner != defaults_.provisioner_name) {
+    return SkipDeletion{owner.empty() ? "PV was not dynamically provisioned"
+                                      : "PV was provisioned by " + owner};
+  }
+  std::string phase = string_field(field(pv, "status"), "phase");
+  if (phase != "Released") return SkipDeletion{"PV is not Released (phase " + phase + ")"};
+  const json& spec = field(pv, "spec");
+  std::string policy = string_field(spec, "persistentVolumeReclaimPolicy");
+  if (policy != "Delete") return SkipDeletion{"PV reclaim policy is " + policy};
+
+  auto location = locate_volume(pv, storage_class, defaults_);
+  if (auto* refusal = std::get_if<Refusal>(&location)) return *refusal;
   auto action = action_for(storage_class);
   if (auto* refusal = std::get_if<Refusal>(&action)) return *refusal;
 
+  auto& where = std::get<VolumeLocation>(location);
   DeletionPlan plan{std::get<DeletionAction>(action),
-                    std::get<nfs::ExportAddress>(address),
-                    std::move(directory),
+                    std::move(where.export_address),
+                    std::move(where.directory),
                     {}};
-  if (int port = std::get<int>(nfs_port)) plan.export_address.nfs_port = port;
-  if (int port = std::get<int>(mount_port)) plan.export_address.mount_port = port;
   if (plan.action == DeletionAction::archive)
     plan.archive_directory = archive_directory_for(plan.directory);
   return plan;

@@ -41,6 +41,17 @@ struct DeletionPlan {
 
 using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
 
+// Where a PV's directory is: its export and the directory relative to the share.
+struct VolumeLocation {
+  nfs::ExportAddress export_address;
+  std::string directory;
+};
+
+// The export and directory of a PV as DeletionPlanner::plan finds them (below), with the same
+// refusals; also for measuring a volume's usage.
+Outcome<VolumeLocation> locate_volume(const nlohmann::json& pv, const nlohmann::json* storage_class,
+                                      const ProvisionerDefaults& defaults);
+
 // Skip when: annotation pv.kubernetes.io/provisioned-by != our name; status.phase !=
 // Released; spec.persistentVolumeReclaimPolicy is not Delete.
 // Export: server = spec.nfs.server; share = annotation nfs-provisioner.io/share, else the
