@@ -151,6 +151,8 @@ controller::ControllerOptions controller_options(const config::Settings& s) {
   if (s.retry_base) o.backoff_base = *s.retry_base;
   if (s.retry_max) o.backoff_max = *s.retry_max;
   if (s.stall_timeout) o.stall_limit = *s.stall_timeout;
+  o.usage_interval = s.usage_interval;
+  o.usage_ops_per_second = s.usage_ops_per_second;
   return o;
 }
 

@@ -78,7 +78,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
 
   std::string kubeconfig, name, server, path, nfs_timeout = "10s";
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
-  std::string resync, retry_base, retry_max, stall_timeout;
+  std::string resync, retry_base, retry_max, stall_timeout, usage_interval;
   long long uid = -1, gid = -1;
   bool leader_elect = true, version = false;
 
@@ -123,6 +123,11 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   app.add_option("--stall-timeout", stall_timeout,
                  "/healthz fails when one claim or volume step takes longer (a wedged worker; "
                  "default 10m)");
+  app.add_option("--usage-interval", usage_interval,
+                 "Measure every Bound volume's bytes and inodes this often (default 1h; 0: never)");
+  app.add_option("--usage-ops-per-second", s.usage_ops_per_second,
+                 "Most NFS calls per second a usage walk makes (default 100; 0: no cap)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
   app.add_flag("--version", version, "Print the version and exit");
 
@@ -283,6 +288,10 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
     throw UsageError("--retry-base must not be longer than --retry-max");
   if (!stall_timeout.empty())
     s.stall_timeout = positive_duration_flag("--stall-timeout", stall_timeout);
+  if (usage_interval == "0" || usage_interval == "0s")
+    s.usage_interval = std::chrono::milliseconds(0);
+  else if (!usage_interval.empty())
+    s.usage_interval = positive_duration_flag("--usage-interval", usage_interval);
   return s;
 }
 

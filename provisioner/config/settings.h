@@ -81,7 +81,11 @@ struct Settings {
   std::optional<std::chrono::milliseconds> retry_base;
   std::optional<std::chrono::milliseconds> retry_max;
   std::optional<std::chrono::milliseconds> stall_timeout;  // liveness (ControllerOptions)
-  int verbosity = 0;                                       // 0 info, 1 debug, 2+ trace
+  // Volume usage walks: every usage_interval (0: never), at most usage_ops_per_second NFS
+  // calls per second (0: no cap).
+  std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
+  double usage_ops_per_second = 100;
+  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
   std::string pod_name;
   std::string pod_namespace;
 };

@@ -16,6 +16,7 @@
 #include "provisioner/controller/orphan_sweeper.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/controller/volume_reclaimer.h"
+#include "provisioner/controller/volume_usage_meter.h"
 #include "provisioner/controller/work_key.h"
 #include "provisioner/core/archive_retention.h"
 #include "provisioner/core/claim_filter.h"
@@ -73,6 +74,7 @@ struct Controller::Impl {
         provisioner(context(pools), core::VolumePlanner(defaults_of(options))),
         expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
+        volume_meter(context(pools)),
         busy(static_cast<std::size_t>(std::max(1, options.workers))) {
     set_handlers();
   }
@@ -90,6 +92,8 @@ struct Controller::Impl {
   std::vector<nfs::ExportAddress> our_exports();
   void sweep_orphans();
   void expire_archives();
+  // One pass of the volume usage walks (VolumeUsageMeter), on its own thread.
+  void measure_volumes(std::stop_token stop);
   // Every export's free space, for the metrics (the cache asks only when its value is old).
   void refresh_usage();
   StepResult process(const std::string& key);
@@ -111,6 +115,7 @@ struct Controller::Impl {
   ClaimProvisioner provisioner;
   ClaimExpander expander;
   VolumeReclaimer reclaimer;
+  VolumeUsageMeter volume_meter;
   // Per worker, for liveness: since when it works on which key (since 0: waiting for one).
   struct Busy {
     std::atomic<std::chrono::steady_clock::rep> since{0};
@@ -232,6 +237,12 @@ void Controller::Impl::expire_archives() {
       targets.push_back({entry.address, *retention});
   if (targets.empty()) return;
   ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claims.list());
+}
+
+void Controller::Impl::measure_volumes(std::stop_token stop) {
+  volume_meter.measure(
+      volumes.list(), [this](const std::string& name) { return classes.get(name); },
+      [this](const std::string& key) { return claims.get(key); }, std::move(stop));
 }
 
 void Controller::Impl::resync() {
@@ -390,6 +401,19 @@ void Controller::run(std::stop_token stop) {
           self.refresh_usage();
           std::unique_lock lock(m);
           cv.wait_for(lock, st, kUsageInterval, [] { return false; });
+        }
+      });
+
+    // Volume usage walks: one at a time, paced, on a thread of their own.
+    std::jthread volume_usage_thread;
+    if (!stop.stop_requested() && self.options.usage_interval.count() > 0)
+      volume_usage_thread = std::jthread([&self](std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        while (!st.stop_requested()) {
+          self.measure_volumes(st);
+          std::unique_lock lock(m);
+          cv.wait_for(lock, st, self.options.usage_interval, [] { return false; });
         }
       });
 

@@ -42,6 +42,10 @@ struct ControllerOptions {
   // has a timeout, so a healthy step never comes close), and so does an informer silent for
   // longer than this or kInformerSilence, whichever is longer.
   std::chrono::milliseconds stall_limit{std::chrono::minutes(10)};
+  // Volume usage (VolumeUsageMeter): a pass over every Bound volume of ours this often (0:
+  // never), each walk making at most this many NFS calls per second (0: no cap).
+  std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
+  double usage_ops_per_second = 100;
 };
 
 // A watch ends after 300 s (plus a 30 s read timeout) and a failed one is retried within 30 s:

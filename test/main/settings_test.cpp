@@ -273,6 +273,19 @@ TEST_CASE("audit shows a table unless asked for JSON, and cleans up only what it
   CHECK_THAT(usage_error({"check", "--yes"}, kBase), Catch::Contains("--yes"));
 }
 
+TEST_CASE("usage walks: every hour at 100 NFS calls/s unless told, 0 turns them off") {
+  const auto plain = parse_settings({}, kBase);
+  CHECK(plain.usage_interval == std::chrono::hours(1));
+  CHECK(plain.usage_ops_per_second == 100);
+  const auto off = parse_settings({"--usage-interval=0", "--usage-ops-per-second=0"}, kBase);
+  CHECK(off.usage_interval.count() == 0);
+  CHECK(off.usage_ops_per_second == 0);
+  CHECK(parse_settings({"--usage-interval=10m"}, kBase).usage_interval == std::chrono::minutes(10));
+  CHECK_THAT(usage_error({"--usage-ops-per-second=-5"}, kBase),
+             Catch::Contains("--usage-ops-per-second"));
+  CHECK_THAT(usage_error({"--usage-interval=soon"}, kBase), Catch::Contains("--usage-interval"));
+}
+
 TEST_CASE("durations read like Go's") {
   CHECK(parse_duration("15s") == 15s);
   CHECK(parse_duration("500ms") == 500ms);
