@@ -33,6 +33,20 @@ class UsageObserver : public nfsprov::controller::ControllerObserver {
     const auto at = last_.find(pv);
     return at == last_.end() ? std::nullopt : std::optional(at->second);
   }
+  void export_volumes_measured(const nfsprov::nfs::ExportAddress&, std::uint64_t used_bytes,
+                               std::uint64_t nfs_calls, std::chrono::nanoseconds took) override {
+    std::lock_guard lock(mutex_);
+    passes_.push_back({used_bytes, nfs_calls, took});
+  }
+  struct Pass {
+    std::uint64_t used_bytes;
+    std::uint64_t nfs_calls;
+    std::chrono::nanoseconds took;
+  };
+  std::vector<Pass> passes() {
+    std::lock_guard lock(mutex_);
+    return passes_;
+  }
   bool forgotten(const std::string& pv) {
     std::lock_guard lock(mutex_);
     return forgotten_.contains(pv);
@@ -42,6 +56,7 @@ class UsageObserver : public nfsprov::controller::ControllerObserver {
   std::mutex mutex_;
   std::map<std::string, VolumeUsageSample> last_;
   std::set<std::string> forgotten_;
+  std::vector<Pass> passes_;
 };
 
 // The count of the claim's UsageExceedsRequest Events (0 when there is none).
@@ -99,4 +114,35 @@ TEST_CASE("a volume past its request is measured and its claim warned once per c
 
   env.delete_claim("default", "small");
   CHECK(wait_until([&] { return observer.forgotten(pv); }));
+}
+
+TEST_CASE("a usage walk keeps to its cap of NFS calls per second") {
+  E2eEnv env;
+  env.options().usage_interval = 200ms;
+  env.options().usage_ops_per_second = 25;
+  UsageObserver observer;
+  env.create_class("paced", json::object());
+  env.start_controller_with(&observer);
+  env.create_claim("default", "many", "paced");
+  const std::string pv = "pvc-" + str_at(env.wait_bound("default", "many"), "/metadata/uid");
+  // Files made before the server lists the directory: they are seen at the first walk.
+  for (int i = 0; i < 60; ++i)
+    write_file(env.export_dir() / ("default-many-" + pv) / ("f" + std::to_string(i)), 100);
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& pass : observer.passes())
+          if (pass.used_bytes == 6000) return true;
+        return false;
+      },
+      30s));
+  for (const auto& pass : observer.passes()) {
+    if (pass.used_bytes != 6000) continue;
+    const double seconds = std::chrono::duration<double>(pass.took).count();
+    INFO(pass.nfs_calls << " calls in " << seconds << " s");
+    CHECK(pass.nfs_calls >= 60);
+    // At most the cap, plus the calls of the last entry and the existence check after a walk
+    // (uncapped, these 120-odd calls take about 10 ms).
+    CHECK(static_cast<double>(pass.nfs_calls) <= 25 * seconds + 10);
+    break;
+  }
 }
