@@ -108,21 +108,21 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class
 
 void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
                                       const std::vector<Volume>& volumes, std::stop_token stop) {
-  ctx_.pools.get(address).with_client([&](nfs::ExportClient& client) {
-    const auto started = std::chrono::steady_clock::now();
-    Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
-    std::uint64_t total = 0;
-    for (const auto& volume : volumes) {
-      const auto size =
-          nfs::tree_size(client, volume.directory, kMaxEntries, [&] { return pace(); });
-      if (stop.stop_requested() || !ctx_.may_act()) return;
-      if (!client.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
-      total += size.bytes;
-      report(volume, size.bytes, size.entries + 1);
-    }
-    ctx_.observer.export_volumes_measured(address, total, pace.calls(),
-                                          std::chrono::steady_clock::now() - started);
-  });
+  // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
+  // with one worker a pooled client would hold up every provision that long.
+  nfs::ExportClient client(address);
+  const auto started = std::chrono::steady_clock::now();
+  Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
+  std::uint64_t total = 0;
+  for (const auto& volume : volumes) {
+    const auto size = nfs::tree_size(client, volume.directory, kMaxEntries, [&] { return pace(); });
+    if (stop.stop_requested() || !ctx_.may_act()) return;
+    if (!client.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
+    total += size.bytes;
+    report(volume, size.bytes, size.entries + 1);
+  }
+  ctx_.observer.export_volumes_measured(address, total, pace.calls(),
+                                        std::chrono::steady_clock::now() - started);
 }
 
 void VolumeUsageMeter::report(const Volume& volume, std::uint64_t bytes, std::uint64_t inodes) {

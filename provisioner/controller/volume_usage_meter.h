@@ -4,6 +4,7 @@
 // volume passes the class's usageWarningPercent of the request, once per crossing. Walks go
 // one at a time (one volume, one export at a time) and their NFS calls are capped per second
 // (ControllerOptions::usage_ops_per_second), so a Raspberry Pi's NFS server is not flooded.
+// They use a client of their own, so the workers keep every client of their pools.
 #pragma once
 
 #include <functional>
