@@ -1,5 +1,6 @@
 #include "provisioner/controller/volume_usage_meter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -21,6 +22,7 @@ using nlohmann::json;
 
 // A volume with more entries than this is reported as far as the walk got.
 constexpr std::uint64_t kMaxEntries = 10'000'000;
+constexpr std::chrono::milliseconds kWalkCallTimeout{2000};
 
 std::string name_of(const json& object) {
   return string_field(field(object, "metadata"), "name");
@@ -109,8 +111,12 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class
 void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
                                       const std::vector<Volume>& volumes, std::stop_token stop) {
   // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
-  // with one worker a pooled client would hold up every provision that long.
-  nfs::ExportClient client(address);
+  // with one worker a pooled client would hold up every provision that long. Its calls time
+  // out sooner: a shutdown waits for the call in flight, and a walk that fails on a slow
+  // server only leaves this pass's figures out.
+  nfs::ExportAddress walk_address = address;
+  walk_address.timeout = std::min(address.timeout, kWalkCallTimeout);
+  nfs::ExportClient client(walk_address);
   const auto started = std::chrono::steady_clock::now();
   Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
   std::uint64_t total = 0;
