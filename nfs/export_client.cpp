@@ -44,8 +44,13 @@ FileInfo to_info(const nfs_stat_64& st) {
   info.uid = static_cast<std::uint32_t>(st.nfs_uid);
   info.gid = static_cast<std::uint32_t>(st.nfs_gid);
   info.size = st.nfs_size;
-  info.changed_ns = static_cast<std::int64_t>(st.nfs_ctime) * 1'000'000'000 +
-                    static_cast<std::int64_t>(st.nfs_ctime_nsec);
+  const auto ns = [](std::uint64_t seconds, std::uint64_t nanoseconds) {
+    return static_cast<std::int64_t>(seconds) * 1'000'000'000 +
+           static_cast<std::int64_t>(nanoseconds);
+  };
+  info.changed_ns = ns(st.nfs_ctime, st.nfs_ctime_nsec);
+  info.modified_ns = ns(st.nfs_mtime, st.nfs_mtime_nsec);
+  info.accessed_ns = ns(st.nfs_atime, st.nfs_atime_nsec);
   return info;
 }
 
@@ -283,6 +288,20 @@ struct ExportClient::Impl {
     }
   }
 
+  // A node's path as the error names it: parsed again only for the message.
+  RelativePath named(const Node& node) const {
+    try {
+      return RelativePath::parse(node.path, true);
+    } catch (const PathError&) {
+      return RelativePath{};
+    }
+  }
+
+  Node child_of(const Node& dir, const std::string& name, const FileHandle& handle,
+                const nfs_stat_64& st) const {
+    return Node{handle, to_info(st), dir.path.empty() ? name : dir.path + "/" + name};
+  }
+
   [[noreturn]] void fail_below(std::string_view op, const RelativePath& top,
                                const std::string& below, int rc) {
     const std::string detail = handles->error();
@@ -472,6 +491,160 @@ std::vector<std::string> ExportClient::list(std::string_view path) {
     std::sort(names.begin(), names.end());
     return names;
   });
+}
+
+std::optional<Node> ExportClient::node(std::string_view path) {
+  return impl_->observed("node", [&]() -> std::optional<Node> {
+    const RelativePath target = RelativePath::parse(path, true);
+    const auto w = impl_->walk(target, true);
+    if (w.existing < target.components().size() || !w.last) return std::nullopt;
+    return Node{w.handles.back(), to_info(*w.last), target.str()};
+  });
+}
+
+std::vector<Node> ExportClient::children(const Node& dir) {
+  return impl_->observed("children", [&] {
+    std::vector<HandleEntry> entries;
+    if (const int rc = impl_->handles->read_directory(dir.handle, entries); rc < 0)
+      impl_->fail_handle("readdir", impl_->named(dir), rc);
+    std::vector<Node> nodes;
+    nodes.reserve(entries.size());
+    for (auto& e : entries) {
+      if (e.name.find('/') != std::string::npos) continue;
+      if (e.handle.bytes.empty() || e.attributes.nfs_mode == 0) {
+        // The server left out the handle or attributes: ask for them.
+        const int rc = impl_->handles->lookup(dir.handle, e.name, e.handle, e.attributes);
+        if (rc == -ENOENT) continue;  // removed since the listing
+        if (rc < 0) impl_->fail_handle("lookup", impl_->named(dir), rc);
+      }
+      nodes.push_back(impl_->child_of(dir, e.name, e.handle, e.attributes));
+    }
+    std::sort(nodes.begin(), nodes.end(),
+              [](const Node& a, const Node& b) { return a.path < b.path; });
+    return nodes;
+  });
+}
+
+bool ExportClient::read(const Node& file, std::uint64_t offset, std::uint32_t max,
+                        std::vector<char>& data) {
+  return impl_->observed("read", [&] {
+    bool eof = false;
+    const std::size_t before = data.size();
+    if (const int rc = impl_->handles->read(file.handle, offset, max, data, eof); rc < 0)
+      impl_->fail_handle("read", impl_->named(file), rc);
+    // A reply with no data and no eof would make its caller ask again forever.
+    return !eof && data.size() > before;
+  });
+}
+
+std::string ExportClient::link_target(const Node& link) {
+  return impl_->observed("link_target", [&] {
+    std::string target;
+    if (const int rc = impl_->handles->readlink(link.handle, target); rc < 0)
+      impl_->fail_handle("readlink", impl_->named(link), rc);
+    return target;
+  });
+}
+
+Node ExportClient::make_directory(const Node& dir, const std::string& name, std::uint32_t mode) {
+  return impl_->observed("make_directory", [&] {
+    Node made = impl_->child_of(dir, name, {}, {});
+    impl_->check_fence("mkdir", impl_->named(made));
+    if (const int rc = impl_->handles->mkdir(dir.handle, name, mode, made.handle); rc < 0)
+      impl_->fail_handle("mkdir", impl_->named(made), rc);
+    nfs_stat_64 st{};
+    if (const int rc = impl_->handles->getattr(made.handle, st); rc < 0)
+      impl_->fail_handle("getattr", impl_->named(made), rc);
+    made.info = to_info(st);
+    return made;
+  });
+}
+
+Node ExportClient::make_file(const Node& dir, const std::string& name, std::uint32_t mode) {
+  return impl_->observed("make_file", [&] {
+    Node made = impl_->child_of(dir, name, {}, {});
+    impl_->check_fence("create", impl_->named(made));
+    if (const int rc = impl_->handles->create(dir.handle, name, mode, made.handle); rc < 0)
+      impl_->fail_handle("create", impl_->named(made), rc);
+    made.info.type = FileType::regular;
+    made.info.mode = mode & 07777;
+    return made;
+  });
+}
+
+Node ExportClient::make_symlink(const Node& dir, const std::string& name,
+                                const std::string& target) {
+  return impl_->observed("make_symlink", [&] {
+    Node made = impl_->child_of(dir, name, {}, {});
+    impl_->check_fence("symlink", impl_->named(made));
+    if (const int rc = impl_->handles->symlink(dir.handle, name, target, &made.handle); rc < 0)
+      impl_->fail_handle("symlink", impl_->named(made), rc);
+    made.info.type = FileType::symlink;
+    made.info.mode = 0777;
+    return made;
+  });
+}
+
+WriteVerifier ExportClient::write(const Node& file, std::uint64_t offset, const char* data,
+                                  std::size_t size) {
+  return impl_->observed("write", [&] {
+    WriteVerifier verifier{};
+    const std::size_t chunk = transfer_size();
+    for (std::size_t done = 0; done < size;) {
+      impl_->check_fence("write", impl_->named(file));
+      const auto count = static_cast<std::uint32_t>(std::min(chunk, size - done));
+      std::uint32_t written = 0;
+      if (const int rc = impl_->handles->write(file.handle, offset + done, data + done, count,
+                                               written, verifier);
+          rc < 0)
+        impl_->fail_handle("write", impl_->named(file), rc);
+      // A server that takes nothing would make this loop forever.
+      if (written == 0)
+        impl_->fail_errno("write", impl_->named(file), EIO, "the server wrote 0 bytes");
+      done += written;
+    }
+    return verifier;
+  });
+}
+
+std::vector<WriteVerifier> ExportClient::commit(const std::vector<Node>& files) {
+  return impl_->observed("commit", [&] {
+    std::vector<FileHandle> handles;
+    handles.reserve(files.size());
+    for (const auto& file : files) handles.push_back(file.handle);
+    std::vector<WriteVerifier> verifiers;
+    if (const int rc = impl_->handles->commit(handles, verifiers); rc < 0)
+      impl_->fail_handle("commit", files.empty() ? RelativePath{} : impl_->named(files.front()),
+                         rc);
+    return verifiers;
+  });
+}
+
+void ExportClient::set_attributes(const Node& node, const SetAttributes& change) {
+  impl_->observed("set_attributes",
+                  [&] { impl_->set_attributes(impl_->named(node), node.handle, change); });
+}
+
+void ExportClient::remove(const Node& dir, const Node& entry) {
+  impl_->observed("remove", [&] {
+    const std::string name = entry.path.substr(entry.path.rfind('/') + 1);
+    const RelativePath path = impl_->named(entry);
+    if (entry.info.type == FileType::directory) {
+      impl_->remove_below(path, dir.handle, name, entry.handle);
+      return;
+    }
+    impl_->check_fence("unlink", path);
+    const int rc = impl_->handles->remove(dir.handle, name);
+    if (rc < 0 && rc != -ENOENT) impl_->fail_handle("unlink", path, rc);
+  });
+}
+
+std::uint32_t ExportClient::transfer_size() const {
+  constexpr std::uint64_t kMax = 1 << 20;
+  const std::uint64_t read = nfs_get_readmax(impl_->ctx());
+  const std::uint64_t write = nfs_get_writemax(impl_->ctx());
+  const std::uint64_t size = std::min({kMax, read ? read : kMax, write ? write : kMax});
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(size, 4096));
 }
 
 }  // namespace nfsprov::nfs

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nfs/export_address.h"
+#include "nfs/file_handle.h"
 #include "nfs/nfs_error.h"
 #include "nfs/nfs_observer.h"
 
@@ -30,6 +31,18 @@ struct FileInfo {
   // Last status change (ctime) by the server's clock, in ns since the epoch: comparable
   // between files of one server, never with our own clock.
   std::int64_t changed_ns = 0;
+  // Last modification and access (mtime, atime), likewise by the server's clock.
+  std::int64_t modified_ns = 0;
+  std::int64_t accessed_ns = 0;
+};
+
+// A file, directory or symlink of an export named by its NFS file handle. Walking a whole tree
+// (copying a volume) goes from handle to handle: a name a pod renames, or swaps for a symlink,
+// while the walk is under way never redirects it elsewhere, and nothing is resolved twice.
+struct Node {
+  FileHandle handle;
+  FileInfo info;
+  std::string path;  // relative to the export root, for messages only
 };
 
 struct ExportUsage {
@@ -102,6 +115,33 @@ class ExportClient {
   ExportUsage usage();  // statvfs of the export
   // Names in a directory, without "." and ".."; "" lists the export root.
   std::vector<std::string> list(std::string_view path);
+
+  // By handle (see Node). Every change asks the write fence first, like the calls by path.
+  // The node at path, its final component not followed when it is a symlink; nullopt when
+  // the path does not exist.
+  std::optional<Node> node(std::string_view path);
+  // The entries of a directory (never "." or ".."), sorted by name. A name that could not be
+  // one on a POSIX server (with a '/') is left out.
+  std::vector<Node> children(const Node& dir);
+  // Up to max bytes of a regular file from offset, appended to data; false at its end.
+  bool read(const Node& file, std::uint64_t offset, std::uint32_t max, std::vector<char>& data);
+  // The target a symlink holds, as it holds it (never resolved).
+  std::string link_target(const Node& link);
+  // A new directory, regular file or symlink name in dir: EEXIST when name exists.
+  Node make_directory(const Node& dir, const std::string& name, std::uint32_t mode);
+  Node make_file(const Node& dir, const std::string& name, std::uint32_t mode);
+  Node make_symlink(const Node& dir, const std::string& name, const std::string& target);
+  // All of data at offset (UNSTABLE: see commit); the verifier of the last write.
+  WriteVerifier write(const Node& file, std::uint64_t offset, const char* data, std::size_t size);
+  // Everything written to each file, to the server's disk, in one round of overlapping calls;
+  // the server's verifier for each, which differs from its writes' when the server restarted
+  // in between (the data may then be lost: write it again).
+  std::vector<WriteVerifier> commit(const std::vector<Node>& files);
+  void set_attributes(const Node& node, const SetAttributes& change);
+  // Removes entry of dir: a file or symlink, or a directory with everything below it.
+  void remove(const Node& dir, const Node& entry);
+  // The largest READ and WRITE the server takes, at most 1 MiB: a copy's chunk size.
+  std::uint32_t transfer_size() const;
 
   // RPCs sent by file handle so far (every walk's LOOKUPs, the MKDIRs and SETATTRs of a
   // create): what the tests and benchmarks measure a path's cost in.

@@ -108,7 +108,24 @@ nfs_stat_64 to_stat(const fattr3& a) {
   st.nfs_ctime_nsec = a.ctime.nseconds;
   st.nfs_mtime = a.mtime.seconds;
   st.nfs_mtime_nsec = a.mtime.nseconds;
+  st.nfs_atime = a.atime.seconds;
+  st.nfs_atime_nsec = a.atime.nseconds;
   return st;
+}
+
+nfstime3 to_time(std::int64_t ns) {
+  nfstime3 t{};
+  // Before 1970 cannot be said in NFSv3's unsigned seconds: the epoch is the nearest.
+  if (ns < 0) return t;
+  t.seconds = static_cast<uint32_t>(ns / 1'000'000'000);
+  t.nseconds = static_cast<uint32_t>(ns % 1'000'000'000);
+  return t;
+}
+
+WriteVerifier to_verifier(const writeverf3 verf) {
+  WriteVerifier v{};
+  std::memcpy(v.data(), verf, v.size());
+  return v;
 }
 
 struct RpcDeleter {
@@ -270,10 +287,33 @@ int HandleCalls::lookup(const FileHandle& dir, const std::string& name, FileHand
   return rc;
 }
 
+// MKDIR, CREATE and SYMLINK: the new object's handle is optional in the reply; every server we
+// know sends it, and without it a LOOKUP finds it.
+template <class Result, class GetOk>
+int HandleCalls::make_entry(const std::function<int(rpc_context*, Call&)>& start, GetOk get_ok,
+                            const FileHandle& dir, const std::string& name, FileHandle* created) {
+  bool have_handle = false;
+  const int rc = run(start, [&](void* data) {
+    const auto& res = *static_cast<Result*>(data);
+    if (res.status != NFS3_OK) return from_status(res.status);
+    const post_op_fh3& obj = get_ok(res).obj;
+    if (created && obj.handle_follows) {
+      *created =
+          copy(obj.post_op_fh3_u.handle.data.data_val, obj.post_op_fh3_u.handle.data.data_len);
+      have_handle = true;
+    }
+    return 0;
+  });
+  if (rc == 0 && created && !have_handle) {
+    nfs_stat_64 ignored{};
+    return lookup(dir, name, *created, ignored);
+  }
+  return rc;
+}
+
 int HandleCalls::mkdir(const FileHandle& dir, const std::string& name, std::uint32_t mode,
                        FileHandle& created) {
-  bool have_handle = false;
-  const int rc = run(
+  return make_entry<MKDIR3res>(
       [&](rpc_context* rpc, Call& call) {
         MKDIR3args args{};
         args.where = dirop(dir, name);
@@ -281,22 +321,8 @@ int HandleCalls::mkdir(const FileHandle& dir, const std::string& name, std::uint
         args.attributes.mode.set_mode3_u.mode = mode & 07777;
         return rpc_nfs3_mkdir_async(rpc, on_complete, &args, &call);
       },
-      [&](void* data) {
-        const auto& res = *static_cast<MKDIR3res*>(data);
-        if (res.status != NFS3_OK) return from_status(res.status);
-        const auto& ok = res.MKDIR3res_u.resok;
-        if (ok.obj.handle_follows) {
-          created = copy(ok.obj.post_op_fh3_u.handle.data.data_val,
-                         ok.obj.post_op_fh3_u.handle.data.data_len);
-          have_handle = true;
-        }
-        return 0;
-      });
-  if (rc == 0 && !have_handle) {
-    nfs_stat_64 ignored{};
-    return lookup(dir, name, created, ignored);
-  }
-  return rc;
+      [](const MKDIR3res& res) -> const MKDIR3resok& { return res.MKDIR3res_u.resok; }, dir, name,
+      &created);
 }
 
 int HandleCalls::setattr(const FileHandle& object, const SetAttributes& change) {
@@ -315,6 +341,14 @@ int HandleCalls::setattr(const FileHandle& object, const SetAttributes& change) 
         if (change.gid) {
           args.new_attributes.gid.set_it = 1;
           args.new_attributes.gid.set_gid3_u.gid = *change.gid;
+        }
+        if (change.accessed_ns) {
+          args.new_attributes.atime.set_it = SET_TO_CLIENT_TIME;
+          args.new_attributes.atime.set_atime_u.atime = to_time(*change.accessed_ns);
+        }
+        if (change.modified_ns) {
+          args.new_attributes.mtime.set_it = SET_TO_CLIENT_TIME;
+          args.new_attributes.mtime.set_mtime_u.mtime = to_time(*change.modified_ns);
         }
         return rpc_nfs3_setattr_async(rpc, on_complete, &args, &call);
       },
@@ -364,9 +398,9 @@ int HandleCalls::read_directory(const FileHandle& dir, std::vector<HandleEntry>&
   return 0;
 }
 
-int HandleCalls::symlink(const FileHandle& dir, const std::string& name,
-                         const std::string& target) {
-  return run(
+int HandleCalls::symlink(const FileHandle& dir, const std::string& name, const std::string& target,
+                         FileHandle* created) {
+  return make_entry<SYMLINK3res>(
       [&](rpc_context* rpc, Call& call) {
         SYMLINK3args args{};
         args.where = dirop(dir, name);
@@ -375,7 +409,126 @@ int HandleCalls::symlink(const FileHandle& dir, const std::string& name,
         args.symlink.symlink_data = const_cast<char*>(target.c_str());
         return rpc_nfs3_symlink_async(rpc, on_complete, &args, &call);
       },
-      status_of<SYMLINK3res>);
+      [](const SYMLINK3res& res) -> const SYMLINK3resok& { return res.SYMLINK3res_u.resok; }, dir,
+      name, created);
+}
+
+int HandleCalls::create(const FileHandle& dir, const std::string& name, std::uint32_t mode,
+                        FileHandle& created) {
+  return make_entry<CREATE3res>(
+      [&](rpc_context* rpc, Call& call) {
+        CREATE3args args{};
+        args.where = dirop(dir, name);
+        args.how.mode = GUARDED;
+        args.how.createhow3_u.obj_attributes.mode.set_it = 1;
+        args.how.createhow3_u.obj_attributes.mode.set_mode3_u.mode = mode & 07777;
+        return rpc_nfs3_create_async(rpc, on_complete, &args, &call);
+      },
+      [](const CREATE3res& res) -> const CREATE3resok& { return res.CREATE3res_u.resok; }, dir,
+      name, &created);
+}
+
+int HandleCalls::read(const FileHandle& file, std::uint64_t offset, std::uint32_t count,
+                      std::vector<char>& data, bool& eof) {
+  return run(
+      [&](rpc_context* rpc, Call& call) {
+        READ3args args{};
+        args.file = view(file);
+        args.offset = offset;
+        args.count = count;
+        return rpc_nfs3_read_async(rpc, on_complete, &args, &call);
+      },
+      [&](void* reply) {
+        const auto& res = *static_cast<READ3res*>(reply);
+        if (res.status != NFS3_OK) return from_status(res.status);
+        const auto& ok = res.READ3res_u.resok;
+        // The reply's buffer lives only as long as this callback.
+        data.insert(data.end(), ok.data.data_val, ok.data.data_val + ok.data.data_len);
+        eof = ok.eof != 0;
+        return 0;
+      });
+}
+
+int HandleCalls::write(const FileHandle& file, std::uint64_t offset, const char* data,
+                       std::uint32_t count, std::uint32_t& written, WriteVerifier& verifier) {
+  return run(
+      [&](rpc_context* rpc, Call& call) {
+        WRITE3args args{};
+        args.file = view(file);
+        args.offset = offset;
+        args.count = count;
+        args.stable = UNSTABLE;
+        args.data.data_len = count;
+        args.data.data_val = const_cast<char*>(data);  // encoded, never written
+        return rpc_nfs3_write_async(rpc, on_complete, &args, &call);
+      },
+      [&](void* reply) {
+        const auto& res = *static_cast<WRITE3res*>(reply);
+        if (res.status != NFS3_OK) return from_status(res.status);
+        written = res.WRITE3res_u.resok.count;
+        verifier = to_verifier(res.WRITE3res_u.resok.verf);
+        return 0;
+      });
+}
+
+int HandleCalls::commit(const std::vector<FileHandle>& files,
+                        std::vector<WriteVerifier>& verifiers) {
+  verifiers.assign(files.size(), WriteVerifier{});
+  error_.clear();
+  std::vector<std::unique_ptr<Call>> calls;
+  int rc = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    auto call = std::make_unique<Call>();
+    call->on_reply = [&verifiers, i](void* reply) {
+      const auto& res = *static_cast<COMMIT3res*>(reply);
+      if (res.status != NFS3_OK) return from_status(res.status);
+      verifiers[i] = to_verifier(res.COMMIT3res_u.resok.verf);
+      return 0;
+    };
+    ++calls_;
+    COMMIT3args args{};
+    args.file = view(files[i]);  // offset 0, count 0: the whole file
+    if (rpc_nfs3_commit_async(rpc_, on_complete, &args, call.get()) != 0) {
+      const char* text = rpc_get_error(rpc_);
+      error_ = text ? text : "the call could not be queued";
+      rc = -EIO;
+      break;
+    }
+    calls.push_back(std::move(call));
+  }
+  std::string failure;
+  for (auto& call : calls) {
+    if (service_until_done(rpc_, *call, std::nullopt, failure)) continue;
+    error_ = failure;
+    // Replies may still come: they must then not write into the caller's dead vector.
+    for (auto& pending : calls) {
+      if (pending->done) continue;
+      pending->on_reply = [](void*) { return 0; };
+      abandoned_.push_back(std::move(pending));
+    }
+    return -EIO;
+  }
+  for (const auto& call : calls) {
+    if (call->result == 0 || rc != 0) continue;
+    rc = call->result;
+    if (!call->error.empty()) error_ = call->error;
+  }
+  return rc;
+}
+
+int HandleCalls::readlink(const FileHandle& link, std::string& target) {
+  return run(
+      [&](rpc_context* rpc, Call& call) {
+        READLINK3args args{};
+        args.symlink = view(link);
+        return rpc_nfs3_readlink_async(rpc, on_complete, &args, &call);
+      },
+      [&](void* reply) {
+        const auto& res = *static_cast<READLINK3res*>(reply);
+        if (res.status != NFS3_OK) return from_status(res.status);
+        target = res.READLINK3res_u.resok.data ? res.READLINK3res_u.resok.data : "";
+        return 0;
+      });
 }
 
 int HandleCalls::remove(const FileHandle& dir, const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include <nfsc/libnfs.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,22 +18,11 @@
 #include <vector>
 
 #include "nfs/export_address.h"
+#include "nfs/file_handle.h"
 
 struct rpc_context;
 
 namespace nfsprov::nfs {
-
-// An NFSv3 file handle: opaque bytes from the server, at most 64 of them.
-struct FileHandle {
-  std::vector<char> bytes;
-};
-
-// Initialised so designated initialisers ({.mode = 0750}) compile warning-free.
-struct SetAttributes {
-  std::optional<std::uint32_t> mode = std::nullopt;  // permission bits (07777)
-  std::optional<std::uint32_t> uid = std::nullopt;
-  std::optional<std::uint32_t> gid = std::nullopt;
-};
 
 // One entry of a directory, as READDIRPLUS gives it (never "." or "..").
 struct HandleEntry {
@@ -63,7 +53,24 @@ class HandleCalls {
   // Every entry of dir, page by page.
   int read_directory(const FileHandle& dir, std::vector<HandleEntry>& entries);
   // A symlink name in dir holding target (mode 0777, as every symlink).
-  int symlink(const FileHandle& dir, const std::string& name, const std::string& target);
+  // created (when given) gets the link's own handle.
+  int symlink(const FileHandle& dir, const std::string& name, const std::string& target,
+              FileHandle* created = nullptr);
+  // CREATE of a regular file name in dir with mode, GUARDED: -EEXIST when name exists.
+  int create(const FileHandle& dir, const std::string& name, std::uint32_t mode,
+             FileHandle& created);
+  // READ of up to count bytes at offset, appended to data; eof set at the end of the file.
+  int read(const FileHandle& file, std::uint64_t offset, std::uint32_t count,
+           std::vector<char>& data, bool& eof);
+  // WRITE (UNSTABLE: the server may keep it in memory until commit) of data at offset;
+  // written is what the server took, which may be less.
+  int write(const FileHandle& file, std::uint64_t offset, const char* data, std::uint32_t count,
+            std::uint32_t& written, WriteVerifier& verifier);
+  // COMMIT of everything written to each file so far, to stable storage: all sent at once, so
+  // the server's syncs overlap. verifiers[i] is files[i]'s; the first failure is returned.
+  int commit(const std::vector<FileHandle>& files, std::vector<WriteVerifier>& verifiers);
+  // READLINK: the target a symlink holds.
+  int readlink(const FileHandle& link, std::string& target);
   // REMOVE (a file, a symlink: never its target) and RMDIR of the entry name in dir.
   int remove(const FileHandle& dir, const std::string& name);
   int rmdir(const FileHandle& dir, const std::string& name);
@@ -80,6 +87,11 @@ class HandleCalls {
   // completes; libnfs's per-call timeout (nfs_set_timeout) guarantees that it does.
   int run(const std::function<int(rpc_context*, Call&)>& start,
           const std::function<int(void* result)>& on_reply);
+
+  // A call that makes an entry name in dir, with the new object's handle into *created.
+  template <class Result, class GetOk>
+  int make_entry(const std::function<int(rpc_context*, Call&)>& start, GetOk get_ok,
+                 const FileHandle& dir, const std::string& name, FileHandle* created);
 
   rpc_context* rpc_;
   std::string error_;

@@ -1,7 +1,10 @@
 #include "provisioner/controller/claim_expander.h"
 
+#include "provisioner/core/capacity_policy.h"
+#include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/expansion_planner.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/quantity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -49,6 +52,23 @@ StepResult ClaimExpander::expand(const std::string& key, const json& claim, cons
   const std::string pv_name = core::string_field(core::field(*pv, "metadata"), "name");
   const auto involved = InvolvedObject::of("PersistentVolumeClaim", claim);
   const std::string& size = decision.new_size;
+  core::CapacityVerdict capacity;
+  try {
+    if (decision.step == core::ExpansionStep::raise_volume)
+      capacity = check_growth(*pv, storage_class, size);
+  } catch (const std::exception& e) {
+    // An export that does not answer statvfs cannot be judged; the growth is not held up.
+    ctx_.logger.debug("export usage unknown", {{"claim", claim_name}, {"error", e.what()}});
+  }
+  if (capacity.kind == core::CapacityVerdict::Kind::refuse) {
+    // Once per verdict, as for a refused claim: the next look is when the claim changes (the
+    // user lowers the request) or at the resync.
+    if (ctx_.refusals.should_report(key, size + "/" + capacity.message)) {
+      ctx_.logger.warn("expansion refused", {{"claim", claim_name}, {"message", capacity.message}});
+      ctx_.events.record_once(involved, EventType::warning, "VolumeResizeFailed", capacity.message);
+    }
+    return StepResult::done;
+  }
   try {
     json current = claim;
     if (decision.step == core::ExpansionStep::raise_volume) {
@@ -93,7 +113,34 @@ StepResult ClaimExpander::expand(const std::string& key, const json& claim, cons
   ctx_.logger.info("claim expanded", {{"claim", claim_name}, {"pv", pv_name}, {"capacity", size}});
   ctx_.events.record(involved, EventType::normal, "VolumeResizeSuccessful",
                      "Resize volume succeeded: " + pv_name + " is now " + size);
+  if (capacity.kind == core::CapacityVerdict::Kind::warn)
+    ctx_.events.record(involved, EventType::warning, "CapacityExceeded", capacity.message);
   return StepResult::done;
+}
+
+core::CapacityVerdict ClaimExpander::check_growth(const json& pv, const json* storage_class,
+                                                  const std::string& size) {
+  const auto policy = core::capacity_policy(storage_class);
+  // A bad parameter is the provisioner's to report; it does not stop a growth.
+  if (!std::holds_alternative<core::CapacityPolicy>(policy) ||
+      std::get<core::CapacityPolicy>(policy) == core::CapacityPolicy::ignore)
+    return {};
+  const auto location = core::volume_location(
+      pv, storage_class,
+      core::ProvisionerDefaults{ctx_.options.provisioner_name, ctx_.options.default_export});
+  if (!std::holds_alternative<core::VolumeLocation>(location)) return {};
+  const auto& address = std::get<core::VolumeLocation>(location).export_address;
+  const std::string now =
+      core::string_field(core::field(core::field(pv, "spec"), "capacity"), "storage");
+  const std::uint64_t from = core::parse_quantity_bytes(now);
+  const std::uint64_t to = core::parse_quantity_bytes(size);
+  if (to <= from) return {};
+  const auto usage = ctx_.usage.get(address, [&] {
+    return ctx_.pools.get(address).with_client(
+        [](nfs::ExportClient& client) { return client.usage(); });
+  });
+  return core::judge_growth(std::get<core::CapacityPolicy>(policy), to - from, now, size, usage,
+                            address.display());
 }
 
 }  // namespace nfsprov::controller

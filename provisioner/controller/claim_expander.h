@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provisioner/controller/work_context.h"
+#include "provisioner/core/capacity_policy.h"
 
 namespace nfsprov::controller {
 
@@ -25,6 +26,11 @@ class ClaimExpander {
                     const nlohmann::json* storage_class);
 
  private:
+  // What growing pv to size adds, against its export's free space (cached, at most 30 s old),
+  // as the class's capacityPolicy judges it.
+  core::CapacityVerdict check_growth(const nlohmann::json& pv, const nlohmann::json* storage_class,
+                                     const std::string& size);
+
   WorkContext ctx_;
 };
 

@@ -2,10 +2,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <stdexcept>
 
 #include "nfs/nfs_error.h"
 #include "nfs/volume_records.h"
+#include "provisioner/core/annotations.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
@@ -31,12 +35,13 @@ std::string failure_reason(const std::exception& e) {
 
 }  // namespace
 
-ClaimProvisioner::ClaimProvisioner(WorkContext context, core::VolumePlanner planner)
-    : ctx_(context), planner_(std::move(planner)) {}
+ClaimProvisioner::ClaimProvisioner(WorkContext context, core::VolumePlanner planner,
+                                   CloneRunner& clones)
+    : ctx_(context), planner_(std::move(planner)), clones_(clones) {}
 
-StepResult ClaimProvisioner::provision(
-    const std::string& key, const nlohmann::json& claim, const nlohmann::json* storage_class,
-    const std::function<bool(const std::string&)>& volume_cached) {
+StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::json& claim,
+                                       const nlohmann::json* storage_class,
+                                       const CacheView& caches) {
   const core::ClaimVerdict verdict =
       core::judge_claim(claim, storage_class, ctx_.options.provisioner_name);
   const std::string claim_name =
@@ -50,7 +55,7 @@ StepResult ClaimProvisioner::provision(
     return StepResult::done;
   }
   const std::string pv_name = "pvc-" + metadata_string(claim, "uid");
-  if (volume_cached(pv_name)) {
+  if (caches.volume(pv_name)) {
     ctx_.refusals.forget(key);
     return StepResult::done;
   }
@@ -81,6 +86,16 @@ StepResult ClaimProvisioner::provision(
   };
   if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) return refuse(*refusal);
   const auto& plan = std::get<core::VolumePlan>(outcome);
+  std::optional<core::CloneSource> source;
+  if (plan.clone_of) {
+    auto found = clone_source(claim, plan, caches);
+    if (const auto* refusal = std::get_if<core::Refusal>(&found)) {
+      refuse(*refusal);
+      // A source that is not Bound yet (made with its clone, say) is waited for.
+      return refusal->reason == core::kCloneSourceNotReady ? StepResult::retry : StepResult::done;
+    }
+    source = std::get<core::CloneSource>(std::move(found));
+  }
   // One claim's volume never reaches another's directory, nor the one above them.
   const std::string full_path =
       core::join_export_path(plan.export_address.export_path, plan.directory);
@@ -93,38 +108,59 @@ StepResult ClaimProvisioner::provision(
 
   bool created = false;
   std::optional<core::CapacityVerdict> capacity;
+  CloneStatus copied;
   try {
-    // No GET of the PV first (sig-storage-lib-external-provisioner does none either): the
-    // cache check above and create's AlreadyExists answer cover a PV the cache lags behind,
-    // and mkdir of an existing directory succeeds. The GET was a quarter of the API calls
-    // per claim, so under the client rate limit a quarter of the time of a burst.
-    ctx_.observer.provision_started(class_name);
-    ctx_.events.record(
-        involved, EventType::normal, "Provisioning",
-        "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
-    const auto refusal =
-        ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
-          capacity = check_capacity(client, plan);
-          return capacity->kind == core::CapacityVerdict::Kind::refuse
-                     ? std::optional<core::Refusal>(
-                           core::Refusal{"InsufficientCapacity", capacity->message})
-                     : make_directory(client, plan, class_name);
-        });
-    if (refusal) {
-      // Without leader election another replica may have made this very volume meanwhile
-      // (and dropped its record): its PV says so, and then there is nothing to refuse.
-      if (volume_exists(plan.pv_name)) {
-        ctx_.logger.debug("volume made by another replica", {{"claim", claim_name}});
-        ctx_.refusals.forget(key);
+    if (source) copied = clones_.status(plan.pv_name);
+    // Queued again when the copy ends.
+    if (copied.state == CloneState::running) return StepResult::done;
+    if (copied.state == CloneState::failed) {
+      clones_.forget(plan.pv_name);  // the retry copies again, keeping what is complete
+      throw std::runtime_error("copying the data of claim " + source->claim +
+                               " failed: " + copied.error);
+    }
+    if (copied.state == CloneState::none) {
+      // No GET of the PV first (sig-storage-lib-external-provisioner does none either): the
+      // cache check above and create's AlreadyExists answer cover a PV the cache lags behind,
+      // and mkdir of an existing directory succeeds. The GET was a quarter of the API calls
+      // per claim, so under the client rate limit a quarter of the time of a burst.
+      ctx_.observer.provision_started(class_name);
+      ctx_.events.record(
+          involved, EventType::normal, "Provisioning",
+          "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
+      const auto refusal =
+          ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+            capacity = check_capacity(client, plan);
+            return capacity->kind == core::CapacityVerdict::Kind::refuse
+                       ? std::optional<core::Refusal>(
+                             core::Refusal{"InsufficientCapacity", capacity->message})
+                       : make_directory(client, plan, class_name);
+          });
+      if (refusal) {
+        // Without leader election another replica may have made this very volume meanwhile
+        // (and dropped its record): its PV says so, and then there is nothing to refuse.
+        if (volume_exists(plan.pv_name)) {
+          ctx_.logger.debug("volume made by another replica", {{"claim", claim_name}});
+          ctx_.refusals.forget(key);
+          return StepResult::done;
+        }
+        return refuse(*refusal);
+      }
+      if (source) {
+        if (!ctx_.may_act()) return abandon(claim_name);
+        if (capacity->kind == core::CapacityVerdict::Kind::warn)
+          ctx_.events.record(involved, EventType::warning, "CapacityExceeded", capacity->message);
+        // The copy runs beside the workers; the PV is made when it is complete.
+        clones_.start(CloneJob{key, plan.pv_name, claim_name, involved, *source,
+                               plan.export_address, plan.directory});
         return StepResult::done;
       }
-      return refuse(*refusal);
     }
     // A PV of a leader that lost its Lease while it was frozen here could outlive the claim:
     // the new leader may have provisioned, bound and reclaimed it meanwhile.
     if (!ctx_.may_act()) return abandon(claim_name);
-    created = create_volume(plan);
+    created = create_volume(plan, source ? &*source : nullptr);
     forget_record(plan);
+    if (source) clones_.forget(plan.pv_name);
   } catch (const std::exception& e) {
     // The failure is the fence's, or followed a freeze: the claim is another replica's now,
     // and a Warning (or an undo) from us would be about work that is not ours.
@@ -152,8 +188,9 @@ StepResult ClaimProvisioner::provision(
                     {"directory", plan.export_address.display() + " " + plan.directory},
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
   ctx_.events.record(involved, EventType::normal, "ProvisioningSucceeded",
-                     "Successfully provisioned volume " + pv_name);
-  if (capacity && capacity->kind == core::CapacityVerdict::Kind::warn)
+                     "Successfully provisioned volume " + pv_name +
+                         (source ? clone_summary(*source, copied) : std::string()));
+  if (!source && capacity && capacity->kind == core::CapacityVerdict::Kind::warn)
     ctx_.events.record(involved, EventType::warning, "CapacityExceeded", capacity->message);
   ctx_.observer.provision_succeeded(class_name, took);
   return StepResult::done;
@@ -177,7 +214,8 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
   const auto adopt = [&](const nfs::VolumeRecord& record) -> std::optional<core::Refusal> {
     if (const auto found = client.stat(plan.directory)) {
       if (found->changed_ns < record.written_ns) return refused("it is older than the claim");
-      if (!client.list(plan.directory).empty()) return refused("it is not empty");
+      // A clone's copy writes into it before there is a PV, and resumes after a restart.
+      if (!plan.clone_of && !client.list(plan.directory).empty()) return refused("it is not empty");
     }
     client.create_directory(plan.directory, plan.create_options);
     return std::nullopt;
@@ -240,8 +278,42 @@ StepResult ClaimProvisioner::abandon(const std::string& claim_name) {
   return StepResult::retry;
 }
 
-bool ClaimProvisioner::create_volume(const core::VolumePlan& plan) {
+core::Outcome<core::CloneSource> ClaimProvisioner::clone_source(const nlohmann::json& claim,
+                                                                const core::VolumePlan& plan,
+                                                                const CacheView& caches) {
+  const auto source_claim =
+      caches.claim(metadata_string(claim, "namespace") + "/" + *plan.clone_of);
+  std::optional<nlohmann::json> source_pv, source_class;
+  if (source_claim) {
+    const std::string volume = core::string_field(core::field(*source_claim, "spec"), "volumeName");
+    if (!volume.empty()) source_pv = caches.volume(volume);
+    if (const std::string name = core::claim_class_name(*source_claim); !name.empty())
+      source_class = caches.storage_class(name);
+  }
+  return core::resolve_clone_source(claim, plan.request_bytes,
+                                    source_claim ? &*source_claim : nullptr,
+                                    source_pv ? &*source_pv : nullptr,
+                                    source_class ? &*source_class : nullptr, planner_.defaults());
+}
+
+std::string ClaimProvisioner::clone_summary(const core::CloneSource& source,
+                                            const CloneStatus& copy) {
+  const auto& p = copy.progress;
+  char size[32];
+  std::snprintf(size, sizeof size, "%.1f MiB",
+                static_cast<double>(p.bytes + p.kept_bytes) / (1024.0 * 1024.0));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(copy.took).count();
+  return ", cloned from claim " + source.claim + ": " + std::to_string(p.files + p.kept_files) +
+         " files (" + size + "), " + std::to_string(p.directories) + " directories, " +
+         std::to_string(p.symlinks) + " symlinks in " + std::to_string(ms / 1000) + "." +
+         std::to_string(ms % 1000 / 100) + " s";
+}
+
+bool ClaimProvisioner::create_volume(const core::VolumePlan& plan,
+                                     const core::CloneSource* source) {
   nlohmann::json pv = plan.pv;
+  if (source)
+    pv["metadata"]["annotations"][std::string(core::kClonedFromAnnotation)] = source->claim;
   if (!ctx_.options.add_finalizer) {
     if (auto meta = pv.find("metadata"); meta != pv.end() && meta->is_object())
       meta->erase("finalizers");

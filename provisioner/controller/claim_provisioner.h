@@ -9,27 +9,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/controller/clone_runner.h"
 #include "provisioner/controller/work_context.h"
+#include "provisioner/core/clone_source.h"
 #include "provisioner/core/volume_planner.h"
 
 namespace nfsprov::controller {
 
 class ClaimProvisioner {
  public:
-  ClaimProvisioner(WorkContext context, core::VolumePlanner planner);
+  // clones copies the data of cloned claims (spec.dataSource) before their PV is made.
+  ClaimProvisioner(WorkContext context, core::VolumePlanner planner, CloneRunner& clones);
 
   // claim and storage_class come from the informers' caches (storage_class nullptr when the
-  // claim's class is not known); volume_cached(name) tells whether the PV cache has name.
+  // claim's class is not known); caches has the PVs (and a clone's source claim and class).
   StepResult provision(const std::string& key, const nlohmann::json& claim,
-                       const nlohmann::json* storage_class,
-                       const std::function<bool(const std::string&)>& volume_cached);
+                       const nlohmann::json* storage_class, const CacheView& caches);
 
  private:
   // The volume's directory, made only if it does not exist yet (or by an earlier try of this
   // claim, as its record shows); a refusal when it exists and is not this claim's.
+  // A clone's directory may hold what an interrupted copy left (a copy resumes).
   std::optional<core::Refusal> make_directory(nfs::ExportClient& client,
                                               const core::VolumePlan& plan,
                                               const std::string& class_name);
+  // A clone's source from the caches; a refusal when it cannot be (or not yet) cloned.
+  core::Outcome<core::CloneSource> clone_source(const nlohmann::json& claim,
+                                                const core::VolumePlan& plan,
+                                                const CacheView& caches);
   // The claim's request against the export's free space (cached, refreshed at most every
   // 30 s), as the class's capacityPolicy judges it.
   core::CapacityVerdict check_capacity(nfs::ExportClient& client, const core::VolumePlan& plan);
@@ -39,11 +46,14 @@ class ClaimProvisioner {
   void forget_record(const core::VolumePlan& plan);
   // Leadership ended (the fence closed) mid-step: stop without a trace on the claim.
   StepResult abandon(const std::string& claim_name);
-  // False when the PV already existed.
-  bool create_volume(const core::VolumePlan& plan);
+  // False when the PV already existed. source: the claim a clone copied.
+  bool create_volume(const core::VolumePlan& plan, const core::CloneSource* source);
+  // What the ProvisioningSucceeded Event adds for a clone.
+  static std::string clone_summary(const core::CloneSource& source, const CloneStatus& copy);
 
   WorkContext ctx_;
   core::VolumePlanner planner_;
+  CloneRunner& clones_;
 };
 
 }  // namespace nfsprov::controller

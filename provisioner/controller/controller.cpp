@@ -12,6 +12,7 @@
 #include "provisioner/controller/archive_expirer.h"
 #include "provisioner/controller/claim_expander.h"
 #include "provisioner/controller/claim_provisioner.h"
+#include "provisioner/controller/clone_runner.h"
 #include "provisioner/controller/event_recorder.h"
 #include "provisioner/controller/orphan_sweeper.h"
 #include "provisioner/controller/refusal_memory.h"
@@ -71,7 +72,10 @@ struct Controller::Impl {
         claims(client, kube::kPersistentVolumeClaims),
         volumes(client, kube::kPersistentVolumes),
         classes(client, kube::kStorageClasses),
-        provisioner(context(pools), core::VolumePlanner(defaults_of(options))),
+        clones(
+            context(pools), [this](const std::string& key) { queue.add(key); },
+            options.clone_progress_interval),
+        provisioner(context(pools), core::VolumePlanner(defaults_of(options)), clones),
         expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
         volume_meter(context(pools)),
@@ -83,6 +87,11 @@ struct Controller::Impl {
     return WorkContext{api, pools, events, logger, observer, refusals, directories, options, usage};
   }
 
+  CacheView caches() {
+    return CacheView{[this](const std::string& key) { return claims.get(key); },
+                     [this](const std::string& name) { return volumes.get(name); },
+                     [this](const std::string& name) { return classes.get(name); }};
+  }
   void set_handlers();
   void enqueue_class_members(const std::string& class_name);
   void resync();
@@ -112,6 +121,7 @@ struct Controller::Impl {
   kube::Informer claims;
   kube::Informer volumes;
   kube::Informer classes;
+  CloneRunner clones;
   ClaimProvisioner provisioner;
   ClaimExpander expander;
   VolumeReclaimer reclaimer;
@@ -140,8 +150,12 @@ void Controller::Impl::set_handlers() {
       {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
        [this](const nlohmann::json& claim) {
          refusals.forget(claim_key(kube::object_key(claim)));
-         // A directory reserved for a volume that will now never be made is free again.
-         directories.release("pvc-" + core::string_field(core::field(claim, "metadata"), "uid"));
+         // A directory reserved for a volume that will now never be made is free again, and
+         // its copy (a clone's) is not worth finishing.
+         const std::string pv_name =
+             "pvc-" + core::string_field(core::field(claim, "metadata"), "uid");
+         clones.cancel(pv_name);
+         directories.release(pv_name);
        },
        on_error(kube::kPersistentVolumeClaims.plural)});
   // The index is updated before the key is queued: a worker sees what the cache sees.
@@ -272,9 +286,7 @@ StepResult Controller::Impl::process(const std::string& key) {
       return expander.expand(key, *claim, pv ? &*pv : nullptr,
                              storage_class ? &*storage_class : nullptr);
     }
-    return provisioner.provision(
-        key, *claim, storage_class ? &*storage_class : nullptr,
-        [this](const std::string& name) { return volumes.get(name).has_value(); });
+    return provisioner.provision(key, *claim, storage_class ? &*storage_class : nullptr, caches());
   }
   const auto pv = volumes.get(work->cache_key);
   if (!pv) return StepResult::done;
@@ -441,6 +453,8 @@ void Controller::run(std::stop_token stop) {
     // abandoned: they are rebuilt from the caches on the next start.
     self.queue.shut_down();
     workers.clear();
+    // A copy under way stops at its next chunk; the next leader starts it again.
+    self.clones.stop();
   }
   self.logger.info("controller stopped");
 }

@@ -42,6 +42,8 @@ struct ControllerOptions {
   // has a timeout, so a healthy step never comes close), and so does an informer silent for
   // longer than this or kInformerSilence, whichever is longer.
   std::chrono::milliseconds stall_limit{std::chrono::minutes(10)};
+  // How often a clone's copy says how far it got, in an Event on the claim.
+  std::chrono::milliseconds clone_progress_interval{std::chrono::seconds(30)};
   // Volume usage (VolumeUsageMeter): a pass over every Bound volume of ours this often (0:
   // never), each walk making at most this many NFS calls per second (0: no cap).
   std::chrono::milliseconds usage_interval{std::chrono::hours(1)};

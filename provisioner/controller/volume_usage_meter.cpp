@@ -74,7 +74,7 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class
     if (string_field(field(pv, "status"), "phase") != "Bound") continue;
     const auto storage_class = class_of(string_field(field(pv, "spec"), "storageClassName"));
     const auto* sc = storage_class ? &*storage_class : nullptr;
-    auto location = core::locate_volume(pv, sc, defaults);
+    auto location = core::volume_location(pv, sc, defaults);
     const auto* where = std::get_if<core::VolumeLocation>(&location);
     if (!where) continue;
     const auto percent = core::usage_warning_percent(sc);

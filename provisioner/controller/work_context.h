@@ -1,6 +1,12 @@
 // What a worker step needs from the controller: the API, the NFS pools, events, logs, metrics.
 #pragma once
 
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
 #include "nfs/export_pool.h"
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/controller_observer.h"
@@ -28,6 +34,13 @@ struct WorkContext {
 
   // False once this replica may no longer lead (ControllerOptions::fence).
   bool may_act() const { return !options.fence || options.fence->open(); }
+};
+
+// Lookups in the informers' caches, for a step that needs more than its own object.
+struct CacheView {
+  std::function<std::optional<nlohmann::json>(const std::string& namespace_name)> claim;
+  std::function<std::optional<nlohmann::json>(const std::string& name)> volume;
+  std::function<std::optional<nlohmann::json>(const std::string& name)> storage_class;
 };
 
 // What the worker does with the key afterwards.

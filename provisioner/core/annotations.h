@@ -13,6 +13,8 @@ inline constexpr std::string_view kShareAnnotation = "nfs-provisioner.io/share";
 // Written only when non-zero: ports of a server without a portmapper, for deletion.
 inline constexpr std::string_view kNfsPortAnnotation = "nfs-provisioner.io/nfs-port";
 inline constexpr std::string_view kMountPortAnnotation = "nfs-provisioner.io/mount-port";
+// On the PV of a clone: "<namespace>/<claim>" whose data it was copied from.
+inline constexpr std::string_view kClonedFromAnnotation = "nfs-provisioner.io/cloned-from";
 // Written with the removal of our finalizer, once the directory was archived, deleted or
 // kept: what is left to do is only the PV object's delete. The informer delivers the PV
 // again after each of our writes (and the real pv-protection finalizer keeps it a while),

@@ -37,4 +37,11 @@ CapacityVerdict judge_capacity(CapacityPolicy policy, std::uint64_t request_byte
                                const std::optional<nfs::ExportUsage>& usage,
                                std::string_view export_name);
 
+// Growing a volume from from_text to to_text asks for growth_bytes more, judged the same way:
+// refuse gives the VolumeResizeFailed message, warn the CapacityExceeded one.
+CapacityVerdict judge_growth(CapacityPolicy policy, std::uint64_t growth_bytes,
+                             std::string_view from_text, std::string_view to_text,
+                             const std::optional<nfs::ExportUsage>& usage,
+                             std::string_view export_name);
+
 }  // namespace nfsprov::core

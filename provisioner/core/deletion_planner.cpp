@@ -69,14 +69,14 @@ std::optional<bool> parse_go_bool(std::string_view text) {
   return std::nullopt;
 }
 
-Outcome<VolumeLocation> locate_volume(const json& pv, const json* storage_class,
-                                      const ProvisionerDefaults& defaults) {
+Outcome<VolumeLocation> volume_location(const json& pv, const json* storage_class,
+                                        const ProvisionerDefaults& defaults) {
   const json& spec = field(pv, "spec");
   const json& nfs = field(spec, "nfs");
   std::string server = string_field(nfs, "server");
   std::string path = string_field(nfs, "path");
   if (server.empty() || path.empty()) {
-    return Refusal{"NotNfs", "PV has no spec.nfs server and path; nothing to delete"};
+    return Refusal{"NotNfs", "PV has no spec.nfs server and path"};
   }
 
   std::string share_text = annotation_of(pv, kShareAnnotation)
@@ -116,10 +116,10 @@ Outcome<VolumeLocation> locate_volume(const json& pv, const json* storage_class,
   auto mount_port = recorded_port(pv, kMountPortAnnotation);
   if (auto* refusal = std::get_if<Refusal>(&mount_port)) return *refusal;
 
-  VolumeLocation location{std::get<nfs::ExportAddress>(address), std::move(directory)};
-  if (int port = std::get<int>(nfs_port)) location.export_address.nfs_port = port;
-  if (int port = std::get<int>(mount_port)) location.export_address.mount_port = port;
-  return location;
+  VolumeLocation where{std::get<nfs::ExportAddress>(address), std::move(directory)};
+  if (int port = std::get<int>(nfs_port)) where.export_address.nfs_port = port;
+  if (int port = std::get<int>(mount_port)) where.export_address.mount_port = port;
+  return where;
 }
 
 DeletionPlanner::DeletionPlanner(ProvisionerDefaults defaults) : defaults_(std::move(defaults)) {}
@@ -136,12 +136,13 @@ DeletionDecision DeletionPlanner::plan(const json& pv, const json* storage_class
   std::string policy = string_field(spec, "persistentVolumeReclaimPolicy");
   if (policy != "Delete") return SkipDeletion{"PV reclaim policy is " + policy};
 
-  auto location = locate_volume(pv, storage_class, defaults_);
+  auto location = volume_location(pv, storage_class, defaults_);
   if (auto* refusal = std::get_if<Refusal>(&location)) return *refusal;
+  auto& where = std::get<VolumeLocation>(location);
+
   auto action = action_for(storage_class);
   if (auto* refusal = std::get_if<Refusal>(&action)) return *refusal;
 
-  auto& where = std::get<VolumeLocation>(location);
   DeletionPlan plan{std::get<DeletionAction>(action),
                     std::move(where.export_address),
                     std::move(where.directory),

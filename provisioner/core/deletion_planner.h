@@ -39,29 +39,30 @@ struct DeletionPlan {
                                   // kMaxArchiveNameBytes); "" unless archive
 };
 
-using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
-
-// Where a PV's directory is: its export and the directory relative to the share.
+// Where a PV of ours keeps its data.
 struct VolumeLocation {
   nfs::ExportAddress export_address;
-  std::string directory;
+  std::string directory;  // the whole spec.nfs.path relative to the share (may nest)
 };
 
-// The export and directory of a PV as DeletionPlanner::plan finds them (below), with the same
-// refusals; also for measuring a volume's usage.
-Outcome<VolumeLocation> locate_volume(const nlohmann::json& pv, const nlohmann::json* storage_class,
-                                      const ProvisionerDefaults& defaults);
-
-// Skip when: annotation pv.kubernetes.io/provisioned-by != our name; status.phase !=
-// Released; spec.persistentVolumeReclaimPolicy is not Delete.
 // Export: server = spec.nfs.server; share = annotation nfs-provisioner.io/share, else the
 // class's `share`, else the default export path; ports = the PV's nfs-provisioner.io/*-port
 // annotations, else as class_export's export_at() chooses them.
+// Refusals: no spec.nfs; a path not absolute or containing ".."; a path outside its share or
+// equal to the share; an invalid port annotation.
+Outcome<VolumeLocation> volume_location(const nlohmann::json& pv,
+                                        const nlohmann::json* storage_class,
+                                        const ProvisionerDefaults& defaults);
+
+using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
+
+// Skip when: annotation pv.kubernetes.io/provisioned-by != our name; status.phase !=
+// Released; spec.persistentVolumeReclaimPolicy is not Delete.
+// Export and directory: volume_location.
 // Action: class `onDelete` (delete | retain | archive) wins when set; otherwise
 // `archiveOnDelete` parsed like Go's strconv.ParseBool: false -> remove, true or unset ->
 // archive. Class gone (nullptr) -> archive, the safe choice.
-// Refusals (never touched): no spec.nfs; a path not absolute or containing ".."; a path
-// outside its share or equal to the share; an invalid onDelete/archiveOnDelete/port value.
+// Refusals (never touched): volume_location's; an invalid onDelete/archiveOnDelete value.
 class DeletionPlanner {
  public:
   explicit DeletionPlanner(ProvisionerDefaults defaults);

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/clone_source.h"
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
@@ -91,10 +92,8 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
     return Refusal{"UnsupportedVolumeMode",
                    "volumeMode Block is not supported: an NFS directory is a filesystem"};
   }
-  if (present(field(spec, "dataSource")) || present(field(spec, "dataSourceRef"))) {
-    return Refusal{"UnsupportedDataSource",
-                   "claim dataSource/dataSourceRef (clone or snapshot) is not supported"};
-  }
+  auto clone_of = clone_source_name(claim);
+  if (auto* refusal = std::get_if<Refusal>(&clone_of)) return *refusal;
   const json& request = field(field(field(spec, "resources"), "requests"), "storage");
   if (!request.is_string()) {
     return Refusal{"InvalidStorageRequest", "claim has no spec.resources.requests.storage"};
@@ -175,6 +174,7 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   plan.request_bytes = request_bytes;
   plan.request = capacity;
   plan.capacity_policy = std::get<CapacityPolicy>(policy);
+  plan.clone_of = std::get<std::optional<std::string>>(clone_of);
   plan.create_options.mode = std::get<std::optional<std::uint32_t>>(mode).value_or(0777);
   plan.create_options.uid = std::get<std::optional<std::uint32_t>>(owner);
   plan.create_options.gid = std::get<std::optional<std::uint32_t>>(group);

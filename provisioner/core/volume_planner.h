@@ -23,14 +23,17 @@ struct VolumePlan {
   std::uint64_t request_bytes = 0;    // the claim's storage request
   std::string request;                // ... as the claim wrote it
   CapacityPolicy capacity_policy = CapacityPolicy::warn;  // class parameter capacityPolicy
+  // spec.dataSource: the claim (same namespace) whose data the new volume starts with.
+  std::optional<std::string> clone_of = std::nullopt;
 };
 
 // Refusals (reason): claim spec.selector set ("UnsupportedSelector": "claim Selector is not
-// supported"), volumeMode Block ("UnsupportedVolumeMode"), dataSource or dataSourceRef
-// ("UnsupportedDataSource"), missing/unparsable/zero storage request ("InvalidStorageRequest"),
-// missing namespace/name/uid ("InvalidClaim"), a bad class parameter ("InvalidParameter"),
-// a bad capacityPolicy ("InvalidParameter"), a bad nfs.io/create* annotation ("InvalidAnnotation"),
-// a pathPattern or default name that is not a safe relative path ("InvalidPath").
+// supported"), volumeMode Block ("UnsupportedVolumeMode"), a dataSource or dataSourceRef other
+// than a claim of the same namespace ("UnsupportedDataSource", see clone_source.h),
+// missing/unparsable/zero storage request ("InvalidStorageRequest"), missing namespace/name/uid
+// ("InvalidClaim"), a bad class parameter ("InvalidParameter"), a bad capacityPolicy
+// ("InvalidParameter"), a bad nfs.io/create* annotation ("InvalidAnnotation"), a pathPattern or
+// default name that is not a safe relative path ("InvalidPath").
 //
 // Directory mode 0777 by default (as nfs-subdir); owner: unchanged (no chown) unless asked for,
 // which is 0:0 on a no_root_squash export as in nfs-subdir, and works on root_squash. Class

@@ -14,13 +14,15 @@ namespace {
 
 constexpr const char* kNs = "grow";
 
-void create_expandable_class(E2eEnv& env, const std::string& name, bool allow) {
+void create_expandable_class(E2eEnv& env, const std::string& name, bool allow,
+                             const json& parameters = json::object()) {
   env.api().create(kube::kStorageClasses, {},
                    {{"apiVersion", "storage.k8s.io/v1"},
                     {"kind", "StorageClass"},
                     {"metadata", {{"name", name}}},
                     {"provisioner", kProvisioner},
                     {"allowVolumeExpansion", allow},
+                    {"parameters", parameters},
                     {"reclaimPolicy", "Delete"}});
 }
 
@@ -191,4 +193,47 @@ TEST_CASE("expansion: a static PV that is not ours is left to its owner") {
   CHECK(claim_capacity(env, "mine") == "1Gi");
   CHECK(pv_capacity(env, pv) == "1Gi");
   CHECK(!env.has_event(kNs, "mine", "Resizing"));
+}
+
+TEST_CASE(
+    "expansion: growing past the export's free space is refused by capacityPolicy refuse until "
+    "the user lowers it, and warned about by warn") {
+  E2eEnv env;
+  create_expandable_class(env, "grow-refuse", true, {{"capacityPolicy", "refuse"}});
+  create_expandable_class(env, "grow-warn", true);  // warn: the default
+  env.start_controller();
+  env.create_claim(kNs, "strict", "grow-refuse");
+  env.create_claim(kNs, "lenient", "grow-warn");
+  const std::string strict_pv = str_at(env.wait_bound(kNs, "strict"), "/spec/volumeName");
+  const std::string lenient_pv = str_at(env.wait_bound(kNs, "lenient"), "/spec/volumeName");
+
+  // 100Pi is more than nfs-ganesha's backing disk has: refused, nothing raised.
+  std::string out;
+  REQUIRE(request(env, "strict", "100Pi", &out) == 0);
+  REQUIRE(request(env, "lenient", "100Pi", &out) == 0);
+  CHECK(wait_until([&] { return env.has_event(kNs, "strict", "VolumeResizeFailed"); }, 30s));
+  INFO("events:\n" << event_text(env, "strict"));
+  CHECK(event_text(env, "strict")
+            .find("Warning VolumeResizeFailed (" + std::string(kProvisioner) +
+                  "): growing the claim from 1Gi to 100Pi asks for ") != std::string::npos);
+  CHECK(event_text(env, "strict").find("refused by the class's capacityPolicy \"refuse\"") !=
+        std::string::npos);
+  CHECK(pv_capacity(env, strict_pv) == "1Gi");
+  CHECK(claim_capacity(env, "strict") == "1Gi");
+  CHECK(!env.has_event(kNs, "strict", "Resizing"));
+
+  // The user lowers the request (allowed down to status.capacity since Kubernetes 1.34's
+  // RecoverVolumeExpansionFailure): it fits, and grows.
+  REQUIRE(request(env, "strict", "2Gi", &out) == 0);
+  CHECK(wait_until([&] { return claim_capacity(env, "strict") == "2Gi"; }, 30s));
+  CHECK(pv_capacity(env, strict_pv) == "2Gi");
+  CHECK(count_events(env, "strict", "VolumeResizeFailed") == 1);
+
+  // warn: grown, with a Warning.
+  CHECK(wait_until([&] { return claim_capacity(env, "lenient") == "100Pi"; }, 30s));
+  CHECK(pv_capacity(env, lenient_pv) == "100Pi");
+  CHECK(wait_until([&] { return env.has_event(kNs, "lenient", "CapacityExceeded"); }));
+  INFO("events:\n" << event_text(env, "lenient"));
+  CHECK(event_text(env, "lenient").find("grown anyway (capacityPolicy \"warn\")") !=
+        std::string::npos);
 }

@@ -404,6 +404,18 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
   CHECK(sample(after->body, "controller_persistentvolumeclaim_provision_failed_total",
                "class=\"metered\"")
             .value_or(0) == 0);
+  // The export's size, as statvfs through libnfs gave it (the class's capacityPolicy judged
+  // the claim by it), labelled by server and export.
+  const std::string where = "server=\"127.0.0.1:/export\"";
+  const auto total = sample(after->body, "nfs_provisioner_export_total_bytes", where);
+  const auto free = sample(after->body, "nfs_provisioner_export_free_bytes", where);
+  const auto available = sample(after->body, "nfs_provisioner_export_available_bytes", where);
+  REQUIRE(total);
+  REQUIRE(free);
+  REQUIRE(available);
+  CHECK(*total > 0);
+  CHECK(*free <= *total);
+  CHECK(*available <= *free);
 }
 
 // release-finalizers: the way out when our finalizer outlives us (nfs-subdir back in charge,

@@ -51,3 +51,19 @@ TEST_CASE("capacity verdict: the request against the space an unprivileged write
   CHECK(judge_capacity(CapacityPolicy::refuse, 5000, "5000", std::nullopt, "s:/e").kind ==
         Kind::fits);
 }
+
+TEST_CASE("capacity verdict: growing a volume is judged by what it adds", "[capacity]") {
+  CHECK(judge_growth(CapacityPolicy::refuse, 500, "1Gi", "1Gi+", kUsage, "s:/e").kind ==
+        Kind::fits);
+  const auto refused = judge_growth(CapacityPolicy::refuse, 600, "1Gi", "2Gi", kUsage, "s:/e");
+  CHECK(refused.kind == Kind::refuse);
+  CHECK(refused.message ==
+        "growing the claim from 1Gi to 2Gi asks for 600 bytes more, more than the 500 bytes free "
+        "on export s:/e (of 1000): refused by the class's capacityPolicy \"refuse\"; free space "
+        "on the export, or lower the request again (down to the claim's current size)");
+  const auto warned = judge_growth(CapacityPolicy::warn, 600, "1Gi", "2Gi", kUsage, "s:/e");
+  CHECK(warned.kind == Kind::warn);
+  CHECK(warned.message.find(": grown anyway (capacityPolicy \"warn\")") != std::string::npos);
+  CHECK(judge_growth(CapacityPolicy::ignore, 6000, "1Gi", "2Gi", kUsage, "s:/e").kind ==
+        Kind::fits);
+}

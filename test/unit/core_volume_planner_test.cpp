@@ -283,11 +283,17 @@ TEST_CASE("volume plan: unsupported claims are refused with a reason", "[volume]
   CHECK(refused(claim, seed_class()).reason == "UnsupportedVolumeMode");
 
   claim = seed_claim();
+  CHECK_FALSE(planned(claim, seed_class()).clone_of);
   claim["spec"]["dataSource"] = {{"kind", "PersistentVolumeClaim"}, {"name", "src"}};
-  CHECK(refused(claim, seed_class()).reason == "UnsupportedDataSource");
+  CHECK(planned(claim, seed_class()).clone_of == "src");  // a clone: see clone_source.h
   claim = seed_claim();
-  claim["spec"]["dataSourceRef"] = {{"kind", "VolumeSnapshot"}, {"name", "snap"}};
-  CHECK(refused(claim, seed_class()).reason == "UnsupportedDataSource");
+  claim["spec"]["dataSourceRef"] = {
+      {"apiGroup", "snapshot.storage.k8s.io"}, {"kind", "VolumeSnapshot"}, {"name", "snap"}};
+  CHECK(refused(claim, seed_class()) ==
+        Refusal{"UnsupportedDataSource",
+                "claim dataSource snapshot.storage.k8s.io/VolumeSnapshot \"snap\": only a "
+                "PersistentVolumeClaim in the claim's own namespace can be cloned (snapshots "
+                "and volume populators are not supported)"});
 
   for (json storage : {json(nullptr), json("lots"), json("-1Gi"), json("0"), json(5)}) {
     INFO(storage.dump());

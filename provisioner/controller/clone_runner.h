@@ -1,0 +1,80 @@
+// CloneRunner: the copies cloned claims need (nfs/tree_copy.h), on a thread of its own, so a
+// copy of minutes never holds up the work queue's workers and the claims they provision. A
+// worker starts a copy and moves on; when the copy ends, its claim is queued again and the
+// worker that takes it creates the PV (or reports the failure). Nothing here survives a
+// restart: the next leader starts the copy again, and copy_tree keeps what is complete.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "nfs/tree_copy.h"
+#include "provisioner/controller/event_recorder.h"
+#include "provisioner/controller/work_context.h"
+#include "provisioner/core/clone_source.h"
+
+namespace nfsprov::controller {
+
+struct CloneJob {
+  std::string key;      // the claim's work key, queued again when the copy ends
+  std::string pv_name;  // the new volume: what the copy is known by
+  std::string claim;    // "<namespace>/<name>", for logs
+  InvolvedObject involved;
+  core::CloneSource source;
+  nfs::ExportAddress target_export;
+  std::string target_directory;
+};
+
+enum class CloneState { none, running, succeeded, failed };
+
+struct CloneStatus {
+  CloneState state = CloneState::none;
+  nfs::CopyProgress progress;  // when succeeded
+  std::chrono::steady_clock::duration took{};
+  std::string error;  // when failed
+};
+
+class CloneRunner {
+ public:
+  // requeue(key) queues a claim again; progress_interval: how often a running copy says how
+  // far it got, in an Event on its claim.
+  CloneRunner(WorkContext context, std::function<void(const std::string&)> requeue,
+              std::chrono::milliseconds progress_interval);
+  // Stops a running copy (at its next chunk) and joins.
+  ~CloneRunner();
+  CloneRunner(const CloneRunner&) = delete;
+  CloneRunner& operator=(const CloneRunner&) = delete;
+
+  // Queues job unless a copy for its volume is queued, running or finished.
+  void start(CloneJob job);
+  CloneStatus status(const std::string& pv_name) const;
+  // Forgets a finished copy (its PV exists, or its failure was reported).
+  void forget(const std::string& pv_name);
+  // The claim is gone: its copy stops at the next chunk and is forgotten.
+  void cancel(const std::string& pv_name);
+  // Stops the running copy and takes no more (leadership ended); idempotent.
+  void stop();
+
+ private:
+  void loop(std::stop_token stop);
+  CloneStatus run(const CloneJob& job, std::stop_token stop);
+  nfs::CopyProgress copy(const CloneJob& job, const nfs::CopyHooks& hooks);
+
+  WorkContext ctx_;
+  std::function<void(const std::string&)> requeue_;
+  std::chrono::milliseconds progress_interval_;
+  mutable std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::deque<CloneJob> waiting_;
+  std::map<std::string, CloneStatus> copies_;  // by pv name
+  std::string cancelled_;                      // the running copy's pv name, once cancelled
+  std::jthread thread_;                        // last: started once the rest is ready
+};
+
+}  // namespace nfsprov::controller
