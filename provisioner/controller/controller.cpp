@@ -254,9 +254,7 @@ void Controller::Impl::expire_archives() {
 }
 
 void Controller::Impl::measure_volumes(std::stop_token stop) {
-  volume_meter.measure(
-      volumes.list(), [this](const std::string& name) { return classes.get(name); },
-      [this](const std::string& key) { return claims.get(key); }, std::move(stop));
+  volume_meter.measure(volumes.list(), caches(), std::move(stop));
 }
 
 void Controller::Impl::resync() {

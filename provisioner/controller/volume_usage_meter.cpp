@@ -63,8 +63,8 @@ class Pacer {
 
 VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(context) {}
 
-void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class_of,
-                               const Lookup& claim_of, std::stop_token stop) {
+void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& caches,
+                               std::stop_token stop) {
   const core::ProvisionerDefaults defaults{ctx_.options.provisioner_name,
                                            ctx_.options.default_export};
   std::map<std::string, std::pair<nfs::ExportAddress, std::vector<Volume>>> by_export;
@@ -72,7 +72,8 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class
   for (const auto& pv : pvs) {
     if (core::annotation_of(pv, core::kProvisionedBy) != ctx_.options.provisioner_name) continue;
     if (string_field(field(pv, "status"), "phase") != "Bound") continue;
-    const auto storage_class = class_of(string_field(field(pv, "spec"), "storageClassName"));
+    const auto storage_class =
+        caches.storage_class(string_field(field(pv, "spec"), "storageClassName"));
     const auto* sc = storage_class ? &*storage_class : nullptr;
     auto location = core::volume_location(pv, sc, defaults);
     const auto* where = std::get_if<core::VolumeLocation>(&location);
@@ -81,7 +82,7 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const Lookup& class
     const json& claim_ref = field(field(pv, "spec"), "claimRef");
     Volume volume{
         pv, where->directory,
-        claim_of(string_field(claim_ref, "namespace") + "/" + string_field(claim_ref, "name")),
+        caches.claim(string_field(claim_ref, "namespace") + "/" + string_field(claim_ref, "name")),
         std::holds_alternative<int>(percent) ? std::get<int>(percent) : 100};
     auto& entry = by_export[where->export_address.key()];
     entry.first = where->export_address;

@@ -7,7 +7,6 @@
 // They use a client of their own, so the workers keep every client of their pools.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <stop_token>
@@ -22,14 +21,13 @@ namespace nfsprov::controller {
 
 class VolumeUsageMeter {
  public:
-  using Lookup = std::function<std::optional<nlohmann::json>(const std::string&)>;
   explicit VolumeUsageMeter(WorkContext context);
 
-  // One pass over pvs (the cache): class_of(name) and claim_of("ns/name") read the caches.
-  // Returns early, reporting nothing more, once stop is requested or the fence closes. Never
-  // throws: an export that does not answer is logged and skipped until the next pass.
-  void measure(const std::vector<nlohmann::json>& pvs, const Lookup& class_of,
-               const Lookup& claim_of, std::stop_token stop);
+  // One pass over pvs (the cache), their classes and claims read from caches. Returns early,
+  // reporting nothing more, once stop is requested or the fence closes. Never throws: an
+  // export that does not answer is logged and skipped until the next pass.
+  void measure(const std::vector<nlohmann::json>& pvs, const CacheView& caches,
+               std::stop_token stop);
 
  private:
   struct Volume {
