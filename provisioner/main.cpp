@@ -30,6 +30,7 @@
 #include "provisioner/ops/api_permissions.h"
 #include "provisioner/ops/cached_check.h"
 #include "provisioner/ops/controller_metrics.h"
+#include "provisioner/ops/export_audit.h"
 #include "provisioner/ops/export_check.h"
 #include "provisioner/ops/export_readiness.h"
 #include "provisioner/ops/forbidden_tracker.h"
@@ -150,6 +151,8 @@ controller::ControllerOptions controller_options(const config::Settings& s) {
   if (s.retry_base) o.backoff_base = *s.retry_base;
   if (s.retry_max) o.backoff_max = *s.retry_max;
   if (s.stall_timeout) o.stall_limit = *s.stall_timeout;
+  o.usage_interval = s.usage_interval;
+  o.usage_ops_per_second = s.usage_ops_per_second;
   return o;
 }
 
@@ -159,6 +162,35 @@ std::string lease_namespace(const config::Settings& settings, const kube::KubeCo
   return !le.lease_namespace.empty()  ? le.lease_namespace
          : !config.namespace_.empty() ? config.namespace_
                                       : "default";
+}
+
+// A StorageClass of ours and the export it names, or why it names none.
+struct ClassExport {
+  std::string name;
+  core::Outcome<nfs::ExportAddress> address;
+};
+
+std::vector<ClassExport> class_exports(kube::ApiClient& client, const config::Settings& settings) {
+  const core::ProvisionerDefaults defaults{settings.provisioner_name, settings.nfs};
+  std::vector<ClassExport> found;
+  const auto classes = client.list(kube::kStorageClasses);
+  for (const auto& sc : classes.value("items", nlohmann::json::array())) {
+    if (sc.value("provisioner", "") != settings.provisioner_name) continue;
+    ClassExport item{sc["metadata"].value("name", ""), core::class_export(&sc, defaults)};
+    if (const auto* address = std::get_if<nfs::ExportAddress>(&item.address);
+        address && address->server.empty())
+      item.address = core::Refusal{
+          "NoServer", "names no server (set NFS_SERVER/NFS_PATH or the class's server/share)"};
+    found.push_back(std::move(item));
+  }
+  return found;
+}
+
+// Several classes may share one export: it is looked at once.
+void add_export(std::vector<nfs::ExportAddress>& exports, const nfs::ExportAddress& address) {
+  for (const auto& known : exports)
+    if (known.key() == address.key()) return;
+  exports.push_back(address);
 }
 
 // `check`: the given export, or, with a kubeconfig, the API permissions and the export of every
@@ -178,30 +210,16 @@ int run_check(const config::Settings& settings, log::Logger& logger) {
     std::cout << ops::format_permission_check(permissions);
     denied = std::any_of(permissions.begin(), permissions.end(),
                          [](const auto& line) { return line.verdict == ops::Verdict::fail; });
-    core::ProvisionerDefaults defaults{settings.provisioner_name, settings.nfs};
-    auto classes = client.list(kube::kStorageClasses);
     bool refused = false;
-    for (const auto& sc : classes.value("items", nlohmann::json::array())) {
-      if (sc.value("provisioner", "") != settings.provisioner_name) continue;
-      std::string name = sc["metadata"].value("name", "");
-      auto outcome = core::class_export(&sc, defaults);
-      if (auto* refusal = std::get_if<core::Refusal>(&outcome)) {
+    for (const auto& [name, outcome] : class_exports(client, settings)) {
+      if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) {
         std::cout << "StorageClass " << name << ": FAIL " << refusal->message << "\n";
         refused = true;
         continue;
       }
-      auto address = std::get<nfs::ExportAddress>(outcome);
-      if (address.server.empty()) {
-        std::cout << "StorageClass " << name
-                  << ": FAIL names no server (set NFS_SERVER/NFS_PATH or the class's "
-                     "server/share)\n";
-        refused = true;
-        continue;
-      }
+      const auto& address = std::get<nfs::ExportAddress>(outcome);
       std::cout << "StorageClass " << name << " -> " << address.display() << "\n";
-      bool seen = false;
-      for (const auto& e : exports) seen = seen || e.key() == address.key();
-      if (!seen) exports.push_back(address);
+      add_export(exports, address);
     }
     if (exports.empty() && !refused) {
       std::cout << "no StorageClass has provisioner " << settings.provisioner_name << "\n";
@@ -240,6 +258,51 @@ int run_release_finalizers(const config::Settings& settings, log::Logger& logger
     // Only the list escapes: a failure on one PV is that PV's line.
     throw Fatal{1, std::string("cannot list PersistentVolumes: ") + e.what()};
   }
+}
+
+// `audit`: what is on the given export, or on the export of every StorageClass of ours (and
+// the default one), against the PVs and claims (ops/export_audit.h). 0 when every export was
+// read and every step asked for was done, 1 otherwise.
+int run_audit(const config::Settings& settings, log::Logger& logger) {
+  auto config = kube_config(settings);
+  kube::ApiClient client(config);
+  log_server_version(client, config, logger);
+  std::vector<nfs::ExportAddress> exports;
+  bool refused = false;
+  if (settings.check_classes) {
+    if (!settings.nfs.server.empty() && !settings.nfs.export_path.empty())
+      exports.push_back(settings.nfs);
+    for (const auto& [name, outcome] : class_exports(client, settings)) {
+      if (const auto* refusal = std::get_if<core::Refusal>(&outcome)) {
+        std::cerr << kProgram << ": StorageClass " << name << ": " << refusal->message << "\n";
+        refused = true;
+      } else {
+        add_export(exports, std::get<nfs::ExportAddress>(outcome));
+      }
+    }
+  } else {
+    exports.push_back(settings.nfs);
+  }
+  if (exports.empty())
+    throw Fatal{1, "no export to audit: no StorageClass has provisioner " +
+                       settings.provisioner_name + " and NFS_SERVER/NFS_PATH are not set"};
+  const ops::AuditOptions options{.provisioner_name = settings.provisioner_name,
+                                  .archive_orphans = settings.audit.archive_orphans,
+                                  .delete_expired = settings.audit.delete_expired,
+                                  .confirm = settings.audit.confirm};
+  ops::AuditResult result;
+  try {
+    result = ops::audit_exports(client, exports, options);
+  } catch (const kube::ApiError& e) {
+    throw Fatal{1, std::string("cannot list PersistentVolumes and claims: ") + e.what()};
+  }
+  if (settings.audit.json)
+    std::cout << core::audit_json(result.reports, result.cleanup).dump(2) << "\n";
+  else
+    std::cout << core::audit_table(result.reports, result.cleanup);
+  for (const auto& failure : result.failures)
+    std::cerr << kProgram << ": cannot audit " << failure << "\n";
+  return result.ok() && !refused ? 0 : 1;
 }
 
 int run_provisioner(const config::Settings& settings, log::Logger& logger, SignalWaiter& signals) {
@@ -461,6 +524,10 @@ int main(int argc, char** argv, char** envp) {
     if (settings.command == config::Command::check) {
       signals.unblock();
       return run_check(settings, logger);
+    }
+    if (settings.command == config::Command::audit) {
+      signals.unblock();
+      return run_audit(settings, logger);
     }
     if (settings.command == config::Command::release_finalizers) {
       signals.unblock();

@@ -8,6 +8,7 @@
 
 #include "provisioner/config/duration.h"
 #include "provisioner/config/host_port.h"
+#include "provisioner/core/archive_retention.h"
 
 namespace nfsprov::config {
 
@@ -77,7 +78,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
 
   std::string kubeconfig, name, server, path, nfs_timeout = "10s";
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
-  std::string resync, retry_base, retry_max, stall_timeout;
+  std::string resync, retry_base, retry_max, stall_timeout, usage_interval;
   long long uid = -1, gid = -1;
   bool leader_elect = true, version = false;
 
@@ -122,6 +123,11 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   app.add_option("--stall-timeout", stall_timeout,
                  "/healthz fails when one claim or volume step takes longer (a wedged worker; "
                  "default 10m)");
+  app.add_option("--usage-interval", usage_interval,
+                 "Measure every Bound volume's bytes and inodes this often (default 1h; 0: never)");
+  app.add_option("--usage-ops-per-second", s.usage_ops_per_second,
+                 "Most NFS calls per second a usage walk makes (default 100; 0: no cap)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
   app.add_flag("--version", version, "Print the version and exit");
 
@@ -140,6 +146,20 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   release->add_flag("--dry-run", s.release.dry_run, "Print what would be released, change nothing");
   // --kubeconfig and --provisioner-name are the main command's, after the subcommand too.
   release->fallthrough();
+  std::string output = "table", delete_expired;
+  auto* audit = app.add_subcommand(
+      "audit",
+      "List what is on the export (--nfs-server/--nfs-path) or on the export of every "
+      "StorageClass of ours: volumes with their PV, claim and phase, orphans, missing "
+      "directories, archives with age and size; changes nothing unless asked and confirmed");
+  audit->add_option("--output,-o", output, "table (default) or json");
+  audit->add_flag("--archive-orphans", s.audit.archive_orphans,
+                  "Rename each orphan of ours to archived-<name> (with --yes)");
+  audit->add_option("--delete-expired", delete_expired,
+                    "Delete archives of ours older than this age, e.g. 30d, 12h (with --yes)");
+  audit->add_flag("--yes", s.audit.confirm,
+                  "Carry out --archive-orphans/--delete-expired; without it they are only printed");
+  audit->fallthrough();
   // One command per run: "check release-finalizers" is a mistake, not two jobs.
   app.require_subcommand(0, 1);
 
@@ -169,6 +189,18 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   }
   if (check->parsed()) s.command = Command::check;
   if (release->parsed()) s.command = Command::release_finalizers;
+  if (audit->parsed()) {
+    s.command = Command::audit;
+    if (output != "table" && output != "json")
+      throw UsageError("audit --output \"" + output + "\" is not table or json");
+    s.audit.json = output == "json";
+    if (!delete_expired.empty()) {
+      s.audit.delete_expired = core::parse_age(delete_expired);
+      if (!s.audit.delete_expired)
+        throw UsageError("audit --delete-expired \"" + delete_expired +
+                         "\" is not an age such as 30d, 12h or 1d12h");
+    }
+  }
 
   // Only the flag: $KUBECONFIG may list several files, and kube::resolve_kube_config reads it
   // itself to merge them. Passed here it would be taken for one file named "a:b".
@@ -197,13 +229,18 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
     if (s.provisioner_name.empty())
       throw UsageError("PROVISIONER_NAME is not set (or pass --provisioner-name)");
   } else {
+    const std::string command = s.command == Command::audit ? "audit" : "check";
     s.check_classes = server_opt->count() == 0;
     if (!s.check_classes && s.nfs.export_path.empty())
-      throw UsageError("check --nfs-server needs --nfs-path (or NFS_PATH)");
+      throw UsageError(command + " --nfs-server needs --nfs-path (or NFS_PATH)");
     if (s.check_classes && s.provisioner_name.empty())
+      throw UsageError(command +
+                       " needs --nfs-server and --nfs-path, or PROVISIONER_NAME (or "
+                       "--provisioner-name) to find our StorageClasses");
+    if (s.command == Command::audit && s.provisioner_name.empty())
       throw UsageError(
-          "check needs --nfs-server and --nfs-path, or PROVISIONER_NAME (or "
-          "--provisioner-name) to find our StorageClasses");
+          "audit needs PROVISIONER_NAME (or --provisioner-name): the volumes it calls ours are "
+          "those provisioned by that name");
   }
   if (!s.nfs.export_path.empty() && s.nfs.export_path.front() != '/')
     throw UsageError("NFS_PATH \"" + s.nfs.export_path + "\" must be absolute (start with /)");
@@ -251,6 +288,10 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
     throw UsageError("--retry-base must not be longer than --retry-max");
   if (!stall_timeout.empty())
     s.stall_timeout = positive_duration_flag("--stall-timeout", stall_timeout);
+  if (usage_interval == "0" || usage_interval == "0s")
+    s.usage_interval = std::chrono::milliseconds(0);
+  else if (!usage_interval.empty())
+    s.usage_interval = positive_duration_flag("--usage-interval", usage_interval);
   return s;
 }
 

@@ -29,6 +29,7 @@ enum class Command {
   run,                 // provision volumes
   check,               // test the export(s) and exit
   release_finalizers,  // take our finalizer off our PVs (rollback, uninstall) and exit
+  audit,               // report what is on the export(s), clean up only when asked, and exit
   help,                // print help_text and exit 0
   version,             // print the version and exit 0
 };
@@ -48,6 +49,15 @@ struct ReleaseSettings {
   bool dry_run = false;  // print what would be released, change nothing
 };
 
+// `audit`: how to show the report and what to clean up (nothing unless asked, and then only
+// with confirm).
+struct AuditSettings {
+  bool json = false;  // --output json
+  bool archive_orphans = false;
+  std::optional<std::chrono::seconds> delete_expired;
+  bool confirm = false;  // --yes
+};
+
 struct Settings {
   Command command = Command::run;
   std::string help_text;  // for Command::help
@@ -56,10 +66,11 @@ struct Settings {
   std::string provisioner_name;
   // The default export. For `check` with check_classes, server and path may be empty.
   nfs::ExportAddress nfs;
-  // `check` without --nfs-server: check the export of every StorageClass of ours (NFS_SERVER
-  // and NFS_PATH, when set, are the defaults those classes fall back to).
+  // `check` (or `audit`) without --nfs-server: check the export of every StorageClass of ours
+  // (NFS_SERVER and NFS_PATH, when set, are the defaults those classes fall back to).
   bool check_classes = false;
   ReleaseSettings release;  // for Command::release_finalizers
+  AuditSettings audit;      // for Command::audit (check_classes says which exports, as for check)
   int workers = 4;
   LeaderElectionSettings leader_election;
   double kube_api_qps = 200;
@@ -70,7 +81,11 @@ struct Settings {
   std::optional<std::chrono::milliseconds> retry_base;
   std::optional<std::chrono::milliseconds> retry_max;
   std::optional<std::chrono::milliseconds> stall_timeout;  // liveness (ControllerOptions)
-  int verbosity = 0;                                       // 0 info, 1 debug, 2+ trace
+  // Volume usage walks: every usage_interval (0: never), at most usage_ops_per_second NFS
+  // calls per second (0: no cap).
+  std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
+  double usage_ops_per_second = 100;
+  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
   std::string pod_name;
   std::string pod_namespace;
 };

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "provisioner/controller/archive_expirer.h"
 #include "provisioner/controller/claim_expander.h"
 #include "provisioner/controller/claim_provisioner.h"
 #include "provisioner/controller/clone_runner.h"
@@ -15,8 +17,10 @@
 #include "provisioner/controller/orphan_sweeper.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/controller/volume_reclaimer.h"
+#include "provisioner/controller/volume_usage_meter.h"
 #include "provisioner/controller/work_key.h"
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/archive_retention.h"
 #include "provisioner/core/cache_records.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/class_export.h"
@@ -76,6 +80,7 @@ struct Controller::Impl {
         provisioner(context(pools), core::VolumePlanner(defaults_of(options)), clones),
         expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
+        volume_meter(context(pools)),
         busy(static_cast<std::size_t>(std::max(1, options.workers))) {
     set_transforms();
     set_handlers();
@@ -100,6 +105,9 @@ struct Controller::Impl {
   std::vector<nfs::ExportAddress> our_exports();
   // False when an export did not answer.
   bool sweep_orphans();
+  void expire_archives();
+  // One pass of the volume usage walks (VolumeUsageMeter), on its own thread.
+  void measure_volumes(std::stop_token stop);
   // Every export's free space, for the metrics (the cache asks only when its value is old).
   void refresh_usage();
   StepResult process(const std::string& key);
@@ -122,6 +130,7 @@ struct Controller::Impl {
   ClaimProvisioner provisioner;
   ClaimExpander expander;
   VolumeReclaimer reclaimer;
+  VolumeUsageMeter volume_meter;
   // Per worker, for liveness: since when it works on which key (since 0: waiting for one).
   struct Busy {
     std::atomic<std::chrono::steady_clock::rep> since{0};
@@ -246,6 +255,40 @@ bool Controller::Impl::sweep_orphans() {
     });
     return live;
   });
+}
+
+void Controller::Impl::expire_archives() {
+  const core::ProvisionerDefaults defaults = defaults_of(options);
+  // Each export's classes' retentions; a class whose value is refused keeps its archives.
+  struct ExportClasses {
+    nfs::ExportAddress address;
+    std::vector<std::optional<std::chrono::seconds>> retentions;
+  };
+  std::map<std::string, ExportClasses> by_export;
+  for (const auto& sc : classes.list()) {
+    if (core::string_field(sc, "provisioner") != options.provisioner_name) continue;
+    const auto address = core::class_export(&sc, defaults);
+    const auto* found = std::get_if<nfs::ExportAddress>(&address);
+    if (!found || found->server.empty()) continue;
+    const auto retention = core::archive_retention(&sc);
+    const auto* age = std::get_if<std::optional<std::chrono::seconds>>(&retention);
+    if (const auto* refusal = std::get_if<core::Refusal>(&retention))
+      logger.warn("archives kept",
+                  {{"class", core::string_field(core::field(sc, "metadata"), "name")},
+                   {"why", refusal->message}});
+    by_export.try_emplace(found->key(), ExportClasses{*found, {}})
+        .first->second.retentions.push_back(age ? *age : std::nullopt);
+  }
+  std::vector<ExportRetention> targets;
+  for (const auto& [key, entry] : by_export)
+    if (const auto retention = core::export_retention(entry.retentions))
+      targets.push_back({entry.address, *retention});
+  if (targets.empty()) return;
+  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claims.list());
+}
+
+void Controller::Impl::measure_volumes(std::stop_token stop) {
+  volume_meter.measure(volumes.list(), caches(), std::move(stop));
 }
 
 void Controller::Impl::resync() {
@@ -411,6 +454,7 @@ void Controller::run(std::stop_token stop) {
           std::unique_lock lock(m);
           cv.wait_for(lock, st, wait, [] { return false; });
         }
+        if (!st.stop_requested()) self.expire_archives();
         sweep_done = true;
       });
     };
@@ -426,6 +470,19 @@ void Controller::run(std::stop_token stop) {
           self.refresh_usage();
           std::unique_lock lock(m);
           cv.wait_for(lock, st, kUsageInterval, [] { return false; });
+        }
+      });
+
+    // Volume usage walks: one at a time, paced, on a thread of their own.
+    std::jthread volume_usage_thread;
+    if (!stop.stop_requested() && self.options.usage_interval.count() > 0)
+      volume_usage_thread = std::jthread([&self](std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        while (!st.stop_requested()) {
+          self.measure_volumes(st);
+          std::unique_lock lock(m);
+          cv.wait_for(lock, st, self.options.usage_interval, [] { return false; });
         }
       });
 

@@ -44,6 +44,10 @@ struct ControllerOptions {
   std::chrono::milliseconds stall_limit{std::chrono::minutes(10)};
   // How often a clone's copy says how far it got, in an Event on the claim.
   std::chrono::milliseconds clone_progress_interval{std::chrono::seconds(30)};
+  // Volume usage (VolumeUsageMeter): a pass over every Bound volume of ours this often (0:
+  // never), each walk making at most this many NFS calls per second (0: no cap).
+  std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
+  double usage_ops_per_second = 100;
 };
 
 // A watch ends after 300 s (plus a 30 s read timeout) and a failed one is retried within 30 s:

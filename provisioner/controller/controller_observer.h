@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "nfs/export_address.h"
@@ -12,6 +14,17 @@
 #include "provisioner/kube/informer.h"
 
 namespace nfsprov::controller {
+
+// One volume's measured usage (VolumeUsageMeter).
+struct VolumeUsageSample {
+  std::string namespace_;  // the claim's
+  std::string claim;
+  std::string pv;
+  std::uint64_t used_bytes = 0;   // regular files' sizes
+  std::uint64_t used_inodes = 0;  // the directory itself and every entry below it
+  std::uint64_t requested_bytes = 0;
+  bool over = false;  // past the class's usageWarningPercent of the request
+};
 
 class ControllerObserver {
  public:
@@ -32,6 +45,18 @@ class ControllerObserver {
   // A directory a crash left for a claim that is gone was cleaned up: action "removed"
   // (empty) or "archived" (something was in it).
   virtual void orphan_cleaned(std::string_view /*storage_class*/, std::string_view /*action*/) {}
+
+  // An archive older than its export's archiveRetention was removed (ArchiveExpirer).
+  virtual void archive_expired(const nfs::ExportAddress& /*address*/) {}
+
+  // A volume was measured; a volume no longer measured (its PV is gone or not Bound) is
+  // forgotten.
+  virtual void volume_usage(const VolumeUsageSample& /*sample*/) {}
+  virtual void volume_usage_forgotten(std::string_view /*pv*/) {}
+  // One pass over an export's volumes: their bytes in total, and what the walks cost.
+  virtual void export_volumes_measured(const nfs::ExportAddress& /*address*/,
+                                       std::uint64_t /*used_bytes*/, std::uint64_t /*nfs_calls*/,
+                                       std::chrono::nanoseconds /*took*/) {}
 
   // The export's statvfs, refreshed at most every 30 s per export (ExportUsageCache).
   virtual void export_usage(const nfs::ExportAddress& /*address*/,

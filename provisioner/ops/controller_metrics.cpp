@@ -61,6 +61,25 @@ void ControllerMetrics::informer_stats(std::string_view resource,
 
 namespace nfsprov::ops {
 
+void ControllerMetrics::volume_usage(const controller::VolumeUsageSample& sample) {
+  metrics_.volume_usage(sample.namespace_, sample.claim, sample.pv, sample.used_bytes,
+                        sample.used_inodes, sample.requested_bytes, sample.over);
+}
+
+void ControllerMetrics::volume_usage_forgotten(std::string_view pv) {
+  metrics_.volume_forgotten(pv);
+}
+
+void ControllerMetrics::export_volumes_measured(const nfs::ExportAddress& address,
+                                                std::uint64_t used_bytes, std::uint64_t nfs_calls,
+                                                std::chrono::nanoseconds took) {
+  metrics_.export_volumes_measured(address, used_bytes, nfs_calls, took);
+}
+
+void ControllerMetrics::archive_expired(const nfs::ExportAddress& address) {
+  metrics_.archive_expired(address);
+}
+
 void ControllerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
   metrics_.orphan_cleaned(storage_class, action);
 }

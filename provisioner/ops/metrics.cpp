@@ -209,6 +209,12 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
 }
 
 template <class Metric>
+void Family<Metric>::remove(const std::vector<std::string>& label_values) {
+  std::lock_guard lock(mutex_);
+  series_.erase(label_values);
+}
+
+template <class Metric>
 void Family<Metric>::render_series(std::string& out) const {
   std::lock_guard lock(mutex_);
   for (const auto& [values, metric] : series_) {

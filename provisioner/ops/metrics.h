@@ -100,6 +100,9 @@ class Family : public FamilyBase {
   Metric& with(const std::vector<std::string>& label_values);
   // The series of a family without labels.
   Metric& get() { return with({}); }
+  // Drops a series (a volume that is gone), so it is no longer rendered. A reference with()
+  // returned for it dangles afterwards: only for families whose callers call with() each time.
+  void remove(const std::vector<std::string>& label_values);
 
  protected:
   void render_series(std::string& out) const override;

@@ -148,6 +148,39 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
           "Directories made for claims deleted before their volume existed (a crash between "
           "mkdir and the PV), cleaned up by the leader, by class and action.",
           {"class", "action"})),
+      archives_expired_(registry.counter(
+          "nfs_provisioner_archives_expired_total",
+          "Archives (archived-* directories of ours) older than their export's archiveRetention, "
+          "removed by the leader, by export.",
+          {"server"})),
+      volume_used_bytes_(registry.gauge(
+          "nfs_provisioner_volume_used_bytes",
+          "Bytes of the regular files in a volume's directory, walked through NFS by the leader "
+          "(--usage-interval).",
+          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
+      volume_used_inodes_(registry.gauge(
+          "nfs_provisioner_volume_used_inodes",
+          "Directories, files and symlinks in a volume's directory (itself included).",
+          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
+      volume_requested_bytes_(
+          registry.gauge("nfs_provisioner_volume_requested_bytes",
+                         "A volume's size (the PV's spec.capacity.storage): a promise on NFS, "
+                         "not a quota.",
+                         {"namespace", "persistentvolumeclaim", "persistentvolume"})),
+      volume_over_request_(registry.gauge(
+          "nfs_provisioner_volume_over_request",
+          "1 while a volume uses more than its class's usageWarningPercent of its request.",
+          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
+      export_volumes_used_bytes_(
+          registry.gauge("nfs_provisioner_export_volumes_used_bytes",
+                         "Bytes used by the measured volumes of an export, in total.", {"server"})),
+      usage_walk_calls_(registry.counter(
+          "nfs_provisioner_usage_walk_nfs_calls_total",
+          "NFS calls the usage walks made, by export (capped by --usage-ops-per-second).",
+          {"server"})),
+      usage_walk_seconds_(registry.gauge("nfs_provisioner_usage_walk_duration_seconds",
+                                         "How long the last pass over an export's volumes took.",
+                                         {"server"})),
       leader_(registry
                   .gauge("nfs_provisioner_leader",
                          "1 while this replica holds the leader lease, else 0.")
@@ -235,6 +268,53 @@ void ProvisionerMetrics::api_forbidden() {
 
 void ProvisionerMetrics::orphan_cleaned(std::string_view storage_class, std::string_view action) {
   orphans_.with({text(storage_class), text(action)}).inc();
+}
+
+void ProvisionerMetrics::volume_usage(std::string_view ns, std::string_view claim,
+                                      std::string_view pv, std::uint64_t used_bytes,
+                                      std::uint64_t used_inodes, std::uint64_t requested_bytes,
+                                      bool over) {
+  std::vector<std::string> labels{text(ns), text(claim), text(pv)};
+  {
+    // A claim re-bound to the same PV keeps one series.
+    std::lock_guard lock(volume_labels_mutex_);
+    auto [at, added] = volume_labels_.try_emplace(std::string(pv), labels);
+    if (!added && at->second != labels) {
+      volume_forgotten_locked(at->second);
+      at->second = labels;
+    }
+  }
+  volume_used_bytes_.with(labels).set(static_cast<double>(used_bytes));
+  volume_used_inodes_.with(labels).set(static_cast<double>(used_inodes));
+  volume_requested_bytes_.with(labels).set(static_cast<double>(requested_bytes));
+  volume_over_request_.with(labels).set(over ? 1.0 : 0.0);
+}
+
+void ProvisionerMetrics::volume_forgotten_locked(const std::vector<std::string>& labels) {
+  for (GaugeFamily* family :
+       {&volume_used_bytes_, &volume_used_inodes_, &volume_requested_bytes_, &volume_over_request_})
+    family->remove(labels);
+}
+
+void ProvisionerMetrics::volume_forgotten(std::string_view pv) {
+  std::lock_guard lock(volume_labels_mutex_);
+  const auto at = volume_labels_.find(pv);
+  if (at == volume_labels_.end()) return;
+  volume_forgotten_locked(at->second);
+  volume_labels_.erase(at);
+}
+
+void ProvisionerMetrics::export_volumes_measured(const nfs::ExportAddress& address,
+                                                 std::uint64_t used_bytes, std::uint64_t nfs_calls,
+                                                 std::chrono::nanoseconds took) {
+  const std::vector<std::string> labels{address.display()};
+  export_volumes_used_bytes_.with(labels).set(static_cast<double>(used_bytes));
+  usage_walk_calls_.with(labels).inc(static_cast<double>(nfs_calls));
+  usage_walk_seconds_.with(labels).set(std::chrono::duration<double>(took).count());
+}
+
+void ProvisionerMetrics::archive_expired(const nfs::ExportAddress& address) {
+  archives_expired_.with({address.display()}).inc();
 }
 
 void ProvisionerMetrics::export_usage(const nfs::ExportAddress& address,

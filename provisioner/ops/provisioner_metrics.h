@@ -5,6 +5,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -60,6 +63,17 @@ class ProvisionerMetrics {
   void export_usage(const nfs::ExportAddress& address, const nfs::ExportUsage& usage);
   // A directory left by a crash for a claim that is gone (action "removed" or "archived").
   void orphan_cleaned(std::string_view storage_class, std::string_view action);
+  // A volume's measured usage, labelled namespace, persistentvolumeclaim, persistentvolume as
+  // kubelet_volume_stats_* are; forgotten (its series dropped) once the volume is not measured.
+  void volume_usage(std::string_view ns, std::string_view claim, std::string_view pv,
+                    std::uint64_t used_bytes, std::uint64_t used_inodes,
+                    std::uint64_t requested_bytes, bool over);
+  void volume_forgotten(std::string_view pv);
+  // One pass over an export's volumes: their total, and the NFS calls and time it took.
+  void export_volumes_measured(const nfs::ExportAddress& address, std::uint64_t used_bytes,
+                               std::uint64_t nfs_calls, std::chrono::nanoseconds took);
+  // An archive older than its export's archiveRetention was removed (server label as above).
+  void archive_expired(const nfs::ExportAddress& address);
 
  private:
   CounterFamily& provision_total_;
@@ -78,6 +92,17 @@ class ProvisionerMetrics {
   CounterFamily& informer_failures_;
   CounterFamily& api_forbidden_;
   CounterFamily& orphans_;
+  CounterFamily& archives_expired_;
+  GaugeFamily& volume_used_bytes_;
+  GaugeFamily& volume_used_inodes_;
+  GaugeFamily& volume_requested_bytes_;
+  GaugeFamily& volume_over_request_;
+  GaugeFamily& export_volumes_used_bytes_;
+  CounterFamily& usage_walk_calls_;
+  GaugeFamily& usage_walk_seconds_;
+  void volume_forgotten_locked(const std::vector<std::string>& labels);
+  std::mutex volume_labels_mutex_;
+  std::map<std::string, std::vector<std::string>, std::less<>> volume_labels_;  // pv -> labels
   Gauge& leader_;
   GaugeFamily& export_total_;
   GaugeFamily& export_free_;

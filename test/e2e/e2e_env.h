@@ -49,6 +49,7 @@ class CountingObserver : public controller::ControllerObserver {
   void delete_failed(std::string_view, std::chrono::nanoseconds, std::string_view) override {
     ++delete_failures;
   }
+  void archive_expired(const nfs::ExportAddress&) override { ++archives_expired; }
   void informer_stats(std::string_view, const kube::InformerStats& stats) override {
     // The counters are cumulative per informer: keep the largest seen.
     const auto seen = static_cast<int>(stats.list_failures + stats.watch_failures);
@@ -57,7 +58,7 @@ class CountingObserver : public controller::ControllerObserver {
     }
   }
   std::atomic<int> provisioned{0}, provision_failures{0}, deleted{0}, delete_failures{0},
-      informer_failures{0};
+      informer_failures{0}, archives_expired{0};
 };
 
 class E2eEnv {

@@ -10,7 +10,10 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -1001,4 +1004,68 @@ TEST_CASE("release-finalizers: bad usage is one line and exit 2") {
   auto [all_status, all_out] = run({"--all"}, {"PROVISIONER_NAME=n"});
   CHECK(all_status == 2);
   CHECK(line_count(all_out) == 1);
+}
+
+TEST_CASE("every metric the Grafana dashboard queries is one the binary exports") {
+  testing::GaneshaServer nfs;
+  Cluster server;
+  TempDir dir;
+  const auto address = nfs.address();
+  testing::Child child({NP_PROVISIONER_BIN, "--nfs-port=" + std::to_string(address.nfs_port),
+                        "--mount-port=" + std::to_string(address.mount_port),
+                        "--metrics-address=127.0.0.1:0", "--leader-elect=false"},
+                       provisioner_env(server), dir.path() / "out");
+  REQUIRE(child.wait_for_output("started provisioner controller", 20s));
+  const auto out = child.output();
+  const auto at = out.find("serving /metrics /healthz /readyz\" port=");
+  REQUIRE(at != std::string::npos);
+  httplib::Client http("127.0.0.1", std::stoi(out.substr(out.find("port=", at) + 5)));
+  const auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  // Family name -> type, from the "# TYPE <name> <type>" lines.
+  std::map<std::string, std::string> families;
+  std::istringstream lines(metrics->body);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string hash, type_word, name, type;
+    if (words >> hash >> type_word >> name >> type && hash == "#" && type_word == "TYPE")
+      families[name] = type;
+  }
+  const auto exported = [&](const std::string& name) {
+    if (families.contains(name)) return true;
+    for (const std::string suffix : {"_bucket", "_sum", "_count"})
+      if (name.ends_with(suffix)) {
+        const auto family = families.find(name.substr(0, name.size() - suffix.size()));
+        if (family != families.end() && family->second == "histogram") return true;
+      }
+    return false;
+  };
+
+  std::ifstream file(NP_DASHBOARD);
+  REQUIRE(file);
+  const auto dashboard = nlohmann::json::parse(file);
+  std::vector<std::string> queries;
+  for (const auto& panel : dashboard["panels"])
+    for (const auto& target : panel.value("targets", nlohmann::json::array()))
+      queries.push_back(target.at("expr").get<std::string>());
+  for (const auto& variable : dashboard["templating"]["list"])
+    if (variable.contains("definition")) queries.push_back(variable["definition"]);
+  std::set<std::string> used;
+  const std::regex metric_name(R"(\b(nfs_provisioner_[a-z_]+|controller_[a-z_]+)\b)");
+  for (const auto& query : queries)
+    for (std::sregex_iterator it(query.begin(), query.end(), metric_name), end; it != end; ++it)
+      used.insert((*it)[1]);
+  // What the issue asks the dashboard to show is there.
+  for (const char* needed :
+       {"controller_persistentvolumeclaim_provision_total",
+        "controller_persistentvolumeclaim_provision_failed_total",
+        "controller_persistentvolumeclaim_provision_duration_seconds_bucket",
+        "nfs_provisioner_workqueue_depth", "nfs_provisioner_nfs_operation_duration_seconds_bucket",
+        "nfs_provisioner_export_available_bytes"})
+    CHECK(used.contains(needed));
+  for (const auto& name : used) {
+    INFO(name);
+    CHECK(exported(name));
+  }
+  CHECK_FALSE(exported("nfs_provisioner_no_such_metric"));
 }

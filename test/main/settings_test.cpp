@@ -246,6 +246,46 @@ TEST_CASE("check takes an explicit export, or the provisioner name to find our c
   CHECK_THAT(usage_error({"check"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
 }
 
+TEST_CASE("audit shows a table unless asked for JSON, and cleans up only what it is told") {
+  const auto plain = parse_settings({"audit"}, kBase);
+  CHECK(plain.command == Command::audit);
+  CHECK(plain.check_classes);
+  CHECK_FALSE(plain.audit.json);
+  CHECK_FALSE(plain.audit.archive_orphans);
+  CHECK_FALSE(plain.audit.delete_expired);
+  CHECK_FALSE(plain.audit.confirm);
+  const auto asked =
+      parse_settings({"audit", "-o", "json", "--archive-orphans", "--delete-expired=30d", "--yes",
+                      "--nfs-server", "127.0.0.1", "--nfs-path", "/export"},
+                     kBase);
+  CHECK(asked.audit.json);
+  CHECK(asked.audit.archive_orphans);
+  CHECK(asked.audit.delete_expired == std::chrono::seconds(30 * 86400));
+  CHECK(asked.audit.confirm);
+  CHECK_FALSE(asked.check_classes);
+  CHECK(usage_error({"audit", "--output", "yaml"}, kBase) ==
+        "audit --output \"yaml\" is not table or json");
+  CHECK(usage_error({"audit", "--delete-expired", "soon"}, kBase) ==
+        "audit --delete-expired \"soon\" is not an age such as 30d, 12h or 1d12h");
+  CHECK_THAT(usage_error({"audit"}, Environment{}), Catch::Contains("PROVISIONER_NAME"));
+  CHECK(usage_error({"audit", "--nfs-server", "h"}, Environment{{"PROVISIONER_NAME", "n"}}) ==
+        "audit --nfs-server needs --nfs-path (or NFS_PATH)");
+  CHECK_THAT(usage_error({"check", "--yes"}, kBase), Catch::Contains("--yes"));
+}
+
+TEST_CASE("usage walks: every hour at 100 NFS calls/s unless told, 0 turns them off") {
+  const auto plain = parse_settings({}, kBase);
+  CHECK(plain.usage_interval == std::chrono::hours(1));
+  CHECK(plain.usage_ops_per_second == 100);
+  const auto off = parse_settings({"--usage-interval=0", "--usage-ops-per-second=0"}, kBase);
+  CHECK(off.usage_interval.count() == 0);
+  CHECK(off.usage_ops_per_second == 0);
+  CHECK(parse_settings({"--usage-interval=10m"}, kBase).usage_interval == std::chrono::minutes(10));
+  CHECK_THAT(usage_error({"--usage-ops-per-second=-5"}, kBase),
+             Catch::Contains("--usage-ops-per-second"));
+  CHECK_THAT(usage_error({"--usage-interval=soon"}, kBase), Catch::Contains("--usage-interval"));
+}
+
 TEST_CASE("durations read like Go's") {
   CHECK(parse_duration("15s") == 15s);
   CHECK(parse_duration("500ms") == 500ms);

@@ -1,0 +1,161 @@
+#include "provisioner/controller/volume_usage_meter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "nfs/export_survey.h"
+#include "provisioner/core/annotations.h"
+#include "provisioner/core/deletion_planner.h"
+#include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_usage.h"
+
+namespace nfsprov::controller {
+
+namespace {
+
+using core::field;
+using core::string_field;
+using nlohmann::json;
+
+// A volume with more entries than this is reported as far as the walk got.
+constexpr std::uint64_t kMaxEntries = 10'000'000;
+constexpr std::chrono::milliseconds kWalkCallTimeout{2000};
+
+std::string name_of(const json& object) {
+  return string_field(field(object, "metadata"), "name");
+}
+
+// Sleeps (interruptibly) while client has made more calls than the rate allows since start.
+class Pacer {
+ public:
+  Pacer(nfs::ExportClient& client, double calls_per_second, std::stop_token stop)
+      : client_(client),
+        rate_(calls_per_second),
+        stop_(std::move(stop)),
+        first_call_(client.handle_calls()),
+        start_(std::chrono::steady_clock::now()) {}
+
+  bool operator()() {
+    if (rate_ <= 0) return !stop_.stop_requested();
+    const auto made = static_cast<double>(client_.handle_calls() - first_call_);
+    const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(made / rate_));
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, stop_, due, [] { return false; });
+    return !stop_.stop_requested();
+  }
+  std::uint64_t calls() const { return client_.handle_calls() - first_call_; }
+
+ private:
+  nfs::ExportClient& client_;
+  double rate_;
+  std::stop_token stop_;
+  std::uint64_t first_call_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+};
+
+}  // namespace
+
+VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(context) {}
+
+void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& caches,
+                               std::stop_token stop) {
+  const core::ProvisionerDefaults defaults{ctx_.options.provisioner_name,
+                                           ctx_.options.default_export};
+  std::map<std::string, std::pair<nfs::ExportAddress, std::vector<Volume>>> by_export;
+  std::set<std::string> measured;
+  for (const auto& pv : pvs) {
+    if (core::annotation_of(pv, core::kProvisionedBy) != ctx_.options.provisioner_name) continue;
+    if (string_field(field(pv, "status"), "phase") != "Bound") continue;
+    const auto storage_class =
+        caches.storage_class(string_field(field(pv, "spec"), "storageClassName"));
+    const auto* sc = storage_class ? &*storage_class : nullptr;
+    auto location = core::volume_location(pv, sc, defaults);
+    const auto* where = std::get_if<core::VolumeLocation>(&location);
+    if (!where) continue;
+    const auto percent = core::usage_warning_percent(sc);
+    const json& claim_ref = field(field(pv, "spec"), "claimRef");
+    Volume volume{
+        pv, where->directory,
+        caches.claim(string_field(claim_ref, "namespace") + "/" + string_field(claim_ref, "name")),
+        std::holds_alternative<int>(percent) ? std::get<int>(percent) : 100};
+    auto& entry = by_export[where->export_address.key()];
+    entry.first = where->export_address;
+    entry.second.push_back(std::move(volume));
+    measured.insert(name_of(pv));
+  }
+  for (const auto& [key, entry] : by_export) {
+    if (stop.stop_requested() || !ctx_.may_act()) return;
+    try {
+      measure_export(entry.first, entry.second, stop);
+    } catch (const std::exception& e) {
+      ctx_.logger.warn("cannot measure volumes",
+                       {{"export", entry.first.display()}, {"error", e.what()}});
+    }
+  }
+  // Volumes gone, unbound or no longer ours: their series go.
+  for (auto it = over_.begin(); it != over_.end();) {
+    if (measured.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    ctx_.observer.volume_usage_forgotten(it->first);
+    it = over_.erase(it);
+  }
+}
+
+void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
+                                      const std::vector<Volume>& volumes, std::stop_token stop) {
+  // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
+  // with one worker a pooled client would hold up every provision that long. Its calls time
+  // out sooner: a shutdown waits for the call in flight, and a walk that fails on a slow
+  // server only leaves this pass's figures out.
+  nfs::ExportAddress walk_address = address;
+  walk_address.timeout = std::min(address.timeout, kWalkCallTimeout);
+  nfs::ExportClient client(walk_address);
+  const auto started = std::chrono::steady_clock::now();
+  Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
+  std::uint64_t total = 0;
+  for (const auto& volume : volumes) {
+    const auto size = nfs::tree_size(client, volume.directory, kMaxEntries, [&] { return pace(); });
+    if (stop.stop_requested() || !ctx_.may_act()) return;
+    if (!client.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
+    total += size.bytes;
+    report(volume, size.bytes, size.entries + 1);
+  }
+  ctx_.observer.export_volumes_measured(address, total, pace.calls(),
+                                        std::chrono::steady_clock::now() - started);
+}
+
+void VolumeUsageMeter::report(const Volume& volume, std::uint64_t bytes, std::uint64_t inodes) {
+  const std::string pv_name = name_of(volume.pv);
+  const json& claim_ref = field(field(volume.pv, "spec"), "claimRef");
+  const std::string request_text =
+      string_field(field(field(volume.pv, "spec"), "capacity"), "storage");
+  const auto requested = core::requested_bytes(volume.pv);
+  const bool over = requested && core::over_request(bytes, *requested, volume.percent);
+  ctx_.observer.volume_usage({string_field(claim_ref, "namespace"), string_field(claim_ref, "name"),
+                              pv_name, bytes, inodes, requested.value_or(0), over});
+  const auto known = over_.find(pv_name);
+  const auto news =
+      core::usage_news(known == over_.end() ? std::nullopt : std::optional(known->second), over);
+  over_[pv_name] = over;
+  if (news == core::UsageNews::none || !volume.claim) return;
+  const auto object = InvolvedObject::of("PersistentVolumeClaim", *volume.claim);
+  const std::string message = core::over_request_message(request_text, volume.percent);
+  ctx_.logger.info(
+      "volume over its request",
+      {{"pv", pv_name}, {"used_bytes", std::to_string(bytes)}, {"request", request_text}});
+  // After a leader change the Warning of this crossing may be on the claim already.
+  if (news == core::UsageNews::crossed)
+    ctx_.events.record(object, EventType::warning, "UsageExceedsRequest", message);
+  else
+    ctx_.events.record_once(object, EventType::warning, "UsageExceedsRequest", message);
+}
+
+}  // namespace nfsprov::controller

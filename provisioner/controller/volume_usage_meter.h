@@ -1,0 +1,47 @@
+// VolumeUsageMeter: how much each Bound volume of ours really uses (bytes and inodes, a walk
+// of its directory through libnfs), for the metrics and a soft quota: NFS cannot stop a pod
+// from writing past its claim's size, so the claim gets a UsageExceedsRequest Warning when its
+// volume passes the class's usageWarningPercent of the request, once per crossing. Walks go
+// one at a time (one volume, one export at a time) and their NFS calls are capped per second
+// (ControllerOptions::usage_ops_per_second), so a Raspberry Pi's NFS server is not flooded.
+// They use a client of their own, so the workers keep every client of their pools.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "provisioner/controller/work_context.h"
+
+namespace nfsprov::controller {
+
+class VolumeUsageMeter {
+ public:
+  explicit VolumeUsageMeter(WorkContext context);
+
+  // One pass over pvs (the cache), their classes and claims read from caches. Returns early,
+  // reporting nothing more, once stop is requested or the fence closes. Never throws: an
+  // export that does not answer is logged and skipped until the next pass.
+  void measure(const std::vector<nlohmann::json>& pvs, const CacheView& caches,
+               std::stop_token stop);
+
+ private:
+  struct Volume {
+    nlohmann::json pv;
+    std::string directory;
+    std::optional<nlohmann::json> claim;
+    int percent = 100;
+  };
+  void measure_export(const nfs::ExportAddress& address, const std::vector<Volume>& volumes,
+                      std::stop_token stop);
+  void report(const Volume& volume, std::uint64_t bytes, std::uint64_t inodes);
+
+  WorkContext ctx_;
+  std::map<std::string, bool> over_;  // pv -> its last verdict, for once-per-crossing Events
+};
+
+}  // namespace nfsprov::controller
