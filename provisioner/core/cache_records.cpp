@@ -1,5 +1,7 @@
 #include "provisioner/core/cache_records.h"
 
+#include <vector>
+
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
@@ -35,6 +37,22 @@ std::string handed_to(const json& claim) {
   return annotation_of(claim, kBetaStorageProvisionerAnnotation).value_or("");
 }
 
+// A compact record is one JSON string: the tag, then the fields in Field order, each ended by
+// a NUL (no field of an API object holds one). One allocation where an array of eleven
+// strings took twelve: about 300 bytes a claim with the cache's key, instead of 2 KiB.
+std::vector<std::string_view> fields_of(const std::string& packed) {
+  std::vector<std::string_view> fields;
+  fields.reserve(kFields);
+  std::string_view rest(packed);
+  while (!rest.empty()) {
+    const auto end = rest.find('\0');
+    if (end == std::string_view::npos) break;
+    fields.push_back(rest.substr(0, end));
+    rest.remove_prefix(end + 1);
+  }
+  return fields;
+}
+
 }  // namespace
 
 json trimmed(json object) {
@@ -63,64 +81,80 @@ json claim_record(json claim, std::string_view provisioner_name,
   if (!foreign) return trimmed(std::move(claim));
   const json& meta = field(claim, "metadata");
   const json& spec = field(claim, "spec");
-  json record = json::array();
-  record.push_back(kCompactTag);
-  record.push_back(string_field(meta, "name"));
-  record.push_back(string_field(meta, "namespace"));
-  record.push_back(string_field(meta, "uid"));
-  record.push_back(string_field(meta, "resourceVersion"));
-  record.push_back(string_field(meta, "deletionTimestamp"));
-  record.push_back(annotation_of(claim, kStorageProvisionerAnnotation).value_or(""));
-  record.push_back(annotation_of(claim, kBetaStorageProvisionerAnnotation).value_or(""));
-  record.push_back(string_field(spec, "storageClassName"));
-  record.push_back(annotation_of(claim, kLegacyClassAnnotation).value_or(""));
-  record.push_back(string_field(spec, "volumeName"));
-  record.push_back(string_field(field(claim, "status"), "phase"));
-  return record;
+  std::string packed;
+  for (const std::string& value :
+       {std::string(kCompactTag), string_field(meta, "name"), string_field(meta, "namespace"),
+        string_field(meta, "uid"), string_field(meta, "resourceVersion"),
+        string_field(meta, "deletionTimestamp"),
+        annotation_of(claim, kStorageProvisionerAnnotation).value_or(""),
+        annotation_of(claim, kBetaStorageProvisionerAnnotation).value_or(""),
+        string_field(spec, "storageClassName"),
+        annotation_of(claim, kLegacyClassAnnotation).value_or(""), string_field(spec, "volumeName"),
+        string_field(field(claim, "status"), "phase")}) {
+    // A NUL inside a value would shift every field after it: such a claim stays whole.
+    if (value.find('\0') != std::string::npos) return trimmed(std::move(claim));
+    packed += value;
+    packed += '\0';
+  }
+  packed.shrink_to_fit();
+  return packed;
 }
 
 bool is_compact(const json& record) {
-  return record.is_array() && record.size() == kFields && record[0] == kCompactTag;
+  if (!record.is_string()) return false;
+  const auto& packed = record.get_ref<const std::string&>();
+  return packed.size() > kCompactTag.size() &&
+         packed.compare(0, kCompactTag.size(), kCompactTag) == 0 &&
+         packed[kCompactTag.size()] == '\0' && fields_of(packed).size() == kFields;
 }
 
+namespace {
+
+// The fields of a record is_compact said yes to.
+std::vector<std::string_view> compact_fields(const json& record) {
+  return fields_of(record.get_ref<const std::string&>());
+}
+
+}  // namespace
+
 bool compact_for_class(const json& record) {
-  return is_compact(record) && record[kProvisioner].get_ref<const std::string&>().empty() &&
-         record[kBetaProvisioner].get_ref<const std::string&>().empty();
+  if (!is_compact(record)) return false;
+  const auto f = compact_fields(record);
+  return f[kProvisioner].empty() && f[kBetaProvisioner].empty();
 }
 
 json expand_claim(const json& record) {
   if (!is_compact(record)) return record;
-  const auto at = [&](Field f) -> const std::string& {
-    return record[f].get_ref<const std::string&>();
-  };
+  const auto f = compact_fields(record);
+  const auto at = [&](Field which) { return std::string(f[which]); };
   json meta = {{"name", at(kName)},
                {"namespace", at(kNamespace)},
                {"uid", at(kUid)},
                {"resourceVersion", at(kResourceVersion)}};
-  if (!at(kDeletionTimestamp).empty()) meta["deletionTimestamp"] = at(kDeletionTimestamp);
+  if (!f[kDeletionTimestamp].empty()) meta["deletionTimestamp"] = at(kDeletionTimestamp);
   json notes = json::object();
-  if (!at(kProvisioner).empty())
+  if (!f[kProvisioner].empty())
     notes[std::string(kStorageProvisionerAnnotation)] = at(kProvisioner);
-  if (!at(kBetaProvisioner).empty())
+  if (!f[kBetaProvisioner].empty())
     notes[std::string(kBetaStorageProvisionerAnnotation)] = at(kBetaProvisioner);
-  if (!at(kLegacyClass).empty()) notes[std::string(kLegacyClassAnnotation)] = at(kLegacyClass);
+  if (!f[kLegacyClass].empty()) notes[std::string(kLegacyClassAnnotation)] = at(kLegacyClass);
   if (!notes.empty()) meta["annotations"] = std::move(notes);
   json spec = json::object();
-  if (!at(kClass).empty()) spec["storageClassName"] = at(kClass);
-  if (!at(kVolume).empty()) spec["volumeName"] = at(kVolume);
+  if (!f[kClass].empty()) spec["storageClassName"] = at(kClass);
+  if (!f[kVolume].empty()) spec["volumeName"] = at(kVolume);
   json claim = {{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"compact", true}};
-  if (!at(kPhase).empty()) claim["status"] = {{"phase", at(kPhase)}};
+  if (!f[kPhase].empty()) claim["status"] = {{"phase", at(kPhase)}};
   return claim;
 }
 
 std::string record_class(const json& record) {
   if (!is_compact(record)) return claim_class_name(record);
-  const auto& name = record[kClass].get_ref<const std::string&>();
-  return !name.empty() ? name : record[kLegacyClass].get<std::string>();
+  const auto f = compact_fields(record);
+  return std::string(!f[kClass].empty() ? f[kClass] : f[kLegacyClass]);
 }
 
 std::string record_volume_name(const json& record) {
-  return "pvc-" + (is_compact(record) ? record[kUid].get<std::string>()
+  return "pvc-" + (is_compact(record) ? std::string(compact_fields(record)[kUid])
                                       : string_field(field(record, "metadata"), "uid"));
 }
 

@@ -58,16 +58,17 @@ std::string Informer::version_of(const nlohmann::json& record) const {
   return resource_version(transform_.load ? transform_.load(record) : record);
 }
 
-std::map<std::string, nlohmann::json> Informer::list_all(bool from_cache, std::string& version) {
+std::map<std::string, nlohmann::json> Informer::list_all(std::string& version) {
   std::map<std::string, nlohmann::json> records;
   ListOptions page = options_;
   page.limit = kListPageSize;
-  // Later lists ask for the most recent state: after a 410, or after a silent watch whose
-  // resourceVersion may be ahead of the server's (an etcd restore), "not older than ours"
-  // could wait for a version that never comes. kube-apiserver serves these from its watch
-  // cache too once it has checked that the cache is current (ConsistentListFromCache).
-  // (Not assigned from a literal: GCC 12's -Wrestrict misreads that, bug 105329.)
-  page.resource_version.assign(from_cache ? 1 : 0, '0');
+  page.resource_version.clear();
+  // Every list asks for the most recent state, in pages (kube-apiserver serves these from its
+  // watch cache once it has checked that the cache is current, ConsistentListFromCache, and
+  // pages it from cache snapshots). Not resourceVersion 0: that one the server answers in one
+  // piece, whatever the limit, and 50,000 claims parsed at once leave a heap the records are
+  // scattered over (measured: 6.3 KiB of RSS per compact record). Not "not older than ours"
+  // either: after a silent watch our version may be ahead of the server's (an etcd restore).
   for (;;) {
     nlohmann::json answer = client_.list(resource_, ns_, page);
     {
@@ -135,7 +136,7 @@ void Informer::run(std::stop_token stop) {
     try {
       if (need_list) {
         std::string version;
-        auto fresh = list_all(!listed_once_, version);
+        auto fresh = list_all(version);
         relist_requested_.store(false);
         RelistDiff diff = diff_relist(
             [&] {
@@ -149,7 +150,6 @@ void Informer::run(std::stop_token stop) {
           last_resource_version_ = version;
           if (synced_.load()) ++stats_.relists;
         }
-        listed_once_ = true;
         // The cache is updated first so a handler that looks at it sees the new state.
         std::set<std::string> told;
         for (const auto& record : diff.added) {

@@ -93,10 +93,8 @@ class Informer {
  private:
   // One watch event into the cache, then to the handlers (outside the lock).
   void apply_event(const nlohmann::json& event);
-  // Every page of a list, made into records; its resourceVersion into version. from_cache:
-  // the first list, from the API server's watch cache (resourceVersion 0) as client-go's
-  // reflector asks for it.
-  std::map<std::string, nlohmann::json> list_all(bool from_cache, std::string& version);
+  // Every page of a list, made into records as it comes; its resourceVersion into version.
+  std::map<std::string, nlohmann::json> list_all(std::string& version);
   nlohmann::json load(const nlohmann::json& record) const {
     return transform_.load ? transform_.load(record) : record;
   }
@@ -114,7 +112,6 @@ class Informer {
   InformerHandlers handlers_;
   InformerTransform transform_;
   std::atomic<bool> relist_requested_{false};
-  bool listed_once_ = false;
   mutable std::mutex mutex_;
   std::map<std::string, nlohmann::json> cache_;
   std::string last_resource_version_;
