@@ -27,9 +27,10 @@ RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
   diff.cache = std::move(fresh);
   for (const auto& [key, obj] : diff.cache) {
     auto old = cache.find(key);
-    if (old == cache.end())
-      diff.added.push_back(obj);
-    else if (version_of(old->second) != version_of(obj))
+    if (old == cache.end()) diff.added.push_back(obj);
+    // Same version, another form: the transform's verdict changed (a compact record made whole
+    // since its class names us now), which the handlers must hear about.
+    else if (version_of(old->second) != version_of(obj) || old->second.type() != obj.type())
       diff.updated.emplace_back(old->second, obj);
   }
   for (const auto& [key, obj] : cache) {

@@ -19,7 +19,8 @@ struct RelistDiff {
   std::map<std::string, nlohmann::json> cache;                     // the new cache
 };
 
-// Objects whose resourceVersion did not change are not "updated".
+// Objects whose resourceVersion did not change are not "updated", unless their record changed
+// its JSON type (an informer's transform made a compact record whole, or the reverse).
 RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
                        const nlohmann::json& items);
 // The same for records as an informer stores them (InformerTransform): fresh is keyed already,

@@ -135,6 +135,24 @@ TEST_CASE("relist difference: adds, real updates and deletes, nothing twice") {
   CHECK(object_key(object("", "pv-1", "1")) == "pv-1");
 }
 
+TEST_CASE("relist difference over stored records: a record that changed form is an update") {
+  // Records as an informer's transform keeps them: a string for a compact one.
+  const auto version_of = [](const json& record) {
+    return record.is_string() ? record.get<std::string>()
+                              : record["metadata"].value("resourceVersion", "");
+  };
+  std::map<std::string, json> cache = {{"ns/a", json("7")}, {"ns/b", object("ns", "b", "8")}};
+  std::map<std::string, json> fresh = {{"ns/a", object("ns", "a", "7")}, {"ns/b", json("8")}};
+  auto diff = diff_relist(cache, fresh, version_of);
+  CHECK(diff.added.empty());
+  CHECK(diff.deleted.empty());
+  REQUIRE(diff.updated.size() == 2);  // both versions unchanged, both forms changed
+  CHECK(diff.updated[0].second.is_object());
+  CHECK(diff.updated[1].second.is_string());
+  // The same form and version: nothing.
+  CHECK(diff_relist(fresh, fresh, version_of).updated.empty());
+}
+
 TEST_CASE("the token file is re-read when it changes, at most once a second") {
   std::random_device rd;
   auto path = std::filesystem::temp_directory_path() / ("np-token-" + std::to_string(rd()));
