@@ -125,9 +125,7 @@ core::CapacityVerdict ClaimExpander::check_growth(const json& pv, const json* st
   if (!std::holds_alternative<core::CapacityPolicy>(policy) ||
       std::get<core::CapacityPolicy>(policy) == core::CapacityPolicy::ignore)
     return {};
-  const auto location = core::volume_location(
-      pv, storage_class,
-      core::ProvisionerDefaults{ctx_.options.provisioner_name, ctx_.options.default_export});
+  const auto location = core::volume_location(pv, storage_class, defaults_of(ctx_.options));
   if (!std::holds_alternative<core::VolumeLocation>(location)) return {};
   const auto& address = std::get<core::VolumeLocation>(location).export_address;
   const std::string now =

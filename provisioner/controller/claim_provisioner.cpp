@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <stdexcept>
 
 #include "nfs/nfs_error.h"
@@ -189,7 +188,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
   ctx_.events.record(involved, EventType::normal, "ProvisioningSucceeded",
                      "Successfully provisioned volume " + pv_name +
-                         (source ? clone_summary(*source, copied) : std::string()));
+                         (source ? copy_summary(*source, copied) : std::string()));
   if (!source && capacity && capacity->kind == core::CapacityVerdict::Kind::warn)
     ctx_.events.record(involved, EventType::warning, "CapacityExceeded", capacity->message);
   ctx_.observer.provision_succeeded(class_name, took);
@@ -294,19 +293,6 @@ core::Outcome<core::CloneSource> ClaimProvisioner::clone_source(const nlohmann::
                                     source_claim ? &*source_claim : nullptr,
                                     source_pv ? &*source_pv : nullptr,
                                     source_class ? &*source_class : nullptr, planner_.defaults());
-}
-
-std::string ClaimProvisioner::clone_summary(const core::CloneSource& source,
-                                            const CloneStatus& copy) {
-  const auto& p = copy.progress;
-  char size[32];
-  std::snprintf(size, sizeof size, "%.1f MiB",
-                static_cast<double>(p.bytes + p.kept_bytes) / (1024.0 * 1024.0));
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(copy.took).count();
-  return ", cloned from claim " + source.claim + ": " + std::to_string(p.files + p.kept_files) +
-         " files (" + size + "), " + std::to_string(p.directories) + " directories, " +
-         std::to_string(p.symlinks) + " symlinks in " + std::to_string(ms / 1000) + "." +
-         std::to_string(ms % 1000 / 100) + " s";
 }
 
 bool ClaimProvisioner::create_volume(const core::VolumePlan& plan,

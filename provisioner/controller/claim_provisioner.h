@@ -48,8 +48,6 @@ class ClaimProvisioner {
   StepResult abandon(const std::string& claim_name);
   // False when the PV already existed. source: the claim a clone copied.
   bool create_volume(const core::VolumePlan& plan, const core::CloneSource* source);
-  // What the ProvisioningSucceeded Event adds for a clone.
-  static std::string clone_summary(const core::CloneSource& source, const CloneStatus& copy);
 
   WorkContext ctx_;
   core::VolumePlanner planner_;

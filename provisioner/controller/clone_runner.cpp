@@ -26,6 +26,15 @@ std::string so_far(const nfs::CopyProgress& p) {
 
 }  // namespace
 
+std::string copy_summary(const core::CloneSource& source, const CloneStatus& copy) {
+  const auto& p = copy.progress;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(copy.took).count();
+  return ", cloned from claim " + source.claim + ": " + std::to_string(p.files + p.kept_files) +
+         " files (" + mebibytes(p.bytes + p.kept_bytes) + "), " + std::to_string(p.directories) +
+         " directories, " + std::to_string(p.symlinks) + " symlinks in " +
+         std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
 CloneRunner::CloneRunner(WorkContext context, std::function<void(const std::string&)> requeue,
                          std::chrono::milliseconds progress_interval)
     : ctx_(context),

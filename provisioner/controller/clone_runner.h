@@ -40,6 +40,10 @@ struct CloneStatus {
   std::string error;  // when failed
 };
 
+// What a finished copy of source did, as the ProvisioningSucceeded Event ends:
+// ", cloned from claim ns/src: 3 files (8.0 MiB), 2 directories, 2 symlinks in 0.2 s".
+std::string copy_summary(const core::CloneSource& source, const CloneStatus& copy);
+
 class CloneRunner {
  public:
   // requeue(key) queues a claim again; progress_interval: how often a running copy says how

@@ -52,10 +52,6 @@ std::string object_name(const nlohmann::json& object) {
   return name != meta->end() && name->is_string() ? name->get<std::string>() : std::string{};
 }
 
-core::ProvisionerDefaults defaults_of(const ControllerOptions& options) {
-  return core::ProvisionerDefaults{options.provisioner_name, options.default_export};
-}
-
 }  // namespace
 
 struct Controller::Impl {

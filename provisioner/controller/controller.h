@@ -17,6 +17,7 @@
 #include "nfs/export_pool.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/lease_fence.h"
+#include "provisioner/core/class_export.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
 
@@ -49,6 +50,12 @@ struct ControllerOptions {
   std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
   double usage_ops_per_second = 100;
 };
+
+// The defaults the pure planners fall back to, from the options: PROVISIONER_NAME and the
+// default export.
+inline core::ProvisionerDefaults defaults_of(const ControllerOptions& options) {
+  return core::ProvisionerDefaults{options.provisioner_name, options.default_export};
+}
 
 // A watch ends after 300 s (plus a 30 s read timeout) and a failed one is retried within 30 s:
 // an informer silent for twice the watch timeout is not just waiting.

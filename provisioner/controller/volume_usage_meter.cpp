@@ -65,8 +65,7 @@ VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(context) {}
 
 void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& caches,
                                std::stop_token stop) {
-  const core::ProvisionerDefaults defaults{ctx_.options.provisioner_name,
-                                           ctx_.options.default_export};
+  const core::ProvisionerDefaults defaults = defaults_of(ctx_.options);
   std::map<std::string, std::pair<nfs::ExportAddress, std::vector<Volume>>> by_export;
   std::set<std::string> measured;
   for (const auto& pv : pvs) {
