@@ -10,10 +10,8 @@ namespace nfsprov::controller {
 ArchiveExpirer::ArchiveExpirer(WorkContext context) : ctx_(context) {}
 
 void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
-                            const std::vector<nlohmann::json>& pvs,
-                            const std::vector<nlohmann::json>& claims) {
+                            const std::vector<nlohmann::json>& pvs, const core::LiveNames& live) {
   const nlohmann::json pv_items(pvs);
-  const auto live = core::live_names(pv_items, nlohmann::json(claims));
   for (const auto& target : exports) {
     if (!ctx_.may_act()) return;
     try {

@@ -27,10 +27,11 @@ class ArchiveExpirer {
  public:
   explicit ArchiveExpirer(WorkContext context);
 
-  // pvs and claims: every one (the caches). Never throws: an export that does not answer is
-  // logged and skipped (the next pass tries again).
+  // pvs: every one (the cache); live: the names of every PV and claimed volume (no archive of
+  // theirs is an orphan's). Never throws: an export that does not answer is logged and skipped
+  // (the next pass tries again).
   void expire(const std::vector<ExportRetention>& exports, const std::vector<nlohmann::json>& pvs,
-              const std::vector<nlohmann::json>& claims);
+              const core::LiveNames& live);
 
  private:
   void expire_export(const ExportRetention& target, const nlohmann::json& pv_items,

@@ -101,6 +101,8 @@ struct Controller::Impl {
   std::vector<nfs::ExportAddress> our_exports();
   // False when an export did not answer.
   bool sweep_orphans();
+  // Every PV's name and every claim's volume name, from the caches in place.
+  core::LiveNames live_names() const;
   void expire_archives();
   // One pass of the volume usage walks (VolumeUsageMeter), on its own thread.
   void measure_volumes(std::stop_token stop);
@@ -243,14 +245,16 @@ void Controller::Impl::refresh_usage() {
 
 bool Controller::Impl::sweep_orphans() {
   const auto exports = our_exports();
-  return OrphanSweeper(context(export_pools)).sweep(exports, [this] {
-    OrphanSweeper::Live live;
-    volumes.visit([&](const std::string& key, const nlohmann::json&) { live.volumes.insert(key); });
-    claims.visit([&](const std::string&, const nlohmann::json& record) {
-      live.claimed.insert(core::record_volume_name(record));
-    });
-    return live;
+  return OrphanSweeper(context(export_pools)).sweep(exports, [this] { return live_names(); });
+}
+
+core::LiveNames Controller::Impl::live_names() const {
+  core::LiveNames live;
+  volumes.visit([&](const std::string& key, const nlohmann::json&) { live.volumes.insert(key); });
+  claims.visit([&](const std::string&, const nlohmann::json& record) {
+    live.claimed.insert(core::record_volume_name(record));
   });
+  return live;
 }
 
 void Controller::Impl::expire_archives() {
@@ -280,7 +284,7 @@ void Controller::Impl::expire_archives() {
     if (const auto retention = core::export_retention(entry.retentions))
       targets.push_back({entry.address, *retention});
   if (targets.empty()) return;
-  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), claims.list());
+  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), live_names());
 }
 
 void Controller::Impl::measure_volumes(std::stop_token stop) {

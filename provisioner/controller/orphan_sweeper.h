@@ -8,12 +8,12 @@
 #pragma once
 
 #include <functional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "nfs/export_address.h"
 #include "provisioner/controller/work_context.h"
+#include "provisioner/core/export_audit.h"
 
 namespace nfsprov::controller {
 
@@ -21,10 +21,8 @@ class OrphanSweeper {
  public:
   explicit OrphanSweeper(WorkContext context);
 
-  struct Live {
-    std::set<std::string> volumes;  // names of the PVs that exist
-    std::set<std::string> claimed;  // "pvc-<uid>" of every claim that exists
-  };
+  // The PVs and claims that exist (what the archive expiry and audit read too).
+  using Live = core::LiveNames;
   // live is read after the records were listed. Never throws: an export that does not answer
   // is logged and skipped. False when one was skipped (the controller sweeps again soon,
   // not only at the next resync).
