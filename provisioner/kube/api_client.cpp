@@ -361,7 +361,7 @@ nlohmann::json ApiClient::get_path(const std::string& path) {
 
 void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions& o,
                       const std::function<bool(const nlohmann::json& event)>& on_event,
-                      const std::function<bool()>& should_stop) {
+                      std::stop_token stop) {
   std::string api_path = r.collection_path(ns) + "?watch=1";
   add_query(api_path, "resourceVersion", o.resource_version);
   if (o.allow_bookmarks) api_path += "&allowWatchBookmarks=true";
@@ -371,6 +371,7 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
   const std::string what = "WATCH " + r.collection_path(ns);
 
   impl_->limiter.acquire();
+  if (stop.stop_requested()) return;
   // A watch holds its connection for minutes: never a pooled one.
   auto client = impl_->make_client(std::chrono::seconds(o.timeout_seconds) + 30s);
   int status = 0;
@@ -387,10 +388,13 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
   req.response_handler = [&](const httplib::Response& res) {
     status = res.status;
     retry_after = res.get_header_value("Retry-After");
-    return true;
+    // A stop asked before send() had its socket in use could not shut it down (httplib's
+    // stop() only reaches a request in flight): it ends the request here, once the server
+    // has answered.
+    return !stop.stop_requested();
   };
   req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
-    if (should_stop()) return false;
+    if (stop.stop_requested()) return false;
     if (status != 200) {
       if (error_body.size() < 65536) error_body.append(data, size);
       return true;
@@ -406,7 +410,7 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
         return false;
       }
       try {
-        return on_event(event) && !should_stop();
+        return on_event(event) && !stop.stop_requested();
       } catch (...) {
         handler_failure = std::current_exception();
         return false;
@@ -414,19 +418,14 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
     });
   };
 
-  // The stream can sit idle for minutes: a watchdog shuts the socket down when asked to stop.
-  std::jthread watchdog([&](std::stop_token done) {
-    while (!done.stop_requested()) {
-      if (should_stop()) client->stop();
-      std::this_thread::sleep_for(50ms);
-    }
-  });
-  auto result = client->send(req);
-  watchdog.request_stop();
-  watchdog.join();
+  // The stream can sit idle for minutes: a stop shuts its socket down from the stopping thread.
+  auto result = [&] {
+    std::stop_callback on_stop(stop, [&client] { client->stop(); });
+    return client->send(req);
+  }();
 
   if (handler_failure) std::rethrow_exception(handler_failure);
-  if (should_stop()) return;
+  if (stop.stop_requested()) return;
   if (stream_error) throw *stream_error;
   if (status != 0 && status != 200) {
     if (status == 401 && impl_->tokens.has_file()) impl_->tokens.reload();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -70,13 +71,13 @@ class ApiClient {
               std::optional<std::string> uid_precondition = std::nullopt);
 
   // Streams watch events ({"type": ..., "object": ...}) to on_event as they arrive, one
-  // call per event. Returns when the server ends the stream, or when on_event returns false
-  // or should_stop() turns true. Throws ApiError (kind gone for 410 answers and for
-  // ERROR events carrying code 410).
-  void watch(
-      const Resource& r, std::string_view ns, const WatchOptions& options,
-      const std::function<bool(const nlohmann::json& event)>& on_event,
-      const std::function<bool()>& should_stop = [] { return false; });
+  // call per event. Returns when the server ends the stream, when on_event returns false, or
+  // as soon as stop is requested (the stream's socket is shut down then: an idle stream is
+  // left at once, and no thread polls for it). Throws ApiError (kind gone for 410 answers
+  // and for ERROR events carrying code 410).
+  void watch(const Resource& r, std::string_view ns, const WatchOptions& options,
+             const std::function<bool(const nlohmann::json& event)>& on_event,
+             std::stop_token stop = {});
 
   // GET of a raw path (e.g. "/version"): for start-up checks.
   nlohmann::json get_path(const std::string& path);

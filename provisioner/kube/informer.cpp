@@ -52,6 +52,8 @@ void Informer::set_transform(InformerTransform transform) {
 
 void Informer::request_relist() {
   relist_requested_.store(true);
+  std::lock_guard lock(watch_mutex_);
+  watch_stop_.request_stop();
 }
 
 std::string Informer::version_of(const nlohmann::json& record) const {
@@ -135,9 +137,10 @@ void Informer::run(std::stop_token stop) {
     const char* operation = need_list ? "list" : "watch";
     try {
       if (need_list) {
+        // Cleared before the list: a relist asked for while it runs is done again after it.
+        relist_requested_.store(false);
         std::string version;
         auto fresh = list_all(version);
-        relist_requested_.store(false);
         RelistDiff diff = diff_relist(
             [&] {
               std::lock_guard lock(mutex_);
@@ -185,6 +188,15 @@ void Informer::run(std::stop_token stop) {
         watch_options.resource_version = last_resource_version_;
       }
       std::uint64_t events = 0;
+      // The watch ends when the informer stops or a relist is asked for (request_relist()
+      // stops the latest source).
+      std::stop_source watch_stop;
+      {
+        std::lock_guard lock(watch_mutex_);
+        watch_stop_ = watch_stop;
+      }
+      const std::stop_callback forward(stop, [watch_stop]() mutable { watch_stop.request_stop(); });
+      if (relist_requested_.load()) watch_stop.request_stop();
       client_.watch(
           resource_, ns_, watch_options,
           [&](const nlohmann::json& event) {
@@ -194,7 +206,7 @@ void Informer::run(std::stop_token stop) {
             apply_event(event);
             return !relist_requested_.load();
           },
-          [&] { return stop.stop_requested() || relist_requested_.load(); });
+          watch_stop.get_token());
       if (stop.stop_requested()) break;
       if (relist_requested_.load()) {
         need_list = true;

@@ -112,6 +112,9 @@ class Informer {
   InformerHandlers handlers_;
   InformerTransform transform_;
   std::atomic<bool> relist_requested_{false};
+  // Stops the latest watch, for a relist asked for while it streams.
+  std::mutex watch_mutex_;
+  std::stop_source watch_stop_;
   mutable std::mutex mutex_;
   std::map<std::string, nlohmann::json> cache_;
   std::string last_resource_version_;

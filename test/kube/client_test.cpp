@@ -197,3 +197,41 @@ TEST_CASE("a refused connection is a transport error") {
                    {.max_retries = 1, .on_forbidden = {}});
   CHECK(kind_of([&] { client.list(kPersistentVolumeClaims); }) == ApiErrorKind::transport);
 }
+
+// A stop ends a watch from the stopping thread, with no poller: whether it comes before the
+// connection exists, while it is made, or while the stream idles, the watch returns at once.
+TEST_CASE("a watch returns promptly when stopped before, while or after it connects") {
+  TestApiServer server;
+  ApiClient client = client_for(server);
+  const auto watch_until = [&](std::stop_token stop) {
+    WatchOptions options;
+    options.timeout_seconds = 300;  // the server would keep an idle stream for minutes
+    int events = 0;
+    client.watch(
+        kPersistentVolumeClaims, "default", options, [&](const json&) { return ++events < 1000; },
+        stop);
+    return events;
+  };
+  using Clock = std::chrono::steady_clock;
+  {
+    std::stop_source stopped;
+    stopped.request_stop();
+    const auto start = Clock::now();
+    CHECK(watch_until(stopped.get_token()) == 0);
+    CHECK(Clock::now() - start < std::chrono::seconds(1));
+  }
+  // Stops 0 to 20 ms after the start: some land before send() has its socket in use, where
+  // httplib's stop() cannot reach the request, and must still end it.
+  for (int delay_ms = 0; delay_ms <= 20; ++delay_ms) {
+    std::stop_source source;
+    const auto start = Clock::now();
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      source.request_stop();
+    });
+    watch_until(source.get_token());
+    stopper.join();
+    INFO("stop after " << delay_ms << " ms");
+    CHECK(Clock::now() - start < std::chrono::seconds(5));
+  }
+}

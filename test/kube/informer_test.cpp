@@ -235,6 +235,23 @@ TEST_CASE("run returns promptly when stop is requested mid-watch") {
   CHECK(took < 5s);  // the watch itself would run for minutes
 }
 
+// request_relist() ends the watch it interrupts from the asking thread: with nothing
+// streaming, the relist must not wait for an event or the stream's timeout.
+TEST_CASE("a relist asked for while the watch idles happens at once") {
+  TestApiServer server(quiet_server());
+  ApiClient client(load_kubeconfig_file(server.kubeconfig_path()));
+  Informer informer(client, kPersistentVolumeClaims);
+  std::jthread runner([&](std::stop_token stop) { informer.run(stop); });
+  REQUIRE(eventually([&] { return informer.synced(); }));
+  for (int i = 1; i <= 3; ++i) {
+    std::this_thread::sleep_for(300ms);  // inside an idle watch now
+    informer.request_relist();
+    INFO("relist " << i);
+    CHECK(
+        eventually([&] { return informer.stats().relists >= static_cast<std::uint64_t>(i); }, 2s));
+  }
+}
+
 TEST_CASE("an exception in a handler is reported and does not end the informer") {
   TestApiServer server(quiet_server());
   ApiClient client(load_kubeconfig_file(server.kubeconfig_path()));
