@@ -19,6 +19,7 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
+  pid_t pid() const { return pid_; }
   void signal(int sig);
   // The exit status (128+N when killed by signal N), or nullopt when still running after
   // the limit.
