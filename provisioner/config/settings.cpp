@@ -99,7 +99,9 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   auto* uid_opt = app.add_option("--nfs-uid", uid, "AUTH_SYS uid presented to the server");
   auto* gid_opt = app.add_option("--nfs-gid", gid, "AUTH_SYS gid presented to the server");
   app.add_option("--nfs-timeout", nfs_timeout, "Deadline of every NFS call (default 10s)");
-  app.add_option("--workers", s.workers, "Claims handled at once (default 4)")
+  app.add_option("--workers", s.workers,
+                 "Claims handled at once, at most (default 16; one worker idles, more start with "
+                 "the backlog and end after a minute idle)")
       ->check(CLI::Range(1, 256));
   auto* elect_opt = app.add_flag("--leader-elect{true}", leader_elect,
                                  "Run only while holding the Lease (default true; "

@@ -71,7 +71,7 @@ struct Settings {
   bool check_classes = false;
   ReleaseSettings release;  // for Command::release_finalizers
   AuditSettings audit;      // for Command::audit (check_classes says which exports, as for check)
-  int workers = 4;
+  int workers = 16;
   LeaderElectionSettings leader_election;
   double kube_api_qps = 200;
   int kube_api_burst = 400;

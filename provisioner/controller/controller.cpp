@@ -35,6 +35,8 @@ namespace {
 
 // How often informer counters and the queue depth go to the observer.
 constexpr std::chrono::seconds kStatsInterval{10};
+// A worker beyond the first ends after this long without a key (see Impl::worker_threads).
+constexpr std::chrono::seconds kWorkerIdle{60};
 // How often every export's statvfs is refreshed for the metrics (ExportUsageCache's max age).
 constexpr std::chrono::seconds kUsageInterval{30};
 
@@ -77,7 +79,9 @@ struct Controller::Impl {
         expander(context(pools)),
         reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
         volume_meter(context(pools)),
-        busy(static_cast<std::size_t>(std::max(1, options.workers))) {
+        busy(static_cast<std::size_t>(std::max(1, options.workers))),
+        worker_threads(busy.size()),
+        worker_running(busy.size(), false) {
     set_transforms();
     set_handlers();
   }
@@ -97,6 +101,10 @@ struct Controller::Impl {
   void resync();
   void report_stats();
   void worker_loop(std::size_t worker);
+  // Another worker when keys wait for one and fewer than options.workers run.
+  void add_worker_if_needed();
+  // Ends every worker (after queue.shut_down()); none starts afterwards.
+  void join_workers();
   // The default export and those of our classes, each once.
   std::vector<nfs::ExportAddress> our_exports();
   // False when an export did not answer.
@@ -136,6 +144,14 @@ struct Controller::Impl {
     std::string key;
   };
   std::vector<Busy> busy;
+  // Workers, one slot each (busy[] too): one waits for work; more start while keys wait for
+  // a worker, up to options.workers, and each of those ends after kWorkerIdle without work.
+  // A burst gets every worker it may use; an idle provisioner keeps one thread.
+  std::mutex workers_mutex;
+  std::vector<std::jthread> worker_threads;  // by slot; joinable once started
+  std::vector<bool> worker_running;          // by slot
+  std::size_t workers_running = 0;
+  bool workers_closed = false;
   bool ran = false;
 };
 
@@ -340,9 +356,47 @@ StepResult Controller::Impl::process(const std::string& key) {
   return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
 }
 
+void Controller::Impl::add_worker_if_needed() {
+  if (queue.len() == 0) return;
+  std::lock_guard lock(workers_mutex);
+  if (workers_closed || workers_running >= busy.size()) return;
+  const auto slot = static_cast<std::size_t>(
+      std::find(worker_running.begin(), worker_running.end(), false) - worker_running.begin());
+  // A slot's last thread has ended its loop (it cleared the slot as its last act).
+  if (worker_threads[slot].joinable()) worker_threads[slot].join();
+  worker_running[slot] = true;
+  ++workers_running;
+  worker_threads[slot] = std::jthread([this, slot] { worker_loop(slot); });
+}
+
+void Controller::Impl::join_workers() {
+  {
+    std::lock_guard lock(workers_mutex);
+    workers_closed = true;
+  }
+  // Closed: nothing starts or replaces a thread any more.
+  for (auto& thread : worker_threads)
+    if (thread.joinable()) thread.join();
+}
+
 void Controller::Impl::worker_loop(std::size_t worker) {
   Busy& state = busy[worker];
-  while (auto key = queue.get()) {
+  const auto leave = [this, worker] {
+    std::lock_guard lock(workers_mutex);
+    worker_running[worker] = false;
+    --workers_running;
+  };
+  while (true) {
+    auto key = queue.get_for(kWorkerIdle);
+    if (!key) {
+      if (queue.shutting_down()) break;
+      std::lock_guard lock(workers_mutex);
+      if (workers_running == 1) continue;  // the last one stays
+      worker_running[worker] = false;
+      --workers_running;
+      return;
+    }
+    add_worker_if_needed();
     {
       std::lock_guard lock(state.mutex);
       state.key = *key;
@@ -365,6 +419,7 @@ void Controller::Impl::worker_loop(std::size_t worker) {
     queue.done(*key);
     observer.queue_depth(queue.len() + queue.delayed_len());
   }
+  leave();
 }
 
 Controller::Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
@@ -486,10 +541,12 @@ void Controller::run(std::stop_token stop) {
         }
       });
 
-    std::vector<std::jthread> workers;
-    if (!stop.stop_requested())
-      for (int i = 0; i < std::max(1, self.options.workers); ++i)
-        workers.emplace_back([&self, i] { self.worker_loop(static_cast<std::size_t>(i)); });
+    if (!stop.stop_requested()) {
+      std::lock_guard lock(self.workers_mutex);
+      self.worker_running[0] = true;
+      self.workers_running = 1;
+      self.worker_threads[0] = std::jthread([&self] { self.worker_loop(0); });
+    }
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
     while (!stop.stop_requested()) {
@@ -509,7 +566,7 @@ void Controller::run(std::stop_token stop) {
     // In-flight steps finish (each is bounded by the NFS and API timeouts); waiting keys are
     // abandoned: they are rebuilt from the caches on the next start.
     self.queue.shut_down();
-    workers.clear();
+    self.join_workers();
     // A copy under way stops at its next chunk; the next leader starts it again.
     self.clones.stop();
   }

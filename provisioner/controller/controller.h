@@ -26,7 +26,9 @@ namespace nfsprov::controller {
 struct ControllerOptions {
   std::string provisioner_name;       // the StorageClass.provisioner we serve (PROVISIONER_NAME)
   nfs::ExportAddress default_export;  // NFS_SERVER / NFS_PATH (+ ports, identity, timeout)
-  int workers = 4;
+  // At most this many keys worked at once: one worker waits, more start while keys wait for
+  // one and end after a minute without work.
+  int workers = 16;
   // Every cached claim and volume is re-enqueued this often (0 = never).
   std::chrono::seconds resync{300};
   // Per-key retry back-off after a failure: base * 2^failures, capped at max.

@@ -78,6 +78,14 @@ std::optional<std::string> WorkQueue::pop_locked() {
 }
 
 std::optional<std::string> WorkQueue::get() {
+  return get_for(std::chrono::steady_clock::duration::max());
+}
+
+std::optional<std::string> WorkQueue::get_for(std::chrono::steady_clock::duration idle) {
+  // The idle limit is real time (the condition variable's), whatever clock_ is.
+  using Real = std::chrono::steady_clock;
+  const bool forever = idle == Real::duration::max();
+  const Real::time_point give_up = forever ? Real::time_point::max() : Real::now() + idle;
   std::unique_lock lock(mutex_);
   while (true) {
     if (shutting_down_ && !draining_) return std::nullopt;
@@ -90,14 +98,18 @@ std::optional<std::string> WorkQueue::get() {
       ready_.wait(lock);
       continue;
     }
-    if (delayed_.empty()) {
-      ready_.wait(lock);
-    } else {
+    if (!forever && Real::now() >= give_up) return std::nullopt;
+    Real::time_point until = give_up;
+    if (!delayed_.empty()) {
       auto next = std::min_element(delayed_.begin(), delayed_.end(), [](auto& a, auto& b) {
                     return a.second < b.second;
                   })->second;
-      ready_.wait_for(lock, next - now);
+      until = std::min(until, Real::now() + (next - now));
     }
+    if (until == Real::time_point::max())
+      ready_.wait(lock);
+    else
+      ready_.wait_until(lock, until);
   }
 }
 

@@ -49,6 +49,9 @@ class WorkQueue {
   // Blocks until a key is ready, then marks it processing. nullopt once shut down (after a
   // draining shut-down: once nothing ready is left).
   std::optional<std::string> get();
+  // get() that gives up after idle with nothing ready: nullopt then too (shutting_down() tells
+  // the two apart). For workers that end when there is no work for them.
+  std::optional<std::string> get_for(std::chrono::steady_clock::duration idle);
   // Non-blocking get(): nullopt when nothing is ready now.
   std::optional<std::string> try_get();
   // The worker finished key; re-queues it if it was added meanwhile.

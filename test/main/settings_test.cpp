@@ -43,7 +43,7 @@ TEST_CASE("the nfs-subdir environment variables alone configure a run") {
   CHECK(s.nfs.nfs_port == 0);
   CHECK(s.nfs.mount_port == 0);
   CHECK_FALSE(s.nfs.uid.has_value());
-  CHECK(s.workers == 4);
+  CHECK(s.workers == 16);
   CHECK(s.leader_election.enabled);
   CHECK(s.leader_election.lease_duration == 15s);
   CHECK(s.leader_election.renew_deadline == 10s);

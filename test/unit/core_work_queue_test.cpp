@@ -123,6 +123,28 @@ TEST_CASE("work queue: a blocked get() wakes for a delayed key on the real clock
   CHECK(queue.get() == "soon");  // blocks about 2 ms, no assertion on how long
 }
 
+TEST_CASE("work queue: get_for gives up when idle and still takes what comes", "[queue]") {
+  WorkQueue queue;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(queue.get_for(20ms) == std::nullopt);
+  CHECK(std::chrono::steady_clock::now() - start >= 20ms);
+  CHECK_FALSE(queue.shutting_down());
+  // A key that becomes ready before the limit is taken, waiting for it included.
+  queue.add_after("soon", 5ms);
+  CHECK(queue.get_for(10s) == "soon");
+  queue.done("soon");
+  // One added by another thread meanwhile wakes it.
+  std::jthread adder([&] {
+    std::this_thread::sleep_for(5ms);
+    queue.add("later");
+  });
+  CHECK(queue.get_for(10s) == "later");
+  // A key due after the limit is not: nullopt at the limit, the key still delayed.
+  queue.add_after("much later", 1h);
+  CHECK(queue.get_for(10ms) == std::nullopt);
+  CHECK(queue.delayed_len() == 1);
+}
+
 TEST_CASE("work queue: shut_down wakes blocked getters and refuses new keys", "[queue]") {
   WorkQueue queue;
   std::vector<std::optional<std::string>> results(3);
