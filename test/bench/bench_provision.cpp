@@ -62,6 +62,7 @@ struct Settings {
   bool handed_over =
       false;  // claims made with the hand-over annotations kube-controller-manager sets
   std::vector<std::string> extra;  // more arguments for nfs-provisioner
+  std::vector<std::string> env;    // more environment for nfs-provisioner (NAME=VALUE)
 };
 
 double seconds(Clock::duration d) {
@@ -542,12 +543,28 @@ Figures run(e2e::E2eEnv& env, const Settings& settings, const Candidate& who, in
   return figures;
 }
 
-// The runs side by side, one column each: a Markdown table.
+// The runs side by side, one column each, and when both provisioners ran, the ratio of their
+// means (nfs-subdir / ours): a Markdown table.
 void print_table(const std::vector<std::pair<std::string, Figures>>& runs) {
+  const auto value_of = [](const Figures& figures, const std::string& what) {
+    const auto it = std::find_if(figures.begin(), figures.end(),
+                                 [&](const Figure& f) { return f.what == what; });
+    return it == figures.end() ? std::optional<double>() : it->value;
+  };
+  const auto mean_of = [&](const std::string& kind, const std::string& what) {
+    double sum = 0;
+    int count = 0;
+    for (const auto& [name, figures] : runs)
+      if (name.starts_with(kind + " "))
+        if (const auto v = value_of(figures, what)) sum += *v, ++count;
+    return count ? std::optional<double>(sum / count) : std::nullopt;
+  };
+  const bool both = std::any_of(runs.begin(), runs.end(),
+                                [](const auto& r) { return r.first.starts_with("nfs-subdir "); });
   std::printf("\n| what |");
   for (const auto& [name, figures] : runs) std::printf(" %s |", name.c_str());
-  std::printf("\n|---|");
-  for (std::size_t i = 0; i < runs.size(); ++i) std::printf("---|");
+  std::printf(both ? " nfs-subdir / ours |\n|---|" : "\n|---|");
+  for (std::size_t i = 0; i < runs.size() + (both ? 1 : 0); ++i) std::printf("---|");
   std::printf("\n");
   const Figures* longest = &runs.front().second;
   for (const auto& run : runs)
@@ -555,12 +572,17 @@ void print_table(const std::vector<std::pair<std::string, Figures>>& runs) {
   for (const auto& row : *longest) {
     std::printf("| %s |", row.what.c_str());
     for (const auto& [name, figures] : runs) {
-      const auto it = std::find_if(figures.begin(), figures.end(),
-                                   [&](const Figure& f) { return f.what == row.what; });
-      if (it == figures.end())
-        std::printf(" |");
+      if (const auto v = value_of(figures, row.what))
+        std::printf(" %.*f |", row.decimals, *v);
       else
-        std::printf(" %.*f |", it->decimals, it->value);
+        std::printf(" |");
+    }
+    if (both) {
+      const auto ours = mean_of("ours", row.what), theirs = mean_of("nfs-subdir", row.what);
+      if (ours && theirs && *ours != 0)
+        std::printf(" %.2f |", *theirs / *ours);
+      else
+        std::printf(" |");
     }
     std::printf("\n");
   }
@@ -587,6 +609,9 @@ int main(int argc, char** argv) {
                "sets (its claim worker is sequential and otherwise paces both provisioners)");
   app.add_option("--idle-seconds", settings.idle_seconds, "idle time measured before a burst");
   app.add_option("--limit-seconds", settings.limit_seconds, "at most this long per phase");
+  app.add_option("--env", settings.env, "NAME=VALUE for nfs-provisioner's environment (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("extra", settings.extra, "more nfs-provisioner arguments (after --)");
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -639,9 +664,11 @@ int main(int argc, char** argv) {
         args.insert(args.end(), settings.extra.begin(), settings.extra.end());
         return args;
       },
-      [](const std::string&) {
-        return std::vector<std::string>{"POD_NAME=bench-ours",
-                                        "POD_NAMESPACE=" + std::string(e2e::kInstallNamespace)};
+      [&](const std::string&) {
+        std::vector<std::string> vars{"POD_NAME=bench-ours",
+                                      "POD_NAMESPACE=" + std::string(e2e::kInstallNamespace)};
+        vars.insert(vars.end(), settings.env.begin(), settings.env.end());
+        return vars;
       }};
   const Candidate subdir{
       "nfs-subdir", "kubernetes-admin Go-http-client", "Started provisioner controller",
