@@ -128,7 +128,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   app.add_option("--usage-ops-per-second", s.usage_ops_per_second,
                  "Most NFS calls per second a usage walk makes (default 100; 0: no cap)")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
+  app.add_flag("-v", s.verbosity, "More logging: -v debug (repeating it changes nothing)");
   app.add_flag("--version", version, "Print the version and exit");
 
   auto* check = app.add_subcommand(

@@ -85,7 +85,7 @@ struct Settings {
   // calls per second (0: no cap).
   std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
   double usage_ops_per_second = 100;
-  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
+  int verbosity = 0;  // how many -v: 0 info, 1 or more debug
   std::string pod_name;
   std::string pod_namespace;
 };

@@ -122,7 +122,6 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
       // cache check above and create's AlreadyExists answer cover a PV the cache lags behind,
       // and mkdir of an existing directory succeeds. The GET was a quarter of the API calls
       // per claim, so under the client rate limit a quarter of the time of a burst.
-      ctx_.observer.provision_started(class_name);
       ctx_.events.record(
           involved, EventType::normal, "Provisioning",
           "External provisioner is provisioning volume for claim \"" + claim_name + "\"");

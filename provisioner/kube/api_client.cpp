@@ -323,13 +323,6 @@ nlohmann::json ApiClient::update(const Resource& r, const nlohmann::json& object
                      object.dump(), "application/json", has_rv ? Retry::safe : Retry::unsafe);
 }
 
-nlohmann::json ApiClient::update_status(const Resource& r, const nlohmann::json& object) {
-  const bool has_rv = !meta(object, "resourceVersion").empty();
-  return impl_->call("PUT",
-                     r.object_path(meta(object, "namespace"), meta(object, "name")) + "/status",
-                     object.dump(), "application/json", has_rv ? Retry::safe : Retry::unsafe);
-}
-
 nlohmann::json ApiClient::merge_patch(const Resource& r, std::string_view ns, std::string_view name,
                                       const nlohmann::json& patch) {
   // A merge patch applied twice gives the same object: safe to repeat.

@@ -60,7 +60,6 @@ class ApiClient {
   nlohmann::json create(const Resource& r, std::string_view ns, const nlohmann::json& object);
   // PUT of the whole object; metadata.resourceVersion gives optimistic concurrency.
   nlohmann::json update(const Resource& r, const nlohmann::json& object);
-  nlohmann::json update_status(const Resource& r, const nlohmann::json& object);
   nlohmann::json merge_patch(const Resource& r, std::string_view ns, std::string_view name,
                              const nlohmann::json& patch);
   nlohmann::json merge_patch_status(const Resource& r, std::string_view ns, std::string_view name,

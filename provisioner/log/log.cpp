@@ -77,8 +77,6 @@ std::string_view level_name(Level level) {
       return "info";
     case Level::debug:
       return "debug";
-    case Level::trace:
-      return "trace";
   }
   return "info";
 }

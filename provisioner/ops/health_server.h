@@ -68,7 +68,8 @@ class LivenessRegistry {
   std::vector<std::pair<std::string, LivenessCheck>> checks_;
 };
 
-// Readiness: named checks main wires (informers synced; when leader, NFS exports answer).
+// Readiness: named checks main wires (the controller's caches synced, the API answers, no
+// RBAC refusal; as leader, the default export answers).
 using ReadinessCheck = std::function<CheckOutcome()>;
 
 class ReadinessRegistry {
