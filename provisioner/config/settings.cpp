@@ -6,8 +6,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/config/duration.h"
-#include "provisioner/config/host_port.h"
 #include "provisioner/core/archive_retention.h"
 
 namespace nfsprov::config {
@@ -36,7 +37,7 @@ std::chrono::milliseconds positive_duration_flag(const std::string& flag, const 
 void check_address(const std::string& address) {
   // The health server parses it again with the same function: what passes here binds there.
   try {
-    parse_host_port(address);
+    base::parse_host_port(address);
   } catch (const std::invalid_argument& e) {
     throw UsageError("--metrics-address \"" + address + "\": " + e.what());
   }
@@ -50,14 +51,6 @@ std::optional<std::uint32_t> id_flag(const std::string& flag, long long value, b
 }
 
 }  // namespace
-
-std::optional<bool> parse_go_bool(const std::string& text) {
-  static constexpr std::string_view yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-  static constexpr std::string_view no[] = {"0", "f", "F", "FALSE", "false", "False"};
-  if (std::find(std::begin(yes), std::end(yes), text) != std::end(yes)) return true;
-  if (std::find(std::begin(no), std::end(no), text) != std::end(no)) return false;
-  return std::nullopt;
-}
 
 Environment process_environment(char** envp) {
   Environment env;
@@ -260,7 +253,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   if (elect_opt->count()) {
     s.leader_election.enabled = leader_elect;
   } else if (auto text = env_or(env, "ENABLE_LEADER_ELECTION"); !text.empty()) {
-    auto value = parse_go_bool(text);
+    auto value = base::parse_go_bool(text);
     if (!value)
       throw UsageError("ENABLE_LEADER_ELECTION=\"" + text +
                        "\" is not a boolean (use true or false)");

@@ -93,9 +93,6 @@ struct Settings {
 // args: the command line without the program name. Throws UsageError.
 Settings parse_settings(const std::vector<std::string>& args, const Environment& env);
 
-// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; else nullopt.
-std::optional<bool> parse_go_bool(const std::string& text);
-
 // The environment of this process, for main.
 Environment process_environment(char** envp);
 

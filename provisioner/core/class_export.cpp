@@ -1,7 +1,6 @@
 #include "provisioner/core/class_export.h"
 
-#include <cctype>
-
+#include "provisioner/base/host_port.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 
@@ -18,20 +17,9 @@ Outcome<std::optional<int>> port_parameter(const nlohmann::json* storage_class,
                                            std::string_view name) {
   auto text = class_parameter(storage_class, name);
   if (!text) return std::optional<int>{};
-  if (text->empty() || text->size() > 5) {
-    return invalid_parameter(name, *text, "is not a port number (1..65535)");
-  }
-  int port = 0;
-  for (char c : *text) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) {
-      return invalid_parameter(name, *text, "is not a port number (1..65535)");
-    }
-    port = port * 10 + (c - '0');
-  }
-  if (port < 1 || port > 65535) {
-    return invalid_parameter(name, *text, "is not a port number (1..65535)");
-  }
-  return std::optional<int>{port};
+  const auto port = base::parse_port(*text);
+  if (!port || *port == 0) return invalid_parameter(name, *text, "is not a port number (1..65535)");
+  return std::optional<int>{*port};
 }
 
 }  // namespace

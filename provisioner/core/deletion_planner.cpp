@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
@@ -21,19 +23,12 @@ Refusal unsafe_path(std::string_view path, std::string_view why) {
 Outcome<int> recorded_port(const json& pv, std::string_view key) {
   auto text = annotation_of(pv, key);
   if (!text) return 0;
-  int port = 0;
-  bool ok = !text->empty() && text->size() <= 5;
-  for (char c : *text) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else
-      port = port * 10 + (c - '0');
-  }
-  if (!ok || port < 1 || port > 65535) {
+  const auto port = base::parse_port(*text);
+  if (!port || *port == 0) {
     return Refusal{"InvalidAnnotation", "PV annotation " + std::string(key) + " \"" +
                                             printable(*text) + "\" is not a port number"};
   }
-  return port;
+  return *port;
 }
 
 Outcome<DeletionAction> action_for(const json* storage_class) {
@@ -47,7 +42,7 @@ Outcome<DeletionAction> action_for(const json* storage_class) {
                                            "\" is not one of delete, retain, archive"};
   }
   if (auto archive = class_parameter(storage_class, "archiveOnDelete")) {
-    auto value = parse_go_bool(*archive);
+    auto value = base::parse_go_bool(*archive);
     if (!value) {
       return Refusal{"InvalidParameter", "StorageClass parameter archiveOnDelete \"" +
                                              printable(*archive) + "\" is not true or false"};
@@ -58,16 +53,6 @@ Outcome<DeletionAction> action_for(const json* storage_class) {
 }
 
 }  // namespace
-
-std::optional<bool> parse_go_bool(std::string_view text) {
-  for (std::string_view yes : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (text == yes) return true;
-  }
-  for (std::string_view no : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (text == no) return false;
-  }
-  return std::nullopt;
-}
 
 Outcome<VolumeLocation> volume_location(const json& pv, const json* storage_class,
                                         const ProvisionerDefaults& defaults) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/clone_source.h"
 #include "provisioner/core/deletion_planner.h"
@@ -128,7 +129,7 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   if (const auto asked = annotation_of(claim, kCreateModeAnnotation)) {
     const auto bits = std::get<std::optional<std::uint32_t>>(mode).value_or(0);
     const auto allowed = class_parameter(&storage_class, "allowClaimSpecialModes");
-    const auto allow = allowed ? parse_go_bool(*allowed) : std::optional<bool>(false);
+    const auto allow = allowed ? base::parse_go_bool(*allowed) : std::optional<bool>(false);
     if (!allow)
       return Refusal{"InvalidParameter", "StorageClass parameter allowClaimSpecialModes \"" +
                                              printable(*allowed) + "\" is not true or false"};

@@ -27,7 +27,7 @@ struct ListenAddress {
   int port = 0;      // 0: any free port (tests)
 };
 
-// Parses "host:port", ":port" or "[v6]:port" with config::parse_host_port, the function the
+// Parses "host:port", ":port" or "[v6]:port" with base::parse_host_port, the function the
 // settings validate --metrics-address with. Throws std::invalid_argument with the reason.
 // main treats an empty flag value as "no endpoint" before calling this.
 ListenAddress parse_listen_address(std::string_view text);

@@ -1,7 +1,7 @@
 // Ports and "host:port" addresses, decided in one place: --metrics-address is checked by the
-// settings and bound by the health server, and a kubeconfig's server port is checked when it
-// is loaded; two parsers had drifted apart. Header-only so np_kube and np_ops can use it
-// without linking np_config (and CLI11 with it).
+// settings and bound by the health server, a kubeconfig's server port is checked when it is
+// loaded and again when the client splits the URL, and a class's nfsPort/mountPort and a PV's
+// recorded ports are judged by the planners; the parsers had drifted apart.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace nfsprov::config {
+namespace nfsprov::base {
 
 // A TCP port, 0 to 65535: decimal digits only (from_chars alone would take "-0"), leading
 // zeros allowed as Go's net package allows them. nullopt otherwise. Callers that connect
@@ -61,4 +61,29 @@ inline HostPort parse_host_port(std::string_view text) {
   return HostPort{std::string(host), *port};
 }
 
-}  // namespace nfsprov::config
+// The authority of an http(s) URL (between "://" and the first '/'), split as the kubeconfig
+// loader checks it and the API client connects to it: "[v6]" or "[v6]:port", else the port
+// after the last ':'. port is nullopt when the authority names none (the scheme's default);
+// it is not checked here. Throws std::invalid_argument whose what() is only the reason.
+struct Authority {
+  std::string_view host;  // an IPv6 address without brackets
+  std::optional<std::string_view> port;
+};
+
+inline Authority split_authority(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      throw std::invalid_argument("has no ']' after its IPv6 address");
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':')
+      throw std::invalid_argument("has text after its IPv6 address");
+    return {authority.substr(1, close - 1),
+            after.empty() ? std::nullopt : std::optional<std::string_view>(after.substr(1))};
+  }
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos)
+    return {authority.substr(0, colon), authority.substr(colon + 1)};
+  return {authority, std::nullopt};
+}
+
+}  // namespace nfsprov::base
