@@ -1,5 +1,5 @@
 // The annotation and finalizer names the provisioner reads and writes on API objects, in one
-// place.
+// place (StorageClass parameter names: class_parameters.h).
 #pragma once
 
 #include <string_view>

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "provisioner/base/host_port.h"
-#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 
@@ -33,23 +33,17 @@ Outcome<int> recorded_port(const json& pv, std::string_view key) {
 
 Outcome<DeletionAction> action_for(const json* storage_class) {
   if (storage_class == nullptr) return DeletionAction::archive;
-  if (auto on_delete = class_parameter(storage_class, "onDelete")) {
-    if (*on_delete == "delete") return DeletionAction::remove;
-    if (*on_delete == "retain") return DeletionAction::retain;
-    if (*on_delete == "archive") return DeletionAction::archive;
-    return Refusal{"InvalidParameter", "StorageClass parameter onDelete \"" +
-                                           printable(*on_delete) +
-                                           "\" is not one of delete, retain, archive"};
-  }
-  if (auto archive = class_parameter(storage_class, "archiveOnDelete")) {
-    auto value = base::parse_go_bool(*archive);
-    if (!value) {
-      return Refusal{"InvalidParameter", "StorageClass parameter archiveOnDelete \"" +
-                                             printable(*archive) + "\" is not true or false"};
-    }
-    return *value ? DeletionAction::archive : DeletionAction::remove;
-  }
-  return DeletionAction::archive;
+  const auto on_delete = choice_parameter<DeletionAction>(storage_class, param::kOnDelete,
+                                                          {{"delete", DeletionAction::remove},
+                                                           {"retain", DeletionAction::retain},
+                                                           {"archive", DeletionAction::archive}},
+                                                          "is not one of delete, retain, archive");
+  if (auto* refusal = std::get_if<Refusal>(&on_delete)) return *refusal;
+  if (const auto& action = std::get<std::optional<DeletionAction>>(on_delete)) return *action;
+  const auto archive = bool_parameter(storage_class, param::kArchiveOnDelete);
+  if (auto* refusal = std::get_if<Refusal>(&archive)) return *refusal;
+  const auto& archive_given = std::get<std::optional<bool>>(archive);
+  return archive_given.value_or(true) ? DeletionAction::archive : DeletionAction::remove;
 }
 
 }  // namespace
@@ -65,7 +59,7 @@ Outcome<VolumeLocation> volume_location(const json& pv, const json* storage_clas
   }
 
   std::string share_text = annotation_of(pv, kShareAnnotation)
-                               .value_or(class_parameter(storage_class, "share")
+                               .value_or(class_parameter(storage_class, param::kShare)
                                              .value_or(defaults.export_address.export_path));
   auto share = normalized_share(share_text);
   if (!share) {

@@ -60,7 +60,7 @@ using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
 // Released; spec.persistentVolumeReclaimPolicy is not Delete.
 // Export and directory: volume_location.
 // Action: class `onDelete` (delete | retain | archive) wins when set; otherwise
-// `archiveOnDelete` parsed like Go's strconv.ParseBool (base::parse_go_bool): false -> remove, true
+// `archiveOnDelete` parsed like Go's strconv.ParseBool (class_parameters.h): false -> remove, true
 // or unset -> archive. Class gone (nullptr) -> archive, the safe choice. Refusals (never touched):
 // volume_location's; an invalid onDelete/archiveOnDelete value.
 class DeletionPlanner {

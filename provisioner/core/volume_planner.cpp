@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/clone_source.h"
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/json_fields.h"
@@ -62,9 +62,7 @@ Outcome<std::optional<std::uint32_t>> resolve(const Setting& setting, const json
   }
   if (auto text = class_parameter(&storage_class, setting.parameter)) {
     if (auto value = setting.parse(*text)) return *value;
-    return Refusal{"InvalidParameter", "StorageClass parameter " + std::string(setting.parameter) +
-                                           " \"" + printable(*text) + "\" is not " +
-                                           std::string(setting.expected)};
+    return invalid_parameter(setting.parameter, *text, "is not " + std::string(setting.expected));
   }
   return std::optional<std::uint32_t>{};
 }
@@ -115,11 +113,11 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   const auto policy = capacity_policy(&storage_class);
   if (auto* refusal = std::get_if<Refusal>(&policy)) return *refusal;
 
-  static constexpr Setting kMode{kCreateModeAnnotation, "mountPermissions",
+  static constexpr Setting kMode{kCreateModeAnnotation, param::kMountPermissions,
                                  "an octal mode up to 07777 (e.g. 0750)", parse_mode};
-  static constexpr Setting kUid{kCreateUidAnnotation, "uid", "a decimal uid (0..4294967294)",
+  static constexpr Setting kUid{kCreateUidAnnotation, param::kUid, "a decimal uid (0..4294967294)",
                                 parse_id};
-  static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967294)",
+  static constexpr Setting kGid{kCreateGidAnnotation, param::kGid, "a decimal gid (0..4294967294)",
                                 parse_id};
   auto mode = resolve(kMode, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&mode)) return *refusal;
@@ -128,12 +126,10 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   // or let claims ask for one with allowClaimSpecialModes "true".
   if (const auto asked = annotation_of(claim, kCreateModeAnnotation)) {
     const auto bits = std::get<std::optional<std::uint32_t>>(mode).value_or(0);
-    const auto allowed = class_parameter(&storage_class, "allowClaimSpecialModes");
-    const auto allow = allowed ? base::parse_go_bool(*allowed) : std::optional<bool>(false);
-    if (!allow)
-      return Refusal{"InvalidParameter", "StorageClass parameter allowClaimSpecialModes \"" +
-                                             printable(*allowed) + "\" is not true or false"};
-    if ((bits & kSpecialModeBits) != 0 && !*allow)
+    const auto allowed = bool_parameter(&storage_class, param::kAllowClaimSpecialModes);
+    if (auto* refusal = std::get_if<Refusal>(&allowed)) return *refusal;
+    const bool allow = std::get<std::optional<bool>>(allowed).value_or(false);
+    if ((bits & kSpecialModeBits) != 0 && !allow)
       return Refusal{"InvalidAnnotation",
                      "claim annotation " + std::string(kCreateModeAnnotation) + " \"" +
                          printable(*asked) +
@@ -151,18 +147,15 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   VolumePlan plan;
   plan.pv_name = "pvc-" + uid;
   auto directory =
-      volume_directory(claim, class_parameter(&storage_class, "pathPattern"), plan.pv_name);
+      volume_directory(claim, class_parameter(&storage_class, param::kPathPattern), plan.pv_name);
   if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
   plan.directory = std::get<std::string>(directory);
-  std::size_t max_depth = kDefaultMaxPathDepth;
-  if (auto text = class_parameter(&storage_class, "maxPathDepth")) {
-    const auto value = parse_id(*text);
-    if (!value || *value < 1 || *value > kMaxMaxPathDepth)
-      return Refusal{"InvalidParameter", "StorageClass parameter maxPathDepth \"" +
-                                             printable(*text) + "\" is not a number from 1 to " +
-                                             std::to_string(kMaxMaxPathDepth)};
-    max_depth = *value;
-  }
+  const auto depth_given =
+      number_parameter(&storage_class, param::kMaxPathDepth, 1, kMaxMaxPathDepth,
+                       "is not a number from 1 to " + std::to_string(kMaxMaxPathDepth));
+  if (auto* refusal = std::get_if<Refusal>(&depth_given)) return *refusal;
+  const std::size_t max_depth =
+      std::get<std::optional<std::uint32_t>>(depth_given).value_or(kDefaultMaxPathDepth);
   if (const auto depth =
           static_cast<std::size_t>(std::count(plan.directory.begin(), plan.directory.end(), '/')) +
           1;
