@@ -10,6 +10,7 @@
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -46,7 +47,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
     ctx_.refusals.forget(key);
     return StepResult::done;
   }
-  const std::string pv_name = "pvc-" + core::metadata_field(claim, "uid");
+  const std::string pv_name = core::volume_name_for(claim);
   if (caches.volume(pv_name)) {
     ctx_.refusals.forget(key);
     return StepResult::done;

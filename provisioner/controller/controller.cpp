@@ -25,6 +25,7 @@
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/core/work_queue.h"
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
@@ -167,8 +168,7 @@ void Controller::Impl::set_handlers() {
          refusals.forget(claim_key(kube::object_key(claim)));
          // A directory reserved for a volume that will now never be made is free again, and
          // its copy (a clone's) is not worth finishing.
-         const std::string pv_name =
-             "pvc-" + core::string_field(core::field(claim, "metadata"), "uid");
+         const std::string pv_name = core::volume_name_for(claim);
          clones.cancel(pv_name);
          directories.release(pv_name);
        },

@@ -7,6 +7,7 @@
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/finalizers.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -19,12 +20,6 @@ using core::field;
 bool reclaimed_already(const nlohmann::json& pv) {
   const auto& annotations = field(field(pv, "metadata"), "annotations");
   return annotations.is_object() && annotations.contains(std::string(core::kReclaimedAnnotation));
-}
-
-bool is_ours(const nlohmann::json& pv, std::string_view provisioner_name) {
-  const auto& annotations = field(field(pv, "metadata"), "annotations");
-  const auto& by = field(annotations, core::kProvisionedBy);
-  return by.is_string() && by.get<std::string>() == provisioner_name;
 }
 
 std::string action_name(core::DeletionAction action) {
@@ -46,7 +41,7 @@ VolumeReclaimer::VolumeReclaimer(WorkContext context, core::DeletionPlanner plan
 
 StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json& pv,
                                     const nlohmann::json* storage_class) {
-  if (!is_ours(pv, ctx_.options.provisioner_name)) return StepResult::done;
+  if (!core::provisioned_by(pv, ctx_.options.provisioner_name)) return StepResult::done;
   const std::string name = core::metadata_field(pv, "name");
   if (!ctx_.may_act()) return abandon(name);
   const std::string uid = core::metadata_field(pv, "uid");

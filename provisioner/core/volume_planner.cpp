@@ -10,6 +10,7 @@
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 #include "provisioner/core/quantity.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 namespace {
@@ -145,7 +146,7 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   if (auto* refusal = std::get_if<Refusal>(&group)) return *refusal;
 
   VolumePlan plan;
-  plan.pv_name = "pvc-" + uid;
+  plan.pv_name = volume_name_for_uid(uid);
   auto directory =
       volume_directory(claim, class_parameter(&storage_class, param::kPathPattern), plan.pv_name);
   if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
