@@ -15,6 +15,7 @@
 
 #include "nfs/export_address.h"
 #include "nfs/export_pool.h"
+#include "provisioner/base/defaults.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/lease_fence.h"
 #include "provisioner/core/class_export.h"
@@ -26,7 +27,7 @@ namespace nfsprov::controller {
 struct ControllerOptions {
   std::string provisioner_name;       // the StorageClass.provisioner we serve (PROVISIONER_NAME)
   nfs::ExportAddress default_export;  // NFS_SERVER / NFS_PATH (+ ports, identity, timeout)
-  int workers = 4;
+  int workers = base::defaults::kWorkers;
   // Every cached claim and volume is re-enqueued this often (0 = never).
   std::chrono::seconds resync{300};
   // Per-key retry back-off after a failure: base * 2^failures, capped at max.

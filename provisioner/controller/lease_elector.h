@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/base/defaults.h"
 #include "provisioner/controller/lease_fence.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
@@ -26,9 +27,9 @@ struct LeaseElectorOptions {
   std::string lease_namespace;
   std::string lease_name;  // lease_name_for(provisioner name)
   std::string identity;    // make_identity(POD_NAME or hostname)
-  std::chrono::milliseconds lease_duration{15000};
-  std::chrono::milliseconds renew_deadline{10000};
-  std::chrono::milliseconds retry_period{2000};
+  std::chrono::milliseconds lease_duration = base::defaults::kLeaseDuration;
+  std::chrono::milliseconds renew_deadline = base::defaults::kRenewDeadline;
+  std::chrono::milliseconds retry_period = base::defaults::kRetryPeriod;
 };
 
 struct LeaderCallbacks {

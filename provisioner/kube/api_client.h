@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/base/defaults.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/kube/resource.h"
@@ -18,8 +19,8 @@
 namespace nfsprov::kube {
 
 struct ClientOptions {
-  double qps = 200;  // client-side rate limit; high enough for a burst of 1000 claims
-  int burst = 400;
+  double qps = base::defaults::kApiQps;  // client-side rate limit
+  int burst = base::defaults::kApiBurst;
   std::chrono::milliseconds request_timeout{30000};
   // How often a 429/503 answer is retried (honouring Retry-After) before it is thrown.
   int max_retries = 5;
