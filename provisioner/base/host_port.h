@@ -4,8 +4,7 @@
 // recorded ports are judged by the planners; the parsers had drifted apart.
 #pragma once
 
-#include <algorithm>
-#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,17 +12,27 @@
 
 namespace nfsprov::base {
 
-// A TCP port, 0 to 65535: decimal digits only (from_chars alone would take "-0"), leading
-// zeros allowed as Go's net package allows them. nullopt otherwise. Callers that connect
-// (rather than listen) refuse 0 themselves.
+// A whole number written in decimal digits only, at most max: no sign, no space, no empty
+// text (from_chars alone would take "-0"); leading zeros allowed, as Go's parsers allow them.
+// nullopt otherwise. Every count, port, id and delay the provisioner reads is judged by this.
+inline std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// A TCP port, 0 to 65535 (parse_decimal). Callers that connect (rather than listen) refuse 0
+// themselves.
 inline std::optional<int> parse_port(std::string_view text) {
-  if (text.empty() ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  int port = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (ec != std::errc() || end != text.data() + text.size() || port > 65535) return std::nullopt;
-  return port;
+  const auto port = parse_decimal(text, 65535);
+  if (!port) return std::nullopt;
+  return static_cast<int>(*port);
 }
 
 struct HostPort {

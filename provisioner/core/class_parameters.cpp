@@ -41,17 +41,9 @@ Outcome<std::optional<std::uint32_t>> number_parameter(const nlohmann::json* sto
                                                        std::uint32_t max, std::string_view why) {
   const auto text = class_parameter(storage_class, name);
   if (!text) return std::optional<std::uint32_t>{};
-  std::uint64_t value = 0;
-  bool ok = !text->empty();
-  for (char c : *text) {
-    if (c < '0' || c > '9' || value > max) {
-      ok = false;
-      break;
-    }
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (!ok || value < min || value > max) return invalid_parameter(name, *text, why);
-  return std::optional<std::uint32_t>{static_cast<std::uint32_t>(value)};
+  const auto value = base::parse_decimal(*text, max);
+  if (!value || *value < min) return invalid_parameter(name, *text, why);
+  return std::optional<std::uint32_t>{static_cast<std::uint32_t>(*value)};
 }
 
 }  // namespace nfsprov::core

@@ -1,9 +1,9 @@
 #include "provisioner/core/deletion_planner.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
@@ -148,17 +148,10 @@ std::string archive_directory_for(std::string_view directory) {
 
 std::string timestamped_archive_directory(std::string_view archive_directory,
                                           std::chrono::system_clock::time_point when) {
-  using namespace std::chrono;
-  auto day = floor<days>(when);
-  year_month_day date{day};
-  hh_mm_ss time{floor<seconds>(when - day)};
-  char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "-%04d%02u%02uT%02lld%02lld%02lldZ", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()),
-                static_cast<long long>(time.hours().count()),
-                static_cast<long long>(time.minutes().count()),
-                static_cast<long long>(time.seconds().count()));
-  return std::string(archive_directory) + stamp;
+  // RFC 3339's basic format ("20261125T151828Z"): no ':' in a directory name.
+  std::string stamp = base::utc_timestamp(when);
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  return std::string(archive_directory) + "-" + stamp;
 }
 
 }  // namespace nfsprov::core

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "provisioner/base/host_port.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/class_parameters.h"
 #include "provisioner/core/clone_source.h"
@@ -32,14 +33,9 @@ std::optional<std::uint32_t> parse_mode(std::string_view text) {
 // A decimal uid/gid, 0..4294967294; no sign. 4294967295 is (uid_t)-1, which chown reads as
 // "leave unchanged": accepting it would silently not apply it.
 std::optional<std::uint32_t> parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value >= UINT32_MAX) return std::nullopt;
-  return static_cast<std::uint32_t>(value);
+  const auto value = base::parse_decimal(text, UINT32_MAX - 1);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
 }
 
 // setuid, setgid and sticky: what a claim may not ask for unless its class allows it.

@@ -36,6 +36,18 @@ TEST_CASE("JSON fields read as null or empty when absent or of another type, nev
   CHECK_FALSE(annotation_of(json::array(), "a"));
 }
 
+TEST_CASE("decimal numbers are digits only, up to their bound") {
+  CHECK(parse_decimal("0", 10) == 0u);
+  CHECK(parse_decimal("10", 10) == 10u);
+  CHECK(parse_decimal("0010", 10) == 10u);
+  CHECK_FALSE(parse_decimal("11", 10));
+  CHECK(parse_decimal("18446744073709551615", UINT64_MAX) == UINT64_MAX);
+  CHECK_FALSE(parse_decimal("18446744073709551616", UINT64_MAX));
+  CHECK_FALSE(parse_decimal("99999999999999999999999", 4294967294u));
+  for (const char* bad : {"", "-0", "+1", " 1", "1 ", "1.0", "1e2", "0x1"})
+    CHECK_FALSE(parse_decimal(bad, 100));
+}
+
 TEST_CASE("ports are 0 to 65535 in decimal digits only, leading zeros allowed") {
   CHECK(parse_port("0") == 0);
   CHECK(parse_port("65535") == 65535);
