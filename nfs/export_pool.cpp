@@ -9,11 +9,6 @@ ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserv
       observer_(std::move(observer)),
       fence_(std::move(fence)) {}
 
-void ExportPool::set_observer(NfsObserver observer) {
-  std::lock_guard lock(mutex_);
-  observer_ = std::move(observer);
-}
-
 std::unique_ptr<ExportClient> ExportPool::acquire() {
   std::unique_lock lock(mutex_);
   available_.wait(lock, [&] { return !idle_.empty() || out_ < max_clients_; });
@@ -57,11 +52,6 @@ ExportPool& ExportPools::get(const ExportAddress& address) {
   auto& pool = pools_[address.key()];
   if (!pool) pool = std::make_unique<ExportPool>(address, per_export_, observer_, fence_);
   return *pool;
-}
-
-void ExportPools::set_observer(NfsObserver observer) {
-  std::lock_guard lock(mutex_);
-  observer_ = std::move(observer);
 }
 
 void ExportPools::set_write_fence(WriteFence fence) {

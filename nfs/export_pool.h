@@ -34,9 +34,6 @@ class ExportPool {
     return fn(lease.client());
   }
 
-  // Only before the pool is used: clients already connected keep the old one.
-  void set_observer(NfsObserver observer);
-
   const ExportAddress& address() const { return address_; }
   std::size_t max_clients() const { return max_clients_; }
 
@@ -78,8 +75,6 @@ class ExportPools {
   // The pool for address.key(), made on first use. The reference stays valid for the
   // lifetime of this ExportPools.
   ExportPool& get(const ExportAddress& address);
-  // Only before the first get().
-  void set_observer(NfsObserver observer);
   // Only before the first get(): every client of every pool asks fence before a change.
   void set_write_fence(WriteFence fence);
 

@@ -1,5 +1,6 @@
-// The one error type of the nfs/ layer. Every failure says the operation, the path, the
-// server and the errno text, and whether trying again may help.
+// The nfs/ layer's two errors: NfsError for a call that failed (it says the operation, the
+// path when there is one, the server and the errno text, and whether trying again may help),
+// and PathError for a relative path refused before any call was made.
 #pragma once
 
 #include <stdexcept>
@@ -17,7 +18,7 @@ class NfsError : public std::runtime_error {
   const std::string& server() const { return server_; }
   int error_number() const { return errno_; }
   // Timeouts, EIO, lost connections: the same call may succeed later.
-  // EACCES, EPERM, EROFS, ENOSPC, ENOTDIR, EEXIST on a file, invalid paths: it will not.
+  // Any other errno (EACCES, EPERM, EROFS, ENOSPC, ENOTDIR, EEXIST, ...): it will not.
   bool retryable() const;
 
  private:

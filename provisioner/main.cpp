@@ -105,9 +105,7 @@ class SignalWaiter {
 };
 
 log::Level level_for(int verbosity) {
-  if (verbosity <= 0) return log::Level::info;
-  if (verbosity == 1) return log::Level::debug;
-  return log::Level::trace;
+  return verbosity <= 0 ? log::Level::info : log::Level::debug;
 }
 
 std::string host_name() {

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <sstream>
 #include <string_view>
 
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/config/duration.h"
-#include "provisioner/config/host_port.h"
 #include "provisioner/core/archive_retention.h"
 
 namespace nfsprov::config {
@@ -36,7 +38,7 @@ std::chrono::milliseconds positive_duration_flag(const std::string& flag, const 
 void check_address(const std::string& address) {
   // The health server parses it again with the same function: what passes here binds there.
   try {
-    parse_host_port(address);
+    base::parse_host_port(address);
   } catch (const std::invalid_argument& e) {
     throw UsageError("--metrics-address \"" + address + "\": " + e.what());
   }
@@ -50,14 +52,6 @@ std::optional<std::uint32_t> id_flag(const std::string& flag, long long value, b
 }
 
 }  // namespace
-
-std::optional<bool> parse_go_bool(const std::string& text) {
-  static constexpr std::string_view yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-  static constexpr std::string_view no[] = {"0", "f", "F", "FALSE", "false", "False"};
-  if (std::find(std::begin(yes), std::end(yes), text) != std::end(yes)) return true;
-  if (std::find(std::begin(no), std::end(no), text) != std::end(no)) return false;
-  return std::nullopt;
-}
 
 Environment process_environment(char** envp) {
   Environment env;
@@ -76,8 +70,17 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
       "nfs-provisioner"};
   app.set_help_flag("-h,--help", "Print this help and exit");
 
-  std::string kubeconfig, name, server, path, nfs_timeout = "10s";
-  std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+  // The flags' defaults are the Settings' own, spelt as the flags take them.
+  const auto said = [](const std::string& value) { return " (default " + value + ")"; };
+  const auto number = [](double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+  };
+  std::string kubeconfig, name, server, path, nfs_timeout = format_duration(s.nfs.timeout);
+  std::string lease_duration = format_duration(s.leader_election.lease_duration),
+              renew_deadline = format_duration(s.leader_election.renew_deadline),
+              retry_period = format_duration(s.leader_election.retry_period);
   std::string resync, retry_base, retry_max, stall_timeout, usage_interval;
   long long uid = -1, gid = -1;
   bool leader_elect = true, version = false;
@@ -98,27 +101,33 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
       ->check(CLI::Range(0, 65535));
   auto* uid_opt = app.add_option("--nfs-uid", uid, "AUTH_SYS uid presented to the server");
   auto* gid_opt = app.add_option("--nfs-gid", gid, "AUTH_SYS gid presented to the server");
-  app.add_option("--nfs-timeout", nfs_timeout, "Deadline of every NFS call (default 10s)");
-  app.add_option("--workers", s.workers,
-                 "Claims handled at once, at most (default 16; one worker idles, more start with "
-                 "the backlog and end after a minute idle)")
+  app.add_option("--nfs-timeout", nfs_timeout, "Deadline of every NFS call" + said(nfs_timeout));
+  app.add_option(
+         "--workers", s.workers,
+         "Claims handled at once, at most (one worker idles; more start with the backlog and "
+         "end after a minute idle)" +
+             said(std::to_string(s.workers)))
       ->check(CLI::Range(1, 256));
   auto* elect_opt = app.add_flag("--leader-elect{true}", leader_elect,
                                  "Run only while holding the Lease (default true; "
                                  "else $ENABLE_LEADER_ELECTION); --leader-elect=false to turn off");
   app.add_option("--leader-elect-namespace", s.leader_election.lease_namespace,
                  "Namespace of the Lease (default $POD_NAMESPACE, else the kubeconfig's)");
-  app.add_option("--leader-elect-lease-duration", lease_duration, "Lease duration (default 15s)");
+  app.add_option("--leader-elect-lease-duration", lease_duration,
+                 "Lease duration" + said(lease_duration));
   app.add_option("--leader-elect-renew-deadline", renew_deadline,
-                 "Give up leading when not renewed for this long (default 10s)");
+                 "Give up leading when not renewed for this long" + said(renew_deadline));
   app.add_option("--leader-elect-retry-period", retry_period,
-                 "Interval between Lease attempts (default 2s)");
-  app.add_option("--kube-api-qps", s.kube_api_qps, "Client-side API rate limit (default 200)")
+                 "Interval between Lease attempts" + said(retry_period));
+  app.add_option("--kube-api-qps", s.kube_api_qps,
+                 "Client-side API rate limit" + said(number(s.kube_api_qps)))
       ->check(CLI::PositiveNumber);
-  app.add_option("--kube-api-burst", s.kube_api_burst, "Client-side API burst (default 400)")
+  app.add_option("--kube-api-burst", s.kube_api_burst,
+                 "Client-side API burst" + said(std::to_string(s.kube_api_burst)))
       ->check(CLI::PositiveNumber);
   app.add_option("--metrics-address", s.metrics_address,
-                 "Listen address of /metrics, /healthz, /readyz (default :8080; empty: off)");
+                 "Listen address of /metrics, /healthz, /readyz (default " + s.metrics_address +
+                     "; empty: off)");
   app.add_option("--resync-period", resync, "Full re-examination of claims and volumes");
   app.add_option("--retry-base", retry_base, "First back-off after a failed claim");
   app.add_option("--retry-max", retry_max, "Longest back-off after failed claims");
@@ -130,7 +139,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   app.add_option("--usage-ops-per-second", s.usage_ops_per_second,
                  "Most NFS calls per second a usage walk makes (default 100; 0: no cap)")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("-v", s.verbosity, "More logging: -v debug, -v -v trace");
+  app.add_flag("-v", s.verbosity, "More logging: -v debug (repeating it changes nothing)");
   app.add_flag("--version", version, "Print the version and exit");
 
   auto* check = app.add_subcommand(
@@ -262,7 +271,7 @@ Settings parse_settings(const std::vector<std::string>& args, const Environment&
   if (elect_opt->count()) {
     s.leader_election.enabled = leader_elect;
   } else if (auto text = env_or(env, "ENABLE_LEADER_ELECTION"); !text.empty()) {
-    auto value = parse_go_bool(text);
+    auto value = base::parse_go_bool(text);
     if (!value)
       throw UsageError("ENABLE_LEADER_ELECTION=\"" + text +
                        "\" is not a boolean (use true or false)");

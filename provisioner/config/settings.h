@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nfs/export_address.h"
+#include "provisioner/base/defaults.h"
 
 namespace nfsprov::config {
 
@@ -37,10 +38,9 @@ enum class Command {
 struct LeaderElectionSettings {
   bool enabled = true;
   std::string lease_namespace;  // "" = POD_NAMESPACE, else the kubeconfig's namespace
-  // client-go's defaults.
-  std::chrono::milliseconds lease_duration{15000};
-  std::chrono::milliseconds renew_deadline{10000};
-  std::chrono::milliseconds retry_period{2000};
+  std::chrono::milliseconds lease_duration = base::defaults::kLeaseDuration;
+  std::chrono::milliseconds renew_deadline = base::defaults::kRenewDeadline;
+  std::chrono::milliseconds retry_period = base::defaults::kRetryPeriod;
 };
 
 // `release-finalizers`: which of our PVs lose our finalizer.
@@ -71,10 +71,10 @@ struct Settings {
   bool check_classes = false;
   ReleaseSettings release;  // for Command::release_finalizers
   AuditSettings audit;      // for Command::audit (check_classes says which exports, as for check)
-  int workers = 16;
+  int workers = base::defaults::kWorkers;
   LeaderElectionSettings leader_election;
-  double kube_api_qps = 200;
-  int kube_api_burst = 400;
+  double kube_api_qps = base::defaults::kApiQps;
+  int kube_api_burst = base::defaults::kApiBurst;
   std::string metrics_address = ":8080";  // "" = no metrics/health server
   // Unset: the controller's own defaults.
   std::optional<std::chrono::milliseconds> resync_period;
@@ -85,16 +85,13 @@ struct Settings {
   // calls per second (0: no cap).
   std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
   double usage_ops_per_second = 100;
-  int verbosity = 0;  // 0 info, 1 debug, 2+ trace
+  int verbosity = 0;  // how many -v: 0 info, 1 or more debug
   std::string pod_name;
   std::string pod_namespace;
 };
 
 // args: the command line without the program name. Throws UsageError.
 Settings parse_settings(const std::vector<std::string>& args, const Environment& env);
-
-// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; else nullopt.
-std::optional<bool> parse_go_bool(const std::string& text);
 
 // The environment of this process, for main.
 Environment process_environment(char** envp);

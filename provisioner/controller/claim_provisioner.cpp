@@ -10,19 +10,13 @@
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
 namespace nfsprov::controller {
 
 namespace {
-
-std::string metadata_string(const nlohmann::json& object, const char* field) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return {};
-  auto value = meta->find(field);
-  return value != meta->end() && value->is_string() ? value->get<std::string>() : std::string{};
-}
 
 // Short cause for metrics and logs.
 std::string failure_reason(const std::exception& e) {
@@ -44,7 +38,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
   const core::ClaimVerdict verdict =
       core::judge_claim(claim, storage_class, ctx_.options.provisioner_name);
   const std::string claim_name =
-      metadata_string(claim, "namespace") + "/" + metadata_string(claim, "name");
+      core::metadata_field(claim, "namespace") + "/" + core::metadata_field(claim, "name");
   if (verdict.state != core::ClaimState::ready) {
     if (ctx_.logger.enabled(log::Level::debug))
       ctx_.logger.debug(
@@ -53,7 +47,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
     ctx_.refusals.forget(key);
     return StepResult::done;
   }
-  const std::string pv_name = "pvc-" + metadata_string(claim, "uid");
+  const std::string pv_name = core::volume_name_for(claim);
   if (caches.volume(pv_name)) {
     ctx_.refusals.forget(key);
     return StepResult::done;
@@ -70,7 +64,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
   // or class changes (informer events) or at the next resync.
   const auto refuse = [&](const core::Refusal& refusal) {
     const std::string fingerprint =
-        metadata_string(*storage_class, "resourceVersion") + "/" + refusal.message;
+        core::metadata_field(*storage_class, "resourceVersion") + "/" + refusal.message;
     if (ctx_.refusals.should_report(key, fingerprint)) {
       ctx_.logger.warn(
           "claim refused",
@@ -122,7 +116,6 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
       // cache check above and create's AlreadyExists answer cover a PV the cache lags behind,
       // and mkdir of an existing directory succeeds. The GET was a quarter of the API calls
       // per claim, so under the client rate limit a quarter of the time of a burst.
-      ctx_.observer.provision_started(class_name);
       ctx_.events.record(
           involved, EventType::normal, "Provisioning",
           "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
@@ -281,7 +274,7 @@ core::Outcome<core::CloneSource> ClaimProvisioner::clone_source(const nlohmann::
                                                                 const core::VolumePlan& plan,
                                                                 const CacheView& caches) {
   const auto source_claim =
-      caches.claim(metadata_string(claim, "namespace") + "/" + *plan.clone_of);
+      caches.claim(core::metadata_field(claim, "namespace") + "/" + *plan.clone_of);
   std::optional<nlohmann::json> source_pv, source_class;
   if (source_claim) {
     const std::string volume = core::string_field(core::field(*source_claim, "spec"), "volumeName");

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "provisioner/base/sleep.h"
 #include "provisioner/controller/archive_expirer.h"
 #include "provisioner/controller/claim_expander.h"
 #include "provisioner/controller/claim_provisioner.h"
@@ -25,6 +25,7 @@
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/core/work_queue.h"
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
@@ -41,17 +42,11 @@ constexpr std::chrono::seconds kWorkerIdle{60};
 constexpr std::chrono::seconds kUsageInterval{30};
 
 std::string volume_class(const nlohmann::json& pv) {
-  auto spec = pv.find("spec");
-  if (spec == pv.end() || !spec->is_object()) return {};
-  auto name = spec->find("storageClassName");
-  return name != spec->end() && name->is_string() ? name->get<std::string>() : std::string{};
+  return core::string_field(core::field(pv, "spec"), "storageClassName");
 }
 
 std::string object_name(const nlohmann::json& object) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return {};
-  auto name = meta->find("name");
-  return name != meta->end() && name->is_string() ? name->get<std::string>() : std::string{};
+  return core::metadata_field(object, "name");
 }
 
 }  // namespace
@@ -189,8 +184,7 @@ void Controller::Impl::set_handlers() {
          refusals.forget(claim_key(kube::object_key(claim)));
          // A directory reserved for a volume that will now never be made is free again, and
          // its copy (a clone's) is not worth finishing.
-         const std::string pv_name =
-             "pvc-" + core::string_field(core::field(claim, "metadata"), "uid");
+         const std::string pv_name = core::volume_name_for(claim);
          clones.cancel(pv_name);
          directories.release(pv_name);
        },
@@ -464,12 +458,6 @@ std::vector<Stall> Controller::stalls(std::chrono::steady_clock::time_point now)
 void Controller::run(std::stop_token stop) {
   Impl& self = *impl_;
   if (std::exchange(self.ran, true)) throw std::logic_error("Controller::run called twice");
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  auto sleep_for = [&](std::chrono::steady_clock::duration d) {
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, d, [] { return false; });
-  };
 
   self.logger.info("controller starting",
                    {{"provisioner", self.options.provisioner_name},
@@ -482,11 +470,12 @@ void Controller::run(std::stop_token stop) {
     // Claims once the classes are known: a claim of another provisioner's class is then kept
     // as a compact record from the first list on (cache_records.h).
     while (!stop.stop_requested() && !self.classes.synced())
-      sleep_for(std::chrono::milliseconds(5));
+      base::sleep_for(stop, std::chrono::milliseconds(5));
     std::jthread claim_thread([&self](std::stop_token st) { self.claims.run(st); });
 
     // Workers start on full caches, so a PV that exists is seen before its claim is worked.
-    while (!stop.stop_requested() && !synced()) sleep_for(std::chrono::milliseconds(20));
+    while (!stop.stop_requested() && !synced())
+      base::sleep_for(stop, std::chrono::milliseconds(20));
     if (!stop.stop_requested())
       self.logger.info("caches synced, starting workers", {{"queued", self.queue.len()}});
 
@@ -502,13 +491,9 @@ void Controller::run(std::stop_token stop) {
       if (sweep.joinable()) sweep.join();
       sweep_done = false;
       sweep = std::jthread([&self, &sweep_done](std::stop_token st) {
-        std::mutex m;
-        std::condition_variable_any cv;
         for (std::chrono::seconds wait{1}; !self.sweep_orphans() && !st.stop_requested();
-             wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30))) {
-          std::unique_lock lock(m);
-          cv.wait_for(lock, st, wait, [] { return false; });
-        }
+             wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30)))
+          base::sleep_for(st, wait);
         if (!st.stop_requested()) self.expire_archives();
         sweep_done = true;
       });
@@ -519,12 +504,9 @@ void Controller::run(std::stop_token stop) {
     std::jthread usage_thread;
     if (!stop.stop_requested())
       usage_thread = std::jthread([&self](std::stop_token st) {
-        std::mutex m;
-        std::condition_variable_any cv;
         while (!st.stop_requested()) {
           self.refresh_usage();
-          std::unique_lock lock(m);
-          cv.wait_for(lock, st, kUsageInterval, [] { return false; });
+          base::sleep_for(st, kUsageInterval);
         }
       });
 
@@ -532,12 +514,9 @@ void Controller::run(std::stop_token stop) {
     std::jthread volume_usage_thread;
     if (!stop.stop_requested() && self.options.usage_interval.count() > 0)
       volume_usage_thread = std::jthread([&self](std::stop_token st) {
-        std::mutex m;
-        std::condition_variable_any cv;
         while (!st.stop_requested()) {
           self.measure_volumes(st);
-          std::unique_lock lock(m);
-          cv.wait_for(lock, st, self.options.usage_interval, [] { return false; });
+          base::sleep_for(st, self.options.usage_interval);
         }
       });
 
@@ -550,9 +529,9 @@ void Controller::run(std::stop_token stop) {
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
     while (!stop.stop_requested()) {
-      sleep_for(kStatsInterval < self.options.resync || self.options.resync.count() <= 0
-                    ? std::chrono::steady_clock::duration(kStatsInterval)
-                    : std::chrono::steady_clock::duration(self.options.resync));
+      base::sleep_for(stop, kStatsInterval < self.options.resync || self.options.resync.count() <= 0
+                                ? std::chrono::steady_clock::duration(kStatsInterval)
+                                : std::chrono::steady_clock::duration(self.options.resync));
       if (stop.stop_requested()) break;
       self.report_stats();
       if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {

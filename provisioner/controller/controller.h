@@ -15,6 +15,7 @@
 
 #include "nfs/export_address.h"
 #include "nfs/export_pool.h"
+#include "provisioner/base/defaults.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/lease_fence.h"
 #include "provisioner/core/class_export.h"
@@ -26,9 +27,8 @@ namespace nfsprov::controller {
 struct ControllerOptions {
   std::string provisioner_name;       // the StorageClass.provisioner we serve (PROVISIONER_NAME)
   nfs::ExportAddress default_export;  // NFS_SERVER / NFS_PATH (+ ports, identity, timeout)
-  // At most this many keys worked at once: one worker waits, more start while keys wait for
-  // one and end after a minute without work.
-  int workers = 16;
+  // At most this many keys worked at once (base/defaults.h says how workers come and go).
+  int workers = base::defaults::kWorkers;
   // Every cached claim and volume is re-enqueued this often (0 = never).
   std::chrono::seconds resync{300};
   // Per-key retry back-off after a failure: base * 2^failures, capped at max.

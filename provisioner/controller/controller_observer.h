@@ -31,7 +31,6 @@ class ControllerObserver {
   virtual ~ControllerObserver() = default;
 
   // storage_class is the claim's (or PV's) class name, "" when it has none.
-  virtual void provision_started(std::string_view /*storage_class*/) {}
   virtual void provision_succeeded(std::string_view /*storage_class*/,
                                    std::chrono::nanoseconds /*took*/) {}
   // reason: a short CamelCase cause (a Refusal's reason, "NfsError", "ApiError").

@@ -1,10 +1,10 @@
 #include "provisioner/controller/event_recorder.h"
 
-#include <array>
 #include <chrono>
-#include <ctime>
 #include <optional>
 
+#include "provisioner/base/json_fields.h"
+#include "provisioner/base/text.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -17,12 +17,7 @@ namespace {
 constexpr std::size_t kMaxRemembered = 4096;
 
 std::string rfc3339_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
+  return base::utc_timestamp(std::chrono::system_clock::now());
 }
 
 // FNV-1a of the event's identity, as 16 hex digits. Not a security matter: an Event's name
@@ -38,13 +33,6 @@ std::string identity_suffix(std::string_view identity) {
   std::string out;
   for (int i = 0; i < 16; ++i, v >>= 4) out.push_back(hex[v & 0xF]);
   return out;
-}
-
-std::string string_at(const nlohmann::json& object, const char* a, const char* b) {
-  auto outer = object.find(a);
-  if (outer == object.end() || !outer->is_object()) return {};
-  auto inner = outer->find(b);
-  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string{};
 }
 
 std::string event_namespace(const InvolvedObject& object) {
@@ -65,10 +53,10 @@ std::string identity(const InvolvedObject& o, EventType type, std::string_view r
 InvolvedObject InvolvedObject::of(std::string_view kind, const nlohmann::json& object) {
   InvolvedObject o;
   o.kind = kind;
-  o.namespace_ = string_at(object, "metadata", "namespace");
-  o.name = string_at(object, "metadata", "name");
-  o.uid = string_at(object, "metadata", "uid");
-  o.resource_version = string_at(object, "metadata", "resourceVersion");
+  o.namespace_ = base::metadata_field(object, "namespace");
+  o.name = base::metadata_field(object, "name");
+  o.uid = base::metadata_field(object, "uid");
+  o.resource_version = base::metadata_field(object, "resourceVersion");
   return o;
 }
 

@@ -1,13 +1,10 @@
 #include "provisioner/controller/lease_elector.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <cstdio>
-#include <ctime>
-#include <mutex>
-#include <random>
 #include <thread>
 
+#include "provisioner/base/sleep.h"
+#include "provisioner/base/text.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -31,45 +28,24 @@ std::string lease_name_for(std::string_view provisioner_name) {
   return name;
 }
 
-std::string make_identity(std::string_view base) {
-  std::random_device random;
-  std::uniform_int_distribution<unsigned> nibble(0, 15);
-  // A random (version 4) UUID, as the Go library appends to the host name.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string uuid;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) uuid += '-';
-    unsigned v = nibble(random);
-    if (i == 12) v = 4;
-    if (i == 16) v = 8 | (v & 3);
-    uuid += kHex[v];
-  }
-  return std::string(base) + "_" + uuid;
+std::string make_identity(std::string_view name) {
+  // A random (version 4) UUID, as the Go library appends to the host name: 4 is its version
+  // nibble, 8 to b its variant nibble.
+  static constexpr char kVariant[] = "89ab";
+  std::string uuid = base::random_hex(32);
+  uuid[12] = '4';
+  uuid[16] = kVariant[std::string_view("0123456789abcdef").find(uuid[16]) & 3];
+  for (std::size_t at : {20, 16, 12, 8}) uuid.insert(at, 1, '-');
+  return std::string(name) + "_" + uuid;
 }
 
 std::string format_micro_time(std::chrono::system_clock::time_point t) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<long long>(micros % 1'000'000));
-  return buf;
+  return base::utc_timestamp(t, 6);
 }
 
 LeaseElector::LeaseElector(kube::ApiClient& client, LeaseElectorOptions options,
                            log::Logger& logger, LeaseFence* fence)
     : client_(client), options_(std::move(options)), logger_(logger), fence_(fence) {}
-
-bool LeaseElector::sleep_for(std::stop_token stop, std::chrono::milliseconds d) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait_for(lock, stop, d, [] { return false; });
-  return !stop.stop_requested();
-}
 
 LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
   const std::string lease_ref = options_.lease_namespace + "/" + options_.lease_name;
@@ -195,7 +171,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       attempt = try_acquire_or_renew();
       report_holder();
       if (attempt == Attempt::acquired) break;
-      if (!sleep_for(stop, options_.retry_period)) break;
+      if (!base::sleep_for(stop, options_.retry_period)) break;
     }
     if (attempt != Attempt::acquired) break;
     if (fence_) fence_->renewed(last_write_started_);
@@ -213,7 +189,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
     });
 
     std::string lost_reason;
-    while (sleep_for(stop, options_.retry_period)) {
+    while (base::sleep_for(stop, options_.retry_period)) {
       if (work_ended) {
         lost_reason = "work ended by itself";
         break;
@@ -242,7 +218,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       logger_.error("leadership lost, work stopped",
                     {{"lease", lease_ref}, {"reason", lost_reason}});
     if (callbacks.on_stopped_leading) callbacks.on_stopped_leading();
-    if (!lost_reason.empty() && !sleep_for(stop, options_.retry_period)) break;
+    if (!lost_reason.empty() && !base::sleep_for(stop, options_.retry_period)) break;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/base/defaults.h"
 #include "provisioner/controller/lease_fence.h"
 #include "provisioner/kube/api_client.h"
 #include "provisioner/log/log.h"
@@ -26,9 +27,9 @@ struct LeaseElectorOptions {
   std::string lease_namespace;
   std::string lease_name;  // lease_name_for(provisioner name)
   std::string identity;    // make_identity(POD_NAME or hostname)
-  std::chrono::milliseconds lease_duration{15000};
-  std::chrono::milliseconds renew_deadline{10000};
-  std::chrono::milliseconds retry_period{2000};
+  std::chrono::milliseconds lease_duration = base::defaults::kLeaseDuration;
+  std::chrono::milliseconds renew_deadline = base::defaults::kRenewDeadline;
+  std::chrono::milliseconds retry_period = base::defaults::kRetryPeriod;
 };
 
 struct LeaderCallbacks {
@@ -62,8 +63,6 @@ class LeaseElector {
   enum class Attempt { acquired, held_by_other, failed };
   Attempt try_acquire_or_renew();
   void release();
-  // Waits for d or until stop is requested; returns false on stop.
-  bool sleep_for(std::stop_token stop, std::chrono::milliseconds d);
 
   kube::ApiClient& client_;
   LeaseElectorOptions options_;
@@ -81,8 +80,8 @@ class LeaseElector {
 // The Lease name for a provisioner name: "/" becomes "-", as the Go library does
 // ("k8s-sigs.io/nfs-subdir-external-provisioner" -> "k8s-sigs.io-nfs-subdir-external-provisioner").
 std::string lease_name_for(std::string_view provisioner_name);
-// "<base>_<random suffix>", unique per process even for two replicas with one host name.
-std::string make_identity(std::string_view base);
+// "<name>_<random UUID>", unique per process even for two replicas with one host name.
+std::string make_identity(std::string_view name);
 // Kubernetes MicroTime: "2026-11-25T15:18:28.123456Z".
 std::string format_micro_time(std::chrono::system_clock::time_point t);
 

@@ -6,6 +6,8 @@
 #include "provisioner/controller/volume_archive.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/finalizers.h"
+#include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -13,27 +15,11 @@ namespace nfsprov::controller {
 
 namespace {
 
-const nlohmann::json& field(const nlohmann::json& object, const char* name) {
-  static const nlohmann::json null_json;  // immutable: a shared "absent" value
-  if (!object.is_object()) return null_json;
-  auto it = object.find(name);
-  return it == object.end() ? null_json : *it;
-}
-
-std::string string_field(const nlohmann::json& object, const char* a, const char* b) {
-  const auto& v = field(field(object, a), b);
-  return v.is_string() ? v.get<std::string>() : std::string{};
-}
+using core::field;
 
 bool reclaimed_already(const nlohmann::json& pv) {
   const auto& annotations = field(field(pv, "metadata"), "annotations");
   return annotations.is_object() && annotations.contains(std::string(core::kReclaimedAnnotation));
-}
-
-bool is_ours(const nlohmann::json& pv, std::string_view provisioner_name) {
-  const auto& annotations = field(field(pv, "metadata"), "annotations");
-  const auto& by = field(annotations, std::string(core::kProvisionedBy).c_str());
-  return by.is_string() && by.get<std::string>() == provisioner_name;
 }
 
 std::string action_name(core::DeletionAction action) {
@@ -55,11 +41,11 @@ VolumeReclaimer::VolumeReclaimer(WorkContext context, core::DeletionPlanner plan
 
 StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json& pv,
                                     const nlohmann::json* storage_class) {
-  if (!is_ours(pv, ctx_.options.provisioner_name)) return StepResult::done;
-  const std::string name = string_field(pv, "metadata", "name");
+  if (!core::provisioned_by(pv, ctx_.options.provisioner_name)) return StepResult::done;
+  const std::string name = core::metadata_field(pv, "name");
   if (!ctx_.may_act()) return abandon(name);
-  const std::string uid = string_field(pv, "metadata", "uid");
-  const std::string class_name = string_field(pv, "spec", "storageClassName");
+  const std::string uid = core::metadata_field(pv, "uid");
+  const std::string class_name = core::string_field(field(pv, "spec"), "storageClassName");
   const bool being_deleted = !field(field(pv, "metadata"), "deletionTimestamp").is_null();
   const auto involved = InvolvedObject::of("PersistentVolume", pv);
 
@@ -81,8 +67,8 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
     // A user deleting a PV we keep (Retain, or never released) must not hang on our
     // finalizer; only a Delete PV keeps it until its directory was dealt with.
     const bool policy_delete =
-        string_field(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete" ||
-        string_field(pv, "spec", "persistentVolumeReclaimPolicy").empty();
+        core::string_field(field(pv, "spec"), "persistentVolumeReclaimPolicy") == "Delete" ||
+        core::string_field(field(pv, "spec"), "persistentVolumeReclaimPolicy").empty();
     if (being_deleted && core::has_provisioner_finalizer(pv) && !policy_delete) {
       try {
         remove_finalizer(pv);
@@ -97,9 +83,8 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
   }
   if (const auto* refusal = std::get_if<core::Refusal>(&decision)) {
     const std::string fingerprint =
-        string_field(pv, "metadata", "resourceVersion") + "/" +
-        (storage_class ? string_field(*storage_class, "metadata", "resourceVersion")
-                       : std::string{});
+        core::metadata_field(pv, "resourceVersion") + "/" +
+        (storage_class ? core::metadata_field(*storage_class, "resourceVersion") : std::string{});
     if (ctx_.refusals.should_report(key, fingerprint)) {
       ctx_.logger.warn("volume not deleted",
                        {{"pv", name}, {"reason", refusal->reason}, {"message", refusal->message}});
@@ -209,7 +194,7 @@ void VolumeReclaimer::remove_finalizer(const nlohmann::json& cached, bool mark_r
       if (e.kind() != kube::ApiErrorKind::conflict || attempt > 0) throw;
     }
     try {
-      pv = ctx_.api.get(kube::kPersistentVolumes, {}, string_field(cached, "metadata", "name"));
+      pv = ctx_.api.get(kube::kPersistentVolumes, {}, core::metadata_field(cached, "name"));
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ApiErrorKind::not_found) return;
       throw;

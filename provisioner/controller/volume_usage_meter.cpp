@@ -10,6 +10,7 @@
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/core/volume_usage.h"
 
 namespace nfsprov::controller {
@@ -69,7 +70,7 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& ca
   std::map<std::string, std::pair<nfs::ExportAddress, std::vector<Volume>>> by_export;
   std::set<std::string> measured;
   for (const auto& pv : pvs) {
-    if (core::annotation_of(pv, core::kProvisionedBy) != ctx_.options.provisioner_name) continue;
+    if (!core::provisioned_by(pv, ctx_.options.provisioner_name)) continue;
     if (string_field(field(pv, "status"), "phase") != "Bound") continue;
     const auto storage_class =
         caches.storage_class(string_field(field(pv, "spec"), "storageClassName"));

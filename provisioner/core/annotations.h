@@ -1,11 +1,12 @@
-// The annotation, finalizer and parameter names the core reads and writes, in one place.
+// The annotation and finalizer names the provisioner reads and writes on API objects, in one
+// place (StorageClass parameter names: class_parameters.h).
 #pragma once
 
 #include <string_view>
 
 namespace nfsprov::core {
 
-// Written by us on every PV (the first is the library's convention; deletion checks it).
+// Written by us on every PV. The library's convention, and what says a PV is ours.
 inline constexpr std::string_view kProvisionedBy = "pv.kubernetes.io/provisioned-by";
 // The export path the PV's directory lives under, so deletion knows which part of
 // spec.nfs.path is the share even after the class or the defaults changed.

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "provisioner/core/class_export.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 
 namespace nfsprov::core {
@@ -61,12 +61,11 @@ std::string format_age(std::chrono::seconds age) {
 
 Outcome<std::optional<std::chrono::seconds>> archive_retention(
     const nlohmann::json* storage_class) {
-  const auto value = class_parameter(storage_class, "archiveRetention");
+  const auto value = class_parameter(storage_class, param::kArchiveRetention);
   if (!value) return std::optional<std::chrono::seconds>{};
   if (const auto age = parse_age(*value)) return std::optional<std::chrono::seconds>{*age};
-  return Refusal{"InvalidParameter", "StorageClass parameter archiveRetention \"" +
-                                         printable(*value) +
-                                         "\" is not an age such as 30d, 12h or 1d12h"};
+  return invalid_parameter(param::kArchiveRetention, *value,
+                           "is not an age such as 30d, 12h or 1d12h");
 }
 
 std::optional<std::chrono::seconds> export_retention(

@@ -5,6 +5,7 @@
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 namespace {
@@ -154,8 +155,8 @@ std::string record_class(const json& record) {
 }
 
 std::string record_volume_name(const json& record) {
-  return "pvc-" + (is_compact(record) ? std::string(compact_fields(record)[kUid])
-                                      : string_field(field(record, "metadata"), "uid"));
+  return is_compact(record) ? volume_name_for_uid(compact_fields(record)[kUid])
+                            : volume_name_for(record);
 }
 
 }  // namespace nfsprov::core

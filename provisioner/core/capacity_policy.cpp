@@ -1,17 +1,18 @@
 #include "provisioner/core/capacity_policy.h"
 
-#include "provisioner/core/class_export.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 
 namespace nfsprov::core {
 
 Outcome<CapacityPolicy> capacity_policy(const nlohmann::json* storage_class) {
-  const auto text = class_parameter(storage_class, "capacityPolicy");
-  if (!text || *text == "warn") return CapacityPolicy::warn;
-  if (*text == "refuse") return CapacityPolicy::refuse;
-  if (*text == "ignore") return CapacityPolicy::ignore;
-  return Refusal{"InvalidParameter", "StorageClass parameter capacityPolicy \"" + printable(*text) +
-                                         "\" is not refuse, warn or ignore"};
+  const auto policy = choice_parameter<CapacityPolicy>(storage_class, param::kCapacityPolicy,
+                                                       {{"refuse", CapacityPolicy::refuse},
+                                                        {"warn", CapacityPolicy::warn},
+                                                        {"ignore", CapacityPolicy::ignore}},
+                                                       "is not refuse, warn or ignore");
+  if (auto* refusal = std::get_if<Refusal>(&policy)) return *refusal;
+  return std::get<std::optional<CapacityPolicy>>(policy).value_or(CapacityPolicy::warn);
 }
 
 namespace {

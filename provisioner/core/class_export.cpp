@@ -1,57 +1,16 @@
 #include "provisioner/core/class_export.h"
 
-#include <cctype>
-
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 
 namespace nfsprov::core {
-namespace {
-
-Refusal invalid_parameter(std::string_view name, std::string_view value, std::string_view why) {
-  return {"InvalidParameter", "StorageClass parameter " + std::string(name) + " \"" +
-                                  printable(value) + "\" " + std::string(why)};
-}
-
-// nullopt when absent; refusal when not a port number.
-Outcome<std::optional<int>> port_parameter(const nlohmann::json* storage_class,
-                                           std::string_view name) {
-  auto text = class_parameter(storage_class, name);
-  if (!text) return std::optional<int>{};
-  if (text->empty() || text->size() > 5) {
-    return invalid_parameter(name, *text, "is not a port number (1..65535)");
-  }
-  int port = 0;
-  for (char c : *text) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) {
-      return invalid_parameter(name, *text, "is not a port number (1..65535)");
-    }
-    port = port * 10 + (c - '0');
-  }
-  if (port < 1 || port > 65535) {
-    return invalid_parameter(name, *text, "is not a port number (1..65535)");
-  }
-  return std::optional<int>{port};
-}
-
-}  // namespace
-
-std::optional<std::string> class_parameter(const nlohmann::json* storage_class,
-                                           std::string_view name) {
-  if (storage_class == nullptr || !storage_class->is_object()) return std::nullopt;
-  auto parameters = storage_class->find("parameters");
-  if (parameters == storage_class->end() || !parameters->is_object()) return std::nullopt;
-  auto value = parameters->find(name);
-  if (value == parameters->end() || !value->is_string()) return std::nullopt;
-  return value->get<std::string>();
-}
-
 Outcome<nfs::ExportAddress> export_at(std::string server, std::string share,
                                       const nlohmann::json* storage_class,
                                       const ProvisionerDefaults& defaults) {
-  auto nfs_port = port_parameter(storage_class, "nfsPort");
+  auto nfs_port = port_parameter(storage_class, param::kNfsPort);
   if (auto* refusal = std::get_if<Refusal>(&nfs_port)) return *refusal;
-  auto mount_port = port_parameter(storage_class, "mountPort");
+  auto mount_port = port_parameter(storage_class, param::kMountPort);
   if (auto* refusal = std::get_if<Refusal>(&mount_port)) return *refusal;
 
   nfs::ExportAddress address = defaults.export_address;
@@ -71,19 +30,19 @@ Outcome<nfs::ExportAddress> export_at(std::string server, std::string share,
 Outcome<nfs::ExportAddress> class_export(const nlohmann::json* storage_class,
                                          const ProvisionerDefaults& defaults) {
   std::string server = defaults.export_address.server;
-  if (auto given = class_parameter(storage_class, "server")) {
+  if (auto given = class_parameter(storage_class, param::kServer)) {
     if (const auto problem = nfs::server_problem(*given); !problem.empty())
-      return invalid_parameter("server", *given, problem);
+      return invalid_parameter(param::kServer, *given, problem);
     server = *given;
   }
   std::string share = defaults.export_address.export_path;
-  if (auto given = class_parameter(storage_class, "share")) {
+  if (auto given = class_parameter(storage_class, param::kShare)) {
     // Checked as given: normalizing first could hide a character that means something to libnfs.
     if (const auto problem = nfs::export_path_problem(*given); !problem.empty())
-      return invalid_parameter("share", *given, problem);
+      return invalid_parameter(param::kShare, *given, problem);
     auto normal = normalized_share(*given);
     if (!normal) {
-      return invalid_parameter("share", *given,
+      return invalid_parameter(param::kShare, *given,
                                "is not an absolute export path without \"..\" (e.g. /srv/nfs)");
     }
     share = *normal;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "nfs/export_address.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/refusal.h"
 
 namespace nfsprov::core {
@@ -18,8 +19,7 @@ struct ProvisionerDefaults {
   nfs::ExportAddress export_address;
 };
 
-// The class's export. Class parameters (all optional; unknown parameters are ignored, as
-// nfs-subdir and the external-provisioner library ignore them):
+// The class's export. Class parameters (class_parameters.h; all optional):
 //   server     NFS server host or IP (default: the provisioner's)
 //   share      absolute export path (default: the provisioner's)
 //   nfsPort    NFS port, 1..65535   \ for servers without a portmapper. When unset: the
@@ -41,9 +41,5 @@ Outcome<nfs::ExportAddress> export_at(std::string server, std::string share,
 // An export path made canonical: "/a//b/" -> "/a/b", "/" stays "/"; nullopt when not
 // absolute or when it has a ".." component.
 std::optional<std::string> normalized_share(std::string_view share);
-
-// String parameter of a StorageClass (".parameters[name]"), nullopt when absent or not a string.
-std::optional<std::string> class_parameter(const nlohmann::json* storage_class,
-                                           std::string_view name);
 
 }  // namespace nfsprov::core

@@ -1,9 +1,11 @@
 #include "provisioner/core/deletion_planner.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 
@@ -21,53 +23,30 @@ Refusal unsafe_path(std::string_view path, std::string_view why) {
 Outcome<int> recorded_port(const json& pv, std::string_view key) {
   auto text = annotation_of(pv, key);
   if (!text) return 0;
-  int port = 0;
-  bool ok = !text->empty() && text->size() <= 5;
-  for (char c : *text) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else
-      port = port * 10 + (c - '0');
-  }
-  if (!ok || port < 1 || port > 65535) {
+  const auto port = base::parse_port(*text);
+  if (!port || *port == 0) {
     return Refusal{"InvalidAnnotation", "PV annotation " + std::string(key) + " \"" +
                                             printable(*text) + "\" is not a port number"};
   }
-  return port;
+  return *port;
 }
 
 Outcome<DeletionAction> action_for(const json* storage_class) {
   if (storage_class == nullptr) return DeletionAction::archive;
-  if (auto on_delete = class_parameter(storage_class, "onDelete")) {
-    if (*on_delete == "delete") return DeletionAction::remove;
-    if (*on_delete == "retain") return DeletionAction::retain;
-    if (*on_delete == "archive") return DeletionAction::archive;
-    return Refusal{"InvalidParameter", "StorageClass parameter onDelete \"" +
-                                           printable(*on_delete) +
-                                           "\" is not one of delete, retain, archive"};
-  }
-  if (auto archive = class_parameter(storage_class, "archiveOnDelete")) {
-    auto value = parse_go_bool(*archive);
-    if (!value) {
-      return Refusal{"InvalidParameter", "StorageClass parameter archiveOnDelete \"" +
-                                             printable(*archive) + "\" is not true or false"};
-    }
-    return *value ? DeletionAction::archive : DeletionAction::remove;
-  }
-  return DeletionAction::archive;
+  const auto on_delete = choice_parameter<DeletionAction>(storage_class, param::kOnDelete,
+                                                          {{"delete", DeletionAction::remove},
+                                                           {"retain", DeletionAction::retain},
+                                                           {"archive", DeletionAction::archive}},
+                                                          "is not one of delete, retain, archive");
+  if (auto* refusal = std::get_if<Refusal>(&on_delete)) return *refusal;
+  if (const auto& action = std::get<std::optional<DeletionAction>>(on_delete)) return *action;
+  const auto archive = bool_parameter(storage_class, param::kArchiveOnDelete);
+  if (auto* refusal = std::get_if<Refusal>(&archive)) return *refusal;
+  const auto& archive_given = std::get<std::optional<bool>>(archive);
+  return archive_given.value_or(true) ? DeletionAction::archive : DeletionAction::remove;
 }
 
 }  // namespace
-
-std::optional<bool> parse_go_bool(std::string_view text) {
-  for (std::string_view yes : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (text == yes) return true;
-  }
-  for (std::string_view no : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (text == no) return false;
-  }
-  return std::nullopt;
-}
 
 Outcome<VolumeLocation> volume_location(const json& pv, const json* storage_class,
                                         const ProvisionerDefaults& defaults) {
@@ -80,7 +59,7 @@ Outcome<VolumeLocation> volume_location(const json& pv, const json* storage_clas
   }
 
   std::string share_text = annotation_of(pv, kShareAnnotation)
-                               .value_or(class_parameter(storage_class, "share")
+                               .value_or(class_parameter(storage_class, param::kShare)
                                              .value_or(defaults.export_address.export_path));
   auto share = normalized_share(share_text);
   if (!share) {
@@ -169,17 +148,10 @@ std::string archive_directory_for(std::string_view directory) {
 
 std::string timestamped_archive_directory(std::string_view archive_directory,
                                           std::chrono::system_clock::time_point when) {
-  using namespace std::chrono;
-  auto day = floor<days>(when);
-  year_month_day date{day};
-  hh_mm_ss time{floor<seconds>(when - day)};
-  char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "-%04d%02u%02uT%02lld%02lld%02lldZ", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()),
-                static_cast<long long>(time.hours().count()),
-                static_cast<long long>(time.minutes().count()),
-                static_cast<long long>(time.seconds().count()));
-  return std::string(archive_directory) + stamp;
+  // RFC 3339's basic format ("20261125T151828Z"): no ':' in a directory name.
+  std::string stamp = base::utc_timestamp(when);
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  return std::string(archive_directory) + "-" + stamp;
 }
 
 }  // namespace nfsprov::core

@@ -60,9 +60,9 @@ using DeletionDecision = std::variant<SkipDeletion, DeletionPlan, Refusal>;
 // Released; spec.persistentVolumeReclaimPolicy is not Delete.
 // Export and directory: volume_location.
 // Action: class `onDelete` (delete | retain | archive) wins when set; otherwise
-// `archiveOnDelete` parsed like Go's strconv.ParseBool: false -> remove, true or unset ->
-// archive. Class gone (nullptr) -> archive, the safe choice.
-// Refusals (never touched): volume_location's; an invalid onDelete/archiveOnDelete value.
+// `archiveOnDelete` parsed like Go's strconv.ParseBool (class_parameters.h): false -> remove, true
+// or unset -> archive. Class gone (nullptr) -> archive, the safe choice. Refusals (never touched):
+// volume_location's; an invalid onDelete/archiveOnDelete value.
 class DeletionPlanner {
  public:
   explicit DeletionPlanner(ProvisionerDefaults defaults);
@@ -72,9 +72,6 @@ class DeletionPlanner {
  private:
   ProvisionerDefaults defaults_;
 };
-
-// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; nullopt otherwise.
-std::optional<bool> parse_go_bool(std::string_view text);
 
 // Where a directory is archived: "archived-<last component>" next to it, cut to
 // kMaxArchiveNameBytes on a UTF-8 character boundary.

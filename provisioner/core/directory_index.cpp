@@ -2,6 +2,7 @@
 
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 
@@ -39,8 +40,7 @@ void DirectoryIndex::volume_seen(const nlohmann::json& pv) {
   const std::string server = string_field(nfs, "server");
   const std::string path = string_field(nfs, "path");
   if (name.empty() || server.empty() || path.empty()) return;
-  const bool ours =
-      string_field(field(metadata, "annotations"), kProvisionedBy) == provisioner_name_;
+  const bool ours = provisioned_by(pv, provisioner_name_);
   std::lock_guard lock(mutex_);
   take_locked(name, Use{key_of(server, path), ours, true});
 }

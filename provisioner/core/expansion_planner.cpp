@@ -8,6 +8,7 @@
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/quantity.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 namespace {
@@ -47,7 +48,7 @@ ExpansionDecision plan_expansion(const json& claim, const json* pv, const json* 
     return none("volume " + volume + " not in the cache");
   if (string_field(field(field(*pv, "spec"), "claimRef"), "uid") != string_field(meta, "uid"))
     return none("volume " + volume + " is bound to another claim");
-  if (annotation_of(*pv, kProvisionedBy).value_or("") != provisioner_name)
+  if (!provisioned_by(*pv, provisioner_name))
     return none("volume " + volume + " was not provisioned by us");
   if (!storage_class || string_field(*storage_class, "provisioner") != provisioner_name)
     return none("class " + claim_class_name(claim) + " is not ours");

@@ -9,6 +9,7 @@
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/directory_index.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 
@@ -84,7 +85,7 @@ std::optional<std::string> volume_name_in(std::string_view name) {
   const auto uuid = name.substr(name.size() - 36);
   if (!is_uuid(uuid) || name.substr(name.size() - 36 - kMarker.size(), kMarker.size()) != kMarker)
     return std::nullopt;
-  return "pvc-" + std::string(uuid);
+  return volume_name_for_uid(uuid);
 }
 
 std::string_view kind_name(AuditKind kind) {
@@ -123,7 +124,7 @@ std::vector<AuditVolume> volumes_on_export(const json& pv_items, const nfs::Expo
         {string_field(field(pv, "metadata"), "name"), *directory,
          string_field(field(pv, "status"), "phase"),
          claim_name.empty() ? "" : string_field(claim_ref, "namespace") + "/" + claim_name,
-         annotation_of(pv, kProvisionedBy) == provisioner_name});
+         provisioned_by(pv, provisioner_name)});
   }
   return volumes;
 }
@@ -136,7 +137,7 @@ LiveNames live_names(const json& pv_items, const json& claim_items) {
   if (claim_items.is_array())
     for (const auto& claim : claim_items)
       if (auto uid = string_field(field(claim, "metadata"), "uid"); !uid.empty())
-        live.claimed.insert("pvc-" + uid);
+        live.claimed.insert(volume_name_for_uid(uid));
   return live;
 }
 

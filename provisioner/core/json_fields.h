@@ -1,19 +1,19 @@
-// Null-safe reads of API objects: a missing or mistyped field reads as null / "" instead of
-// throwing, because objects from the API (or a user) may lack any optional field.
+// Null-safe reads of API objects (base/json_fields.h, under the names the core has always
+// used), and the printable form of user text for Events.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "provisioner/base/json_fields.h"
+
 namespace nfsprov::core {
 
-// object[key], or a null json when object is not an object or has no such key.
-const nlohmann::json& field(const nlohmann::json& object, std::string_view key);
-// object[key] when it is a string, else "".
-std::string string_field(const nlohmann::json& object, std::string_view key);
-// metadata.annotations[key] when it is a string, else nullopt.
-std::optional<std::string> annotation_of(const nlohmann::json& object, std::string_view key);
+using base::annotation_of;
+using base::field;
+using base::metadata_field;
+using base::string_field;
 
 // User-supplied text fit for an Event: printable ASCII ('?' for the rest), at most max bytes.
 std::string printable(std::string_view text, std::size_t max = 120);

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "provisioner/base/host_port.h"
 #include "provisioner/core/annotations.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/clone_source.h"
 #include "provisioner/core/deletion_planner.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/path_pattern.h"
 #include "provisioner/core/quantity.h"
+#include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
 namespace {
@@ -30,14 +33,9 @@ std::optional<std::uint32_t> parse_mode(std::string_view text) {
 // A decimal uid/gid, 0..4294967294; no sign. 4294967295 is (uid_t)-1, which chown reads as
 // "leave unchanged": accepting it would silently not apply it.
 std::optional<std::uint32_t> parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value >= UINT32_MAX) return std::nullopt;
-  return static_cast<std::uint32_t>(value);
+  const auto value = base::parse_decimal(text, UINT32_MAX - 1);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
 }
 
 // setuid, setgid and sticky: what a claim may not ask for unless its class allows it.
@@ -61,9 +59,7 @@ Outcome<std::optional<std::uint32_t>> resolve(const Setting& setting, const json
   }
   if (auto text = class_parameter(&storage_class, setting.parameter)) {
     if (auto value = setting.parse(*text)) return *value;
-    return Refusal{"InvalidParameter", "StorageClass parameter " + std::string(setting.parameter) +
-                                           " \"" + printable(*text) + "\" is not " +
-                                           std::string(setting.expected)};
+    return invalid_parameter(setting.parameter, *text, "is not " + std::string(setting.expected));
   }
   return std::optional<std::uint32_t>{};
 }
@@ -114,11 +110,11 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   const auto policy = capacity_policy(&storage_class);
   if (auto* refusal = std::get_if<Refusal>(&policy)) return *refusal;
 
-  static constexpr Setting kMode{kCreateModeAnnotation, "mountPermissions",
+  static constexpr Setting kMode{kCreateModeAnnotation, param::kMountPermissions,
                                  "an octal mode up to 07777 (e.g. 0750)", parse_mode};
-  static constexpr Setting kUid{kCreateUidAnnotation, "uid", "a decimal uid (0..4294967294)",
+  static constexpr Setting kUid{kCreateUidAnnotation, param::kUid, "a decimal uid (0..4294967294)",
                                 parse_id};
-  static constexpr Setting kGid{kCreateGidAnnotation, "gid", "a decimal gid (0..4294967294)",
+  static constexpr Setting kGid{kCreateGidAnnotation, param::kGid, "a decimal gid (0..4294967294)",
                                 parse_id};
   auto mode = resolve(kMode, claim, storage_class);
   if (auto* refusal = std::get_if<Refusal>(&mode)) return *refusal;
@@ -127,12 +123,10 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   // or let claims ask for one with allowClaimSpecialModes "true".
   if (const auto asked = annotation_of(claim, kCreateModeAnnotation)) {
     const auto bits = std::get<std::optional<std::uint32_t>>(mode).value_or(0);
-    const auto allowed = class_parameter(&storage_class, "allowClaimSpecialModes");
-    const auto allow = allowed ? parse_go_bool(*allowed) : std::optional<bool>(false);
-    if (!allow)
-      return Refusal{"InvalidParameter", "StorageClass parameter allowClaimSpecialModes \"" +
-                                             printable(*allowed) + "\" is not true or false"};
-    if ((bits & kSpecialModeBits) != 0 && !*allow)
+    const auto allowed = bool_parameter(&storage_class, param::kAllowClaimSpecialModes);
+    if (auto* refusal = std::get_if<Refusal>(&allowed)) return *refusal;
+    const bool allow = std::get<std::optional<bool>>(allowed).value_or(false);
+    if ((bits & kSpecialModeBits) != 0 && !allow)
       return Refusal{"InvalidAnnotation",
                      "claim annotation " + std::string(kCreateModeAnnotation) + " \"" +
                          printable(*asked) +
@@ -148,20 +142,17 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
   if (auto* refusal = std::get_if<Refusal>(&group)) return *refusal;
 
   VolumePlan plan;
-  plan.pv_name = "pvc-" + uid;
+  plan.pv_name = volume_name_for_uid(uid);
   auto directory =
-      volume_directory(claim, class_parameter(&storage_class, "pathPattern"), plan.pv_name);
+      volume_directory(claim, class_parameter(&storage_class, param::kPathPattern), plan.pv_name);
   if (auto* refusal = std::get_if<Refusal>(&directory)) return *refusal;
   plan.directory = std::get<std::string>(directory);
-  std::size_t max_depth = kDefaultMaxPathDepth;
-  if (auto text = class_parameter(&storage_class, "maxPathDepth")) {
-    const auto value = parse_id(*text);
-    if (!value || *value < 1 || *value > kMaxMaxPathDepth)
-      return Refusal{"InvalidParameter", "StorageClass parameter maxPathDepth \"" +
-                                             printable(*text) + "\" is not a number from 1 to " +
-                                             std::to_string(kMaxMaxPathDepth)};
-    max_depth = *value;
-  }
+  const auto depth_given =
+      number_parameter(&storage_class, param::kMaxPathDepth, 1, kMaxMaxPathDepth,
+                       "is not a number from 1 to " + std::to_string(kMaxMaxPathDepth));
+  if (auto* refusal = std::get_if<Refusal>(&depth_given)) return *refusal;
+  const std::size_t max_depth =
+      std::get<std::optional<std::uint32_t>>(depth_given).value_or(kDefaultMaxPathDepth);
   if (const auto depth =
           static_cast<std::size_t>(std::count(plan.directory.begin(), plan.directory.end(), '/')) +
           1;

@@ -1,24 +1,16 @@
 #include "provisioner/core/volume_usage.h"
 
-#include "provisioner/core/class_export.h"
+#include "provisioner/core/class_parameters.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/quantity.h"
 
 namespace nfsprov::core {
 
 Outcome<int> usage_warning_percent(const nlohmann::json* storage_class) {
-  const auto text = class_parameter(storage_class, "usageWarningPercent");
-  if (!text) return 100;
-  int percent = 0;
-  bool ok = !text->empty() && text->size() <= 5;
-  for (char c : *text) {
-    if (c < '0' || c > '9') ok = false;
-    if (ok) percent = percent * 10 + (c - '0');
-  }
-  if (!ok || percent < 1 || percent > 10000)
-    return Refusal{"InvalidParameter", "StorageClass parameter usageWarningPercent \"" +
-                                           printable(*text) + "\" is not a whole number 1-10000"};
-  return percent;
+  const auto percent = number_parameter(storage_class, param::kUsageWarningPercent, 1, 10000,
+                                        "is not a whole number 1-10000");
+  if (auto* refusal = std::get_if<Refusal>(&percent)) return *refusal;
+  return static_cast<int>(std::get<std::optional<std::uint32_t>>(percent).value_or(100));
 }
 
 std::optional<std::uint64_t> requested_bytes(const nlohmann::json& pv) {

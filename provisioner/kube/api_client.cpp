@@ -9,7 +9,8 @@
 
 #include <httplib.h>
 
-#include "provisioner/config/host_port.h"
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/json_fields.h"
 #include "provisioner/kube/line_splitter.h"
 #include "provisioner/kube/rate_limiter.h"
 #include "provisioner/kube/status_error.h"
@@ -34,7 +35,7 @@ struct ServerAddress {
 
 // The kubeconfig loader has checked the port already; this is the same rule, not a second one.
 int port_of(const std::string& url, std::string_view text) {
-  const auto port = config::parse_port(text);
+  const auto port = base::parse_port(text);
   if (!port || *port == 0)
     throw ConfigError("server \"" + url + "\" has an invalid port \"" + std::string(text) + "\"");
   return *port;
@@ -56,18 +57,14 @@ ServerAddress parse_server(const std::string& url) {
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) a.path_prefix = std::string(rest.substr(slash));
   while (!a.path_prefix.empty() && a.path_prefix.back() == '/') a.path_prefix.pop_back();
-  std::string_view host = authority;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) throw ConfigError("server \"" + url + "\": bad IPv6 host");
-    host = authority.substr(1, close - 1);
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() == ':') a.port = port_of(url, authority.substr(1));
-  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    a.port = port_of(url, authority.substr(colon + 1));
+  base::Authority split;
+  try {
+    split = base::split_authority(authority);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("server \"" + url + "\" " + e.what());
   }
-  a.host = std::string(host);
+  if (split.port) a.port = port_of(url, *split.port);
+  a.host = std::string(split.host);
   return a;
 }
 
@@ -92,11 +89,6 @@ void add_query(std::string& path, std::string_view key, std::string_view value) 
   path += key;
   path += '=';
   path += url_encode(value);
-}
-
-std::string meta(const nlohmann::json& object, const char* field) {
-  if (!object.contains("metadata") || !object["metadata"].is_object()) return {};
-  return object["metadata"].value(field, "");
 }
 
 // Which failures a call may repeat without changing what the caller sees.
@@ -318,15 +310,10 @@ nlohmann::json ApiClient::create(const Resource& r, std::string_view ns,
 }
 
 nlohmann::json ApiClient::update(const Resource& r, const nlohmann::json& object) {
-  const bool has_rv = !meta(object, "resourceVersion").empty();
-  return impl_->call("PUT", r.object_path(meta(object, "namespace"), meta(object, "name")),
-                     object.dump(), "application/json", has_rv ? Retry::safe : Retry::unsafe);
-}
-
-nlohmann::json ApiClient::update_status(const Resource& r, const nlohmann::json& object) {
-  const bool has_rv = !meta(object, "resourceVersion").empty();
+  const bool has_rv = !base::metadata_field(object, "resourceVersion").empty();
   return impl_->call("PUT",
-                     r.object_path(meta(object, "namespace"), meta(object, "name")) + "/status",
+                     r.object_path(base::metadata_field(object, "namespace"),
+                                   base::metadata_field(object, "name")),
                      object.dump(), "application/json", has_rv ? Retry::safe : Retry::unsafe);
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provisioner/base/defaults.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/kube/resource.h"
@@ -19,8 +20,8 @@
 namespace nfsprov::kube {
 
 struct ClientOptions {
-  double qps = 200;  // client-side rate limit; high enough for a burst of 1000 claims
-  int burst = 400;
+  double qps = base::defaults::kApiQps;  // client-side rate limit
+  int burst = base::defaults::kApiBurst;
   std::chrono::milliseconds request_timeout{30000};
   // How often a 429/503 answer is retried (honouring Retry-After) before it is thrown.
   int max_retries = 5;
@@ -61,7 +62,6 @@ class ApiClient {
   nlohmann::json create(const Resource& r, std::string_view ns, const nlohmann::json& object);
   // PUT of the whole object; metadata.resourceVersion gives optimistic concurrency.
   nlohmann::json update(const Resource& r, const nlohmann::json& object);
-  nlohmann::json update_status(const Resource& r, const nlohmann::json& object);
   nlohmann::json merge_patch(const Resource& r, std::string_view ns, std::string_view name,
                              const nlohmann::json& patch);
   nlohmann::json merge_patch_status(const Resource& r, std::string_view ns, std::string_view name,

@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <set>
 
+#include "provisioner/base/json_fields.h"
+#include "provisioner/base/sleep.h"
 #include "provisioner/kube/relist_diff.h"
 
 namespace nfsprov::kube {
@@ -12,22 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string resource_version(const nlohmann::json& obj) {
-  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) return {};
-  return obj["metadata"].value("resourceVersion", "");
-}
-
-// Sleeps for `wait` unless stop is requested first.
-void sleep_unless_stopped(std::stop_token stop, std::chrono::milliseconds wait) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait_for(lock, stop, wait, [] { return false; });
-}
-
-const nlohmann::json& list_metadata(const nlohmann::json& answer) {
-  static const nlohmann::json empty = nlohmann::json::object();
-  auto meta = answer.find("metadata");
-  return meta != answer.end() && meta->is_object() ? *meta : empty;
+  return base::metadata_field(obj, "resourceVersion");
 }
 
 }  // namespace
@@ -78,16 +65,16 @@ std::map<std::string, nlohmann::json> Informer::list_all(std::string& version) {
       ++stats_.list_pages;
     }
     progressed();
-    const nlohmann::json& meta = list_metadata(answer);
+    const nlohmann::json& meta = base::field(answer, "metadata");
     if (auto items = answer.find("items"); items != answer.end() && items->is_array())
       for (auto& item : *items) {
         std::string key = object_key(item);
         records[std::move(key)] =
             transform_.store ? transform_.store(std::move(item)) : std::move(item);
       }
-    const std::string next = meta.value("continue", "");
+    const std::string next = base::string_field(meta, "continue");
     if (next.empty()) {
-      version = meta.value("resourceVersion", "");
+      version = base::string_field(meta, "resourceVersion");
       return records;
     }
     // The next page, at the first page's resourceVersion (the token carries it).
@@ -223,7 +210,7 @@ void Informer::run(std::stop_token stop) {
         // was cut at once, or our resourceVersion is ahead of the server's and the watch
         // would wait in silence forever. A relist settles both; do not spin on it.
         need_list = true;
-        sleep_unless_stopped(stop, backoff);
+        base::sleep_for(stop, backoff);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
       }
     } catch (const ApiError& e) {
@@ -233,7 +220,7 @@ void Informer::run(std::stop_token stop) {
         continue;
       }
       failed(operation, e.what());
-      sleep_unless_stopped(stop, backoff);
+      base::sleep_for(stop, backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
     } catch (const std::exception& e) {
       // A malformed answer or a handler's bug: an exception escaping this thread would end
@@ -242,7 +229,7 @@ void Informer::run(std::stop_token stop) {
       failed(operation, e.what());
       need_list = true;
       tell_everything = true;
-      sleep_unless_stopped(stop, backoff);
+      base::sleep_for(stop, backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
     }
   }

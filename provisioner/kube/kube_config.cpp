@@ -8,7 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "provisioner/config/host_port.h"
+#include "provisioner/base/host_port.h"
 #include "provisioner/kube/base64.h"
 
 namespace nfsprov::kube {
@@ -116,27 +116,21 @@ class Parser {
 
   // The port of an http(s) server URL, checked here so that a bad one is an error naming the
   // field when the kubeconfig is loaded (main exits 2), not a bare "stoi" from the client.
-  // The authority is split as ApiClient splits it: up to the first '/', a bracketed IPv6
-  // host, else the port after the last ':'. No port: the scheme's default.
+  // The authority (up to the first '/') is split by base::split_authority, as ApiClient
+  // splits it. No port: the scheme's default.
   void check_server_port(const std::string& server, const std::string& where) const {
     std::string_view authority = server;
     authority.remove_prefix(authority.find("://") + 3);
     authority = authority.substr(0, authority.find('/'));
     std::optional<std::string_view> port;
-    if (authority.starts_with('[')) {
-      const auto close = authority.find(']');
-      if (close == std::string_view::npos)
-        fail(where + "server \"" + server + "\" has no ']' after its IPv6 address");
-      const std::string_view after = authority.substr(close + 1);
-      if (!after.empty() && after.front() != ':')
-        fail(where + "server \"" + server + "\" has text after its IPv6 address");
-      if (!after.empty()) port = after.substr(1);
-    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
+    try {
+      port = base::split_authority(authority).port;
+    } catch (const std::invalid_argument& e) {
+      fail(where + "server \"" + server + "\" " + e.what());
     }
     if (!port) return;
     // Port 0 parses but cannot be connected to.
-    if (auto number = config::parse_port(*port); !number || *number == 0)
+    if (auto number = base::parse_port(*port); !number || *number == 0)
       fail(where + "server \"" + server + "\" has an invalid port \"" + std::string(*port) +
            "\" (want 1 to 65535)");
   }
@@ -271,7 +265,7 @@ KubeConfig load_in_cluster(const std::filesystem::path& sa_dir) {
     throw ConfigError(
         "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
   // It becomes the server URL's port: the same check as a kubeconfig's server.
-  if (auto number = config::parse_port(port); !number || *number == 0)
+  if (auto number = base::parse_port(port); !number || *number == 0)
     throw ConfigError("in-cluster: KUBERNETES_SERVICE_PORT \"" + port +
                       "\" is not a port (want 1 to 65535)");
   KubeConfig config;

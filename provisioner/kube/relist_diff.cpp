@@ -1,12 +1,13 @@
 #include "provisioner/kube/relist_diff.h"
 
+#include "provisioner/base/json_fields.h"
 #include "provisioner/kube/informer.h"
 
 namespace nfsprov::kube {
 namespace {
 
 std::string resource_version(const nlohmann::json& obj) {
-  return obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
+  return base::metadata_field(obj, "resourceVersion");
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "provisioner/kube/status_error.h"
 
-#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "provisioner/base/host_port.h"
 
 namespace nfsprov::kube {
 namespace {
@@ -31,10 +34,10 @@ ApiErrorKind kind_for(int code, const std::string& reason) {
 }
 
 std::optional<std::chrono::seconds> parse_seconds(std::string_view text) {
-  long value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return std::chrono::seconds(value);
+  // HTTP's delay-seconds: digits only.
+  const auto value = base::parse_decimal(text, std::numeric_limits<std::int32_t>::max());
+  if (!value) return std::nullopt;
+  return std::chrono::seconds(static_cast<std::int64_t>(*value));
 }
 
 ApiError build(std::string_view what, int code, const nlohmann::json& status,

@@ -1,8 +1,8 @@
 #include "provisioner/log/log.h"
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
+
+#include "provisioner/base/text.h"
 
 namespace nfsprov::log {
 
@@ -52,19 +52,6 @@ void append_value(std::string& line, std::string_view v) {
   line += '"';
 }
 
-std::string now_utc() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
-
 }  // namespace
 
 std::string_view level_name(Level level) {
@@ -77,8 +64,6 @@ std::string_view level_name(Level level) {
       return "info";
     case Level::debug:
       return "debug";
-    case Level::trace:
-      return "trace";
   }
   return "info";
 }
@@ -104,7 +89,8 @@ std::string format_line(std::string_view timestamp, Level level, std::string_vie
 
 void Logger::write(Level level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
-  std::string line = format_line(now_utc(), level, message, fields);
+  std::string line =
+      format_line(base::utc_timestamp(std::chrono::system_clock::now(), 3), level, message, fields);
   std::lock_guard lock(mutex_);
   out_ << line << std::flush;
 }

@@ -13,7 +13,7 @@
 
 namespace nfsprov::log {
 
-enum class Level { error = 0, warning = 1, info = 2, debug = 3, trace = 4 };
+enum class Level { error = 0, warning = 1, info = 2, debug = 3 };
 
 struct Field {
   std::string_view key;

@@ -20,6 +20,7 @@
 
 #include "nfs/export_client.h"
 #include "nfs/nfs_error.h"
+#include "provisioner/base/text.h"
 
 namespace nfsprov::ops {
 
@@ -100,10 +101,7 @@ bool can_bind_privileged_port() {
 }
 
 std::string probe_name() {
-  std::mt19937 random{std::random_device{}()};
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(random()));
-  return std::string(".nfs-provisioner-check-") + hex;
+  return ".nfs-provisioner-check-" + base::random_hex(8);
 }
 
 std::string gib(std::uint64_t bytes) {

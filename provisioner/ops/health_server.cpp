@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "provisioner/config/host_port.h"
+#include "provisioner/base/host_port.h"
 
 namespace nfsprov::ops {
 
@@ -20,9 +20,9 @@ constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 
 ListenAddress parse_listen_address(std::string_view text) {
   // The settings check --metrics-address with the same function: what they accept binds here.
-  config::HostPort parsed;
+  base::HostPort parsed;
   try {
-    parsed = config::parse_host_port(text);
+    parsed = base::parse_host_port(text);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("invalid listen address '" + std::string(text) + "': " + e.what());
   }

@@ -27,7 +27,7 @@ struct ListenAddress {
   int port = 0;      // 0: any free port (tests)
 };
 
-// Parses "host:port", ":port" or "[v6]:port" with config::parse_host_port, the function the
+// Parses "host:port", ":port" or "[v6]:port" with base::parse_host_port, the function the
 // settings validate --metrics-address with. Throws std::invalid_argument with the reason.
 // main treats an empty flag value as "no endpoint" before calling this.
 ListenAddress parse_listen_address(std::string_view text);
@@ -68,7 +68,8 @@ class LivenessRegistry {
   std::vector<std::pair<std::string, LivenessCheck>> checks_;
 };
 
-// Readiness: named checks main wires (informers synced; when leader, NFS exports answer).
+// Readiness: named checks main wires (the controller's caches synced, the API answers, no
+// RBAC refusal; as leader, the default export answers).
 using ReadinessCheck = std::function<CheckOutcome()>;
 
 class ReadinessRegistry {

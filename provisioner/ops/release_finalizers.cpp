@@ -6,6 +6,7 @@
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/finalizers.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/volume_identity.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
 
@@ -24,7 +25,7 @@ bool being_deleted(const json& pv) {
 // finalizer, and being deleted unless every PV of ours is asked for. The finalizer alone
 // would not do: another provisioner built on the same library puts the same one on its PVs.
 bool qualifies(const json& pv, const ReleaseOptions& options) {
-  return core::annotation_of(pv, core::kProvisionedBy) == options.provisioner_name &&
+  return core::provisioned_by(pv, options.provisioner_name) &&
          core::has_provisioner_finalizer(pv) && (options.all || being_deleted(pv));
 }
 

@@ -1,10 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include "provisioner/base/host_port.h"
+#include "provisioner/base/text.h"
 #include "provisioner/config/duration.h"
-#include "provisioner/config/host_port.h"
 #include "provisioner/config/settings.h"
 
 using namespace nfsprov::config;
+using nfsprov::base::parse_go_bool;
+using nfsprov::base::parse_host_port;
+using nfsprov::base::parse_port;
 using namespace std::chrono_literals;
 
 namespace {

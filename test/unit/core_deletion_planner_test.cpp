@@ -209,13 +209,6 @@ TEST_CASE("deletion: paths outside the share, at its root or with .. are never t
   CHECK(refused(bad_share, &c).reason == "InvalidShare");
 }
 
-TEST_CASE("deletion: Go ParseBool accepts exactly its twelve spellings", "[deletion]") {
-  for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"}) CHECK(parse_go_bool(yes) == true);
-  for (const char* no : {"0", "f", "F", "FALSE", "false", "False"})
-    CHECK(parse_go_bool(no) == false);
-  for (const char* bad : {"", "yes", "tRUE", "2", " true", "on"}) CHECK_FALSE(parse_go_bool(bad));
-}
-
 TEST_CASE("deletion: timestamped archive names for collisions", "[deletion]") {
   using namespace std::chrono;
   auto when =
