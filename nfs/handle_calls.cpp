@@ -380,7 +380,7 @@ int HandleCalls::read_directory(const FileHandle& dir, std::vector<HandleEntry>&
           // entryplus3 (its 64-bit cookie) needs 8: each is read through an aligned copy
           // (UBSan: misaligned member access; ARM's 64-bit loads may fault on it).
           for (const entryplus3* next = ok.reply.entries; next;) {
-            entryplus3 aligned;
+            entryplus3 aligned{};
             std::memcpy(&aligned, next, sizeof aligned);
             const entryplus3* const e = &aligned;
             next = e->nextentry;
