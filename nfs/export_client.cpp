@@ -72,8 +72,8 @@ struct ExportClient::Impl {
   // Failures the server did not report (a symlink found, a file in the way) are not
   // connection trouble, so they never mark the client unhealthy unless retryable.
   [[noreturn]] void fail_errno(std::string_view op, const RelativePath& path, int err,
-                               std::string detail) {
-    NfsError e(std::string(op), path.str(), address.display(), err, std::move(detail));
+                               const std::string& detail) {
+    NfsError e(std::string(op), path.str(), address.display(), err, detail);
     if (e.retryable()) healthy = false;
     throw e;
   }
@@ -85,7 +85,7 @@ struct ExportClient::Impl {
     if (rc == -EINTR)
       detail =
           "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
-    fail_errno(op, path, rc < 0 ? -rc : EIO, std::move(detail));
+    fail_errno(op, path, rc < 0 ? -rc : EIO, detail);
   }
 
   [[noreturn]] void fail_handle(std::string_view op, const RelativePath& path, int rc) {
@@ -95,7 +95,7 @@ struct ExportClient::Impl {
     if (rc == -EINTR)
       detail =
           "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
-    fail_errno(op, path, rc < 0 ? -rc : EIO, std::move(detail));
+    fail_errno(op, path, rc < 0 ? -rc : EIO, detail);
   }
 
   bool may_write() const { return !fence || fence(); }

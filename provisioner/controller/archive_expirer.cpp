@@ -46,14 +46,14 @@ void ArchiveExpirer::expire_export(const ExportRetention& target, const nlohmann
                         {"age", age},
                         {"retention", retention}});
       ctx_.observer.archive_expired(address);
-      const std::string message =
-          "archive " + action.path + " removed: " + age + " old, archiveRetention " + retention;
       // The PV it was archived for, if it is still there (a Released PV held by a finalizer).
       for (const auto& pv : pv_items)
         if (!action.pv_name.empty() &&
             core::string_field(core::field(pv, "metadata"), "name") == action.pv_name)
           ctx_.events.record(InvolvedObject::of("PersistentVolume", pv), EventType::normal,
-                             "ArchiveExpired", message);
+                             "ArchiveExpired",
+                             "archive " + action.path + " removed: " + age +
+                                 " old, archiveRetention " + retention);
     }
   });
 }

@@ -73,16 +73,12 @@ class Parser {
     const YAML::Node entries = root_[list];
     if (!entries || entries.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
     if (!entries.IsSequence()) fail(list + " is not a list");
-    // Built out of the loop (performance-inefficient-string-concatenation): it runs once.
-    const auto has_no_map = [&] {
-      fail(list + " entry \"" + name + "\" has no " + inner + " map");
-    };
     for (const auto& entry : entries) {
       if (!entry.IsMap()) fail(list + " has an entry that is not a map");
       auto entry_name = scalar(entry, "name", list + " entry ");
       if (entry_name && *entry_name == name) {
         const YAML::Node body = entry[inner];
-        if (!body || !body.IsMap()) has_no_map();
+        if (!body || !body.IsMap()) fail(list + " entry \"" + name + "\" has no " + inner + " map");
         return body;
       }
     }
