@@ -376,7 +376,14 @@ int HandleCalls::read_directory(const FileHandle& dir, std::vector<HandleEntry>&
           if (res.status != NFS3_OK) return from_status(res.status);
           const auto& ok = res.READDIRPLUS3res_u.resok;
           std::memcpy(verifier, ok.cookieverf, sizeof verifier);
-          for (const entryplus3* e = ok.reply.entries; e; e = e->nextentry) {
+          // libnfs 4.0.0 decodes the entries into memory aligned to XDR's 4 bytes, and an
+          // entryplus3 (its 64-bit cookie) needs 8: each is read through an aligned copy
+          // (UBSan: misaligned member access; ARM's 64-bit loads may fault on it).
+          for (const entryplus3* next = ok.reply.entries; next;) {
+            entryplus3 aligned{};
+            std::memcpy(&aligned, next, sizeof aligned);
+            const entryplus3* const e = &aligned;
+            next = e->nextentry;
             cookie = e->cookie;
             const std::string name = e->name ? e->name : "";
             if (name.empty() || name == "." || name == "..") continue;

@@ -25,7 +25,7 @@ std::string describe(const std::string& op, const std::string& path, const std::
 }  // namespace
 
 NfsError::NfsError(std::string op, std::string path, std::string server, int err,
-                   std::string detail)
+                   const std::string& detail)
     : std::runtime_error(describe(op, path, server, err, detail)),
       op_(std::move(op)),
       path_(std::move(path)),

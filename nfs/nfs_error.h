@@ -11,7 +11,8 @@ namespace nfsprov::nfs {
 class NfsError : public std::runtime_error {
  public:
   // err is a positive errno value (libnfs returns them negated).
-  NfsError(std::string op, std::string path, std::string server, int err, std::string detail = {});
+  NfsError(std::string op, std::string path, std::string server, int err,
+           const std::string& detail = {});
 
   const std::string& op() const { return op_; }
   const std::string& path() const { return path_; }

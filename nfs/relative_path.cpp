@@ -1,6 +1,7 @@
 #include "nfs/relative_path.h"
 
 #include <algorithm>
+#include <cstddef>
 
 #include "nfs/nfs_error.h"
 
@@ -64,7 +65,9 @@ std::string RelativePath::nfs_path() const {
 
 RelativePath RelativePath::prefix(std::size_t n) const {
   RelativePath p;
-  p.components_.assign(components_.begin(), components_.begin() + std::min(n, components_.size()));
+  p.components_.assign(
+      components_.begin(),
+      components_.begin() + static_cast<std::ptrdiff_t>(std::min(n, components_.size())));
   return p;
 }
 

@@ -16,7 +16,8 @@ namespace nfsprov::config {
 
 namespace {
 
-std::string env_or(const Environment& env, const std::string& name, std::string fallback = {}) {
+std::string env_or(const Environment& env, const std::string& name,
+                   const std::string& fallback = {}) {
   auto it = env.find(name);
   return it == env.end() ? fallback : it->second;
 }

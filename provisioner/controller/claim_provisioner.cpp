@@ -191,7 +191,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
 std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient& client,
                                                               const core::VolumePlan& plan,
                                                               const std::string& class_name) {
-  const auto refused = [&](std::string why) {
+  const auto refused = [&](const std::string& why) {
     return core::Refusal{"DirectoryExists",
                          "directory " + plan.directory + " exists on " +
                              plan.export_address.display() +

@@ -111,7 +111,7 @@ struct ApiClient::Impl {
 
   Impl(KubeConfig c, ClientOptions o)
       : config(std::move(c)),
-        options(o),
+        options(std::move(o)),
         address(parse_server(config.server)),
         limiter(options.qps, options.burst),
         tokens(config.token, config.token_file) {
@@ -283,7 +283,7 @@ struct ApiClient::Impl {
 };
 
 ApiClient::ApiClient(KubeConfig config, ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), options)) {}
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
 ApiClient::~ApiClient() = default;
 

@@ -2,8 +2,8 @@
 
 namespace nfsprov::kube {
 
-ApiError::ApiError(ApiErrorKind kind, int http_status, std::string reason, std::string message,
-                   std::optional<std::chrono::seconds> retry_after)
+ApiError::ApiError(ApiErrorKind kind, int http_status, std::string reason,
+                   const std::string& message, std::optional<std::chrono::seconds> retry_after)
     : std::runtime_error(message),
       kind_(kind),
       http_status_(http_status),

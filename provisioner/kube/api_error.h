@@ -26,7 +26,7 @@ enum class ApiErrorKind {
 
 class ApiError : public std::runtime_error {
  public:
-  ApiError(ApiErrorKind kind, int http_status, std::string reason, std::string message,
+  ApiError(ApiErrorKind kind, int http_status, std::string reason, const std::string& message,
            std::optional<std::chrono::seconds> retry_after = std::nullopt);
 
   ApiErrorKind kind() const { return kind_; }
