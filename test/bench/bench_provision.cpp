@@ -621,6 +621,9 @@ int main(int argc, char** argv) {
   const std::string kcm_args = "--kube-api-qps=" + std::to_string(settings.kcm_qps) +
                                " --kube-api-burst=" + std::to_string(2 * settings.kcm_qps);
   ::setenv("CLUSTER_CONTROLLER_MANAGER_ARGS", kcm_args.c_str(), 1);
+  // The request counts come from the audit log by offset: it must not rotate (kube-apiserver
+  // rotates it at 100 MB unless told otherwise, and a run with its ceiling writes more).
+  ::setenv("CLUSTER_APISERVER_ARGS", "--audit-log-maxsize=100000", 1);
   e2e::E2eEnv env;
   std::printf("real control plane up (kube-controller-manager %s); %d claims per burst%s\n",
               kcm_args.c_str(), settings.claims,
