@@ -220,9 +220,11 @@ struct ApiClient::Impl {
     return ApiError(kind, 0, "", text);
   }
 
+  // hook, when given, sees the answer as it is parsed (nlohmann's parser callback).
   nlohmann::json call(const std::string& method, const std::string& api_path,
                       const std::string& body = {}, const std::string& content_type = {},
-                      Retry retry = Retry::safe) {
+                      Retry retry = Retry::safe,
+                      const nlohmann::json::parser_callback_t& hook = nullptr) {
     const std::string path = address.path_prefix + api_path;
     const std::string what = method + " " + api_path;
     int attempts = 0;
@@ -254,7 +256,7 @@ struct ApiClient::Impl {
         const int status = result->status;
         if (status >= 200 && status < 300) {
           if (result->body.empty()) return nlohmann::json::object();
-          auto parsed = nlohmann::json::parse(result->body, nullptr, false);
+          auto parsed = nlohmann::json::parse(result->body, hook, false);
           if (parsed.is_discarded())
             throw ApiError(ApiErrorKind::other, status, "", what + ": answer is not JSON");
           return parsed;
@@ -291,14 +293,43 @@ nlohmann::json ApiClient::get(const Resource& r, std::string_view ns, std::strin
   return impl_->call("GET", r.object_path(ns, name));
 }
 
-nlohmann::json ApiClient::list(const Resource& r, std::string_view ns, const ListOptions& o) {
+namespace {
+
+std::string list_path(const Resource& r, std::string_view ns, const ListOptions& o) {
   std::string path = r.collection_path(ns);
   add_query(path, "labelSelector", o.label_selector);
   add_query(path, "fieldSelector", o.field_selector);
   add_query(path, "resourceVersion", o.resource_version);
   if (o.limit > 0) add_query(path, "limit", std::to_string(o.limit));
   add_query(path, "continue", o.continue_token);
-  return impl_->call("GET", path);
+  return path;
+}
+
+}  // namespace
+
+nlohmann::json ApiClient::list(const Resource& r, std::string_view ns, const ListOptions& o) {
+  return impl_->call("GET", list_path(r, ns, o));
+}
+
+nlohmann::json ApiClient::list_items(const Resource& r, std::string_view ns, const ListOptions& o,
+                                     const std::function<void(nlohmann::json&& item)>& on_item) {
+  using Event = nlohmann::json::parse_event_t;
+  // The answer is {"metadata": {...}, "items": [{...}, ...]}: each item is at depth 2 of the
+  // top-level "items" key. Handed over as soon as its closing brace is read, then dropped
+  // from the answer, so no more than one item's tree is ever built.
+  bool in_items = false;
+  const nlohmann::json::parser_callback_t hook = [&](int depth, Event event,
+                                                     nlohmann::json& parsed) {
+    if (event == Event::key && depth == 1) in_items = parsed == "items";
+    if (event == Event::object_end && depth == 2 && in_items) {
+      on_item(std::move(parsed));
+      return false;
+    }
+    return true;
+  };
+  nlohmann::json rest = impl_->call("GET", list_path(r, ns, o), {}, {}, Retry::safe, hook);
+  if (rest.is_object()) rest.erase("items");  // emptied by the hook
+  return rest;
 }
 
 nlohmann::json ApiClient::create(const Resource& r, std::string_view ns,

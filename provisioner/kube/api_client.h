@@ -59,6 +59,11 @@ class ApiClient {
   // Each call throws ApiError. `ns` is ignored for cluster-scoped resources.
   nlohmann::json get(const Resource& r, std::string_view ns, std::string_view name);
   nlohmann::json list(const Resource& r, std::string_view ns = {}, const ListOptions& = {});
+  // The same list, each item handed to on_item as it is parsed, in order; returns the rest of
+  // the answer (metadata: resourceVersion, continue) without "items". A page of 500 objects
+  // never exists as one tree: what the informers' lists use.
+  nlohmann::json list_items(const Resource& r, std::string_view ns, const ListOptions& options,
+                            const std::function<void(nlohmann::json&& item)>& on_item);
   nlohmann::json create(const Resource& r, std::string_view ns, const nlohmann::json& object);
   // PUT of the whole object; metadata.resourceVersion gives optimistic concurrency.
   nlohmann::json update(const Resource& r, const nlohmann::json& object);

@@ -95,10 +95,11 @@ class Informer {
   void apply_event(const nlohmann::json& event);
   // Every page of a list, made into records as it comes; its resourceVersion into version.
   std::map<std::string, nlohmann::json> list_all(std::string& version);
+  // The record kept for an object from a list or a watch (the transform's).
+  nlohmann::json store(nlohmann::json object) const;
   nlohmann::json load(const nlohmann::json& record) const {
     return transform_.load ? transform_.load(record) : record;
   }
-  std::string version_of(const nlohmann::json& record) const;
   void failed(std::string_view operation, const std::string& error);
   void progressed() {
     last_progress_.store(std::chrono::steady_clock::now().time_since_epoch().count(),

@@ -1,8 +1,9 @@
 // What changed between the informer's cache and a fresh list (after a 410 Gone): the
 // handlers get exactly these, so nothing is missed or delivered twice. Pure, for tests.
+// Nothing is copied: the old cache's records move into the difference, and what is new is
+// named by its key in the new cache (a relist of 50,000 objects must not hold them twice).
 #pragma once
 
-#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -13,20 +14,18 @@
 namespace nfsprov::kube {
 
 struct RelistDiff {
-  std::vector<nlohmann::json> added;
-  std::vector<std::pair<nlohmann::json, nlohmann::json>> updated;  // (old, new)
-  std::vector<nlohmann::json> deleted;                             // last known state
-  std::map<std::string, nlohmann::json> cache;                     // the new cache
+  std::vector<std::string> added;                               // keys in cache
+  std::vector<std::pair<nlohmann::json, std::string>> updated;  // (old record, key in cache)
+  std::vector<nlohmann::json> deleted;                          // last known records
+  std::map<std::string, nlohmann::json> cache;                  // the new cache
 };
 
-// Objects whose resourceVersion did not change are not "updated", unless their record changed
-// its JSON type (an informer's transform made a compact record whole, or the reverse).
-RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
-                       const nlohmann::json& items);
-// The same for records as an informer stores them (InformerTransform): fresh is keyed already,
-// and a record's resourceVersion is what version_of reads from it.
-RelistDiff diff_relist(const std::map<std::string, nlohmann::json>& cache,
-                       std::map<std::string, nlohmann::json> fresh,
-                       const std::function<std::string(const nlohmann::json&)>& version_of);
+// Objects whose record did not change are not "updated": an object of the same
+// resourceVersion is updated only when the informer's transform made another record of it (a
+// compact claim record made whole, or the reverse).
+RelistDiff diff_relist(std::map<std::string, nlohmann::json> cache, const nlohmann::json& items);
+// The same for records as an informer stores them (InformerTransform): fresh is keyed already.
+RelistDiff diff_relist(std::map<std::string, nlohmann::json> cache,
+                       std::map<std::string, nlohmann::json> fresh);
 
 }  // namespace nfsprov::kube

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -123,6 +124,29 @@ std::optional<Target> parse_target(const std::vector<std::string>& parts, json& 
     throw StatusError(404, "NotFound", "the server could not find the requested resource");
   }
   return t;
+}
+
+// limit and continue, as the real server pages a list; the token is the last key a page held.
+// Unlike the real server, whose later pages show the first page's snapshot, a later page here
+// shows the objects as they are when it is asked for.
+void page_list(json& list, const std::string& limit_text, const std::string& token) {
+  const int limit = limit_text.empty() ? 0 : std::atoi(limit_text.c_str());
+  if (limit <= 0 && token.empty()) return;
+  json page = json::array();
+  std::string last;
+  for (auto& item : list["items"]) {
+    const auto& meta = item["metadata"];
+    const std::string ns = meta.value("namespace", "");
+    const std::string key = ns.empty() ? meta.value("name", "") : ns + "/" + meta.value("name", "");
+    if (!token.empty() && key <= token) continue;
+    if (limit > 0 && page.size() == static_cast<std::size_t>(limit)) {
+      list["metadata"]["continue"] = last;
+      break;
+    }
+    last = key;
+    page.push_back(std::move(item));
+  }
+  list["items"] = std::move(page);
 }
 
 json watch_event(const std::string& type, const json& object) {
@@ -306,6 +330,7 @@ void ApiServer::serve_api(const httplib::Request& req, httplib::Response& res, j
       auto lock = store_.lock();
       list = operations_.list(type, ns, labels, fields);
     }
+    page_list(list, req.get_param_value("limit"), req.get_param_value("continue"));
     if (wants_table(req.get_header_value("Accept"))) {
       std::vector<json> items(list["items"].begin(), list["items"].end());
       return send(res, 200, to_table(type, items, list["metadata"]["resourceVersion"]));

@@ -79,6 +79,35 @@ TEST_CASE("claims: create, get, list, update, patch, status, delete with typed e
         ApiErrorKind::not_found);
 }
 
+TEST_CASE("list_items hands over each item in order, pages and all, and keeps the metadata") {
+  TestApiServer server;
+  ApiClient client = client_for(server);
+  for (const char* name : {"a", "b", "c"}) {
+    json object = claim("default", name);
+    // An item holding an "items" key of its own is still one item.
+    object["metadata"]["annotations"] = {{"items", "[{}]"}};
+    object["spec"]["items"] = json::array({json::object()});
+    client.create(kPersistentVolumeClaims, "default", object);
+  }
+  std::vector<std::string> names;
+  const auto on_item = [&](json&& item) {
+    CHECK(item["spec"]["items"].size() == 1);
+    names.push_back(item["metadata"]["name"]);
+  };
+  const json first =
+      client.list_items(kPersistentVolumeClaims, "default", ListOptions{.limit = 2}, on_item);
+  CHECK(names == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(first.contains("items"));
+  const std::string next = first["metadata"]["continue"];
+  REQUIRE_FALSE(next.empty());
+  const json last = client.list_items(kPersistentVolumeClaims, "default",
+                                      ListOptions{.limit = 2, .continue_token = next}, on_item);
+  CHECK(names == std::vector<std::string>{"a", "b", "c"});
+  CHECK_FALSE(last["metadata"]["resourceVersion"].get<std::string>().empty());
+  // The same as a plain list.
+  CHECK(client.list(kPersistentVolumeClaims, "default")["items"].size() == 3);
+}
+
 TEST_CASE("a wrong token is a clear Unauthorized error") {
   TestApiServer server;
   TempDir dir;

@@ -125,10 +125,12 @@ TEST_CASE("relist difference: adds, real updates and deletes, nothing twice") {
       {object("ns", "kept", "1"), object("ns", "changed", "9"), object("ns", "new", "10")});
   auto diff = diff_relist(cache, items);
   REQUIRE(diff.added.size() == 1);
-  CHECK(object_key(diff.added[0]) == "ns/new");
+  CHECK(diff.added[0] == "ns/new");
+  CHECK(diff.cache.at("ns/new")["metadata"]["resourceVersion"] == "10");
   REQUIRE(diff.updated.size() == 1);
   CHECK(diff.updated[0].first["metadata"]["resourceVersion"] == "2");
-  CHECK(diff.updated[0].second["metadata"]["resourceVersion"] == "9");
+  CHECK(diff.updated[0].second == "ns/changed");
+  CHECK(diff.cache.at("ns/changed")["metadata"]["resourceVersion"] == "9");
   REQUIRE(diff.deleted.size() == 1);
   CHECK(object_key(diff.deleted[0]) == "ns/gone");
   CHECK(diff.cache.size() == 3);
@@ -136,21 +138,23 @@ TEST_CASE("relist difference: adds, real updates and deletes, nothing twice") {
 }
 
 TEST_CASE("relist difference over stored records: a record that changed form is an update") {
-  // Records as an informer's transform keeps them: a string for a compact one.
-  const auto version_of = [](const json& record) {
-    return record.is_string() ? record.get<std::string>()
-                              : record["metadata"].value("resourceVersion", "");
-  };
-  std::map<std::string, json> cache = {{"ns/a", json("7")}, {"ns/b", object("ns", "b", "8")}};
-  std::map<std::string, json> fresh = {{"ns/a", object("ns", "a", "7")}, {"ns/b", json("8")}};
-  auto diff = diff_relist(cache, fresh, version_of);
+  // Records as an informer's transform keeps them: strings for compact and packed ones, of
+  // the same resourceVersion 7 and 8 before and after.
+  std::map<std::string, json> cache = {
+      {"ns/a", json("compact 7")}, {"ns/b", object("ns", "b", "8")}, {"ns/c", json("packed 9")}};
+  std::map<std::string, json> fresh = {
+      {"ns/a", object("ns", "a", "7")}, {"ns/b", json("compact 8")}, {"ns/c", json("compact 9")}};
+  auto diff = diff_relist(cache, fresh);
   CHECK(diff.added.empty());
   CHECK(diff.deleted.empty());
-  REQUIRE(diff.updated.size() == 2);  // both versions unchanged, both forms changed
-  CHECK(diff.updated[0].second.is_object());
-  CHECK(diff.updated[1].second.is_string());
-  // The same form and version: nothing.
-  CHECK(diff_relist(fresh, fresh, version_of).updated.empty());
+  REQUIRE(diff.updated.size() == 3);  // no version changed, every form did
+  CHECK(diff.updated[0].first == "compact 7");
+  CHECK(diff.cache.at("ns/a").is_object());
+  CHECK(diff.updated[1].first.is_object());
+  CHECK(diff.cache.at("ns/b") == "compact 8");
+  CHECK(diff.updated[2].first == "packed 9");
+  // The same records: nothing.
+  CHECK(diff_relist(fresh, fresh).updated.empty());
 }
 
 TEST_CASE("the token file is re-read when it changes, at most once a second") {
