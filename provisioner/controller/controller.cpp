@@ -41,10 +41,6 @@ constexpr std::chrono::seconds kWorkerIdle{60};
 // How often every export's statvfs is refreshed for the metrics (ExportUsageCache's max age).
 constexpr std::chrono::seconds kUsageInterval{30};
 
-std::string volume_class(const nlohmann::json& pv) {
-  return core::string_field(core::field(pv, "spec"), "storageClassName");
-}
-
 std::string object_name(const nlohmann::json& object) {
   return core::metadata_field(object, "name");
 }
@@ -147,6 +143,8 @@ struct Controller::Impl {
   std::vector<bool> worker_running;          // by slot
   std::size_t workers_running = 0;
   bool workers_closed = false;
+  // Keys worked so far, for ControllerOptions::on_idle.
+  std::atomic<std::uint64_t> worked{0};
   bool ran = false;
 };
 
@@ -161,11 +159,11 @@ void Controller::Impl::set_transforms() {
                                 return core::string_field(*sc, "provisioner");
                               });
                         },
-                        core::expand_claim});
-  const kube::InformerTransform trim{
-      [](nlohmann::json object) { return core::trimmed(std::move(object)); }, {}};
-  volumes.set_transform(trim);
-  classes.set_transform(trim);
+                        core::load_record});
+  volumes.set_transform(
+      {[](nlohmann::json pv) { return core::volume_record(std::move(pv)); }, core::load_record});
+  classes.set_transform(
+      {[](nlohmann::json object) { return core::trimmed(std::move(object)); }, {}});
 }
 
 void Controller::Impl::set_handlers() {
@@ -223,7 +221,7 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
   // as ours, say) are needed whole now: the relist brings them, and their keys again.
   if (ours && compact) claims.request_relist();
   volumes.visit([&](const std::string& key, const nlohmann::json& pv) {
-    if (volume_class(pv) == class_name) queue.add(volume_key(key));
+    if (core::volume_record_class(pv) == class_name) queue.add(volume_key(key));
   });
 }
 
@@ -345,7 +343,7 @@ StepResult Controller::Impl::process(const std::string& key) {
   }
   const auto pv = volumes.get(work->cache_key);
   if (!pv) return StepResult::done;
-  const std::string class_name = volume_class(*pv);
+  const std::string class_name = core::string_field(core::field(*pv, "spec"), "storageClassName");
   const auto storage_class = class_name.empty() ? std::nullopt : classes.get(class_name);
   return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
 }
@@ -410,6 +408,7 @@ void Controller::Impl::worker_loop(std::size_t worker) {
       observer.queue_retry();
     }
     state.since = 0;
+    ++worked;
     queue.done(*key);
     observer.queue_depth(queue.len() + queue.delayed_len());
   }
@@ -528,12 +527,18 @@ void Controller::run(std::stop_token stop) {
     }
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
+    std::uint64_t worked_at_idle = 0;
     while (!stop.stop_requested()) {
       base::sleep_for(stop, kStatsInterval < self.options.resync || self.options.resync.count() <= 0
                                 ? std::chrono::steady_clock::duration(kStatsInterval)
                                 : std::chrono::steady_clock::duration(self.options.resync));
       if (stop.stop_requested()) break;
       self.report_stats();
+      if (const auto worked = self.worked.load();
+          self.options.on_idle && worked != worked_at_idle && self.queue.len() == 0) {
+        worked_at_idle = worked;
+        self.options.on_idle();
+      }
       if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {
         self.resync();
         // Records a leader left when it stopped right after a PV's create, and orphans whose

@@ -5,6 +5,7 @@
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/claim_filter.h"
 #include "provisioner/core/json_fields.h"
+#include "provisioner/core/packed_object.h"
 #include "provisioner/core/volume_identity.h"
 
 namespace nfsprov::core {
@@ -59,6 +60,7 @@ std::vector<std::string_view> fields_of(const std::string& packed) {
 json trimmed(json object) {
   if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
     meta->erase("managedFields");
+    meta->erase("creationTimestamp");
     if (auto notes = meta->find("annotations"); notes != meta->end() && notes->is_object()) {
       notes->erase(std::string(kLastApplied));
       if (notes->empty()) meta->erase(notes);
@@ -79,7 +81,7 @@ json claim_record(json claim, std::string_view provisioner_name,
       foreign = provisioner && *provisioner != provisioner_name;
     }
   }
-  if (!foreign) return trimmed(std::move(claim));
+  if (!foreign) return pack_object(trimmed(std::move(claim)));
   const json& meta = field(claim, "metadata");
   const json& spec = field(claim, "spec");
   std::string packed;
@@ -93,12 +95,24 @@ json claim_record(json claim, std::string_view provisioner_name,
         annotation_of(claim, kLegacyClassAnnotation).value_or(""), string_field(spec, "volumeName"),
         string_field(field(claim, "status"), "phase")}) {
     // A NUL inside a value would shift every field after it: such a claim stays whole.
-    if (value.find('\0') != std::string::npos) return trimmed(std::move(claim));
+    if (value.find('\0') != std::string::npos) return pack_object(trimmed(std::move(claim)));
     packed += value;
     packed += '\0';
   }
   packed.shrink_to_fit();
   return packed;
+}
+
+json volume_record(json volume) {
+  if (!volume.is_object()) return volume;
+  if (auto status = volume.find("status"); status != volume.end() && status->is_object())
+    status->erase("lastPhaseTransitionTime");
+  return pack_object(trimmed(std::move(volume)));
+}
+
+json load_record(const json& record) {
+  if (is_packed(record)) return unpack_object(record.get_ref<const std::string&>());
+  return expand_claim(record);
 }
 
 bool is_compact(const json& record) {
@@ -149,14 +163,18 @@ json expand_claim(const json& record) {
 }
 
 std::string record_class(const json& record) {
-  if (!is_compact(record)) return claim_class_name(record);
+  if (!is_compact(record)) return claim_class_name(load_record(record));
   const auto f = compact_fields(record);
   return std::string(!f[kClass].empty() ? f[kClass] : f[kLegacyClass]);
 }
 
 std::string record_volume_name(const json& record) {
   return is_compact(record) ? volume_name_for_uid(compact_fields(record)[kUid])
-                            : volume_name_for(record);
+                            : volume_name_for(load_record(record));
+}
+
+std::string volume_record_class(const json& record) {
+  return string_field(field(load_record(record), "spec"), "storageClassName");
 }
 
 }  // namespace nfsprov::core

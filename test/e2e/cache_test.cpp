@@ -1,6 +1,6 @@
 // The informers' caches on the real control plane: lists come in pages of kListPageSize, and
-// another provisioner's claims are kept as compact records — what lets a Raspberry Pi provisioner
-// live in a cluster of 50,000 claims.
+// another provisioner's claims are kept as compact records, the controller's as packed ones —
+// what lets a Raspberry Pi provisioner live in a cluster of 50,000 claims.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "provisioner/core/cache_records.h"
+#include "provisioner/core/packed_object.h"
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
@@ -58,7 +59,7 @@ std::vector<std::string> claim_lists(E2eEnv& env) {
 
 TEST_CASE(
     "cache: lists page, another provisioner's claims stay compact, the controller's are "
-    "whole") {
+    "packed whole") {
   E2eEnv env;
   env.api().create(kube::kStorageClasses, {},
                    {{"apiVersion", "storage.k8s.io/v1"},
@@ -80,7 +81,7 @@ TEST_CASE(
                                 return std::nullopt;
                               });
                         },
-                        core::expand_claim});
+                        core::load_record});
   std::atomic<int> added{0};
   claims.set_handlers({[&](const json&) { ++added; }, {}, {}, {}});
   std::jthread thread([&](std::stop_token stop) { claims.run(stop); });
@@ -89,12 +90,17 @@ TEST_CASE(
   // In pages of kListPageSize, so the answers stay small.
   CHECK(claims.stats().list_pages == 3);
 
-  int compact = 0, whole = 0;
+  int compact = 0, packed = 0;
+  std::size_t packed_bytes = 0;
   claims.visit([&](const std::string&, const json& record) {
-    ++(core::is_compact(record) ? compact : whole);
+    if (core::is_compact(record)) ++compact;
+    if (core::is_packed(record)) {
+      ++packed;
+      packed_bytes = record.get_ref<const std::string&>().size();
+    }
   });
   CHECK(compact == kForeign);
-  CHECK(whole == 3);
+  CHECK(packed == 3);
   const auto foreign = claims.get(std::string(kNs) + "/elsewhere-7");
   REQUIRE(foreign);
   CHECK(foreign->value("compact", false));
@@ -104,6 +110,16 @@ TEST_CASE(
   CHECK(str_at(*ours, "/spec/resources/requests/storage") == "1Gi");
   CHECK_FALSE(ours->contains("compact"));
   CHECK_FALSE(ours->at("metadata").contains("managedFields"));
+  // The whole claim, as the API server answers it, less what nothing reads, in a fraction of
+  // its text.
+  const json served = env.api().get(kube::kPersistentVolumeClaims, kNs, "nfs-1");
+  CHECK(str_at(*ours, "/metadata/uid") == str_at(served, "/metadata/uid"));
+  CHECK(ours->at("spec") == served.at("spec"));
+  CHECK(ours->at("status") == served.at("status"));
+  json bare = served;
+  bare["metadata"].erase("managedFields");
+  INFO("packed " << packed_bytes << " bytes, as text " << bare.dump().size());
+  CHECK(packed_bytes < bare.dump().size() * 2 / 3);
 
   // A relist asks for the latest state in pages of kListPageSize, and tells nothing new.
   added = 0;

@@ -2,6 +2,7 @@
 
 #include "provisioner/core/cache_records.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/packed_object.h"
 
 using namespace nfsprov::core;
 using nlohmann::json;
@@ -44,13 +45,21 @@ ClassProvisioner classes(const char* other_class) {
 }  // namespace
 
 TEST_CASE("cache records: what nothing reads goes, what the planners read stays", "[cache]") {
-  const json record = claim_record(applied_claim("ours"), kOurs, classes("gp3"));
-  CHECK_FALSE(is_compact(record));
+  const json packed = claim_record(applied_claim("ours"), kOurs, classes("gp3"));
+  CHECK_FALSE(is_compact(packed));
+  REQUIRE(is_packed(packed));
+  const json record = load_record(packed);
   CHECK_FALSE(record["metadata"].contains("managedFields"));
   CHECK(record["metadata"]["annotations"] == json{{"nfs.io/createMode", "0750"}});
   CHECK(record["metadata"]["labels"] == json{{"app", "www"}});
   CHECK(record["spec"] == applied_claim("ours")["spec"]);
+  CHECK(record["status"] == applied_claim("ours")["status"]);
+  CHECK(record["metadata"]["uid"] == "0b2c");
+  CHECK(record["metadata"]["resourceVersion"] == "42");
   CHECK(expand_claim(record) == record);
+  CHECK(load_record(record) == record);
+  CHECK(record_class(packed) == "ours");
+  CHECK(record_volume_name(packed) == "pvc-0b2c");
   // A class not known yet: kept whole, since it may be ours.
   CHECK_FALSE(is_compact(claim_record(applied_claim("later"), kOurs, classes("gp3"))));
   // Handed to us: whole.
@@ -108,4 +117,33 @@ TEST_CASE("cache records: another provisioner's claim is a compact record", "[ca
   nul["metadata"]["name"] = std::string("da\0ta", 5);
   CHECK_FALSE(is_compact(claim_record(nul, kOurs, classes("gp3"))));
   CHECK(expand_claim(json::array({1, 2})) == json::array({1, 2}));
+}
+
+TEST_CASE("cache records: a volume is packed whole, less what nothing reads", "[cache]") {
+  const json pv = {
+      {"metadata",
+       {{"name", "pvc-0b2c"},
+        {"uid", "77aa"},
+        {"resourceVersion", "43"},
+        {"creationTimestamp", "2026-12-01T10:00:00Z"},
+        {"managedFields", json::array({{{"manager", "kube-controller-manager"}}})},
+        {"annotations", {{"pv.kubernetes.io/provisioned-by", kOurs}}},
+        {"finalizers", {"kubernetes.io/pv-protection"}}}},
+      {"spec",
+       {{"storageClassName", "ours"},
+        {"capacity", {{"storage", "1Gi"}}},
+        {"nfs", {{"server", "nfs.local"}, {"path", "/export/web-data-pvc-0b2c"}}},
+        {"claimRef", {{"namespace", "web"}, {"name", "data"}, {"uid", "0b2c"}}}}},
+      {"status", {{"phase", "Bound"}, {"lastPhaseTransitionTime", "2026-12-01T10:00:01Z"}}}};
+  const json record = volume_record(pv);
+  REQUIRE(is_packed(record));
+  CHECK_FALSE(is_compact(record));
+  CHECK(volume_record_class(record) == "ours");
+  json expected = pv;
+  expected["metadata"].erase("managedFields");
+  expected["metadata"].erase("creationTimestamp");
+  expected["status"].erase("lastPhaseTransitionTime");
+  CHECK(load_record(record) == expected);
+  // Packed, it is a fraction of its text.
+  CHECK(record.get_ref<const std::string&>().size() < expected.dump().size() * 2 / 3);
 }

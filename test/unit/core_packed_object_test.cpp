@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+
+#include "provisioner/core/packed_object.h"
+
+using namespace nfsprov::core;
+using nlohmann::json;
+
+namespace {
+
+// A bound claim as a real kube-apiserver lists it (less managedFields).
+json bound_claim() {
+  return json::parse(R"({
+    "metadata": {
+      "name": "www-sample-statefulset-0", "namespace": "default",
+      "uid": "5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d", "resourceVersion": "123456",
+      "labels": {"app": "nginx"},
+      "annotations": {
+        "pv.kubernetes.io/bind-completed": "yes",
+        "pv.kubernetes.io/bound-by-controller": "yes",
+        "volume.beta.kubernetes.io/storage-provisioner": "k8s-sigs.io/nfs-subdir-external-provisioner",
+        "volume.kubernetes.io/storage-provisioner": "k8s-sigs.io/nfs-subdir-external-provisioner"},
+      "finalizers": ["kubernetes.io/pvc-protection"]},
+    "spec": {
+      "accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}},
+      "storageClassName": "managed-nfs-storage", "volumeMode": "Filesystem",
+      "volumeName": "pvc-5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d"},
+    "status": {"accessModes": ["ReadWriteMany"], "capacity": {"storage": "1Gi"}, "phase": "Bound"}
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("packed objects: a claim comes back exactly, in well under half its text") {
+  const json claim = bound_claim();
+  const std::string packed = pack_object(claim);
+  CHECK(packed[0] == kPackedTag);
+  CHECK(is_packed(json(packed)));
+  CHECK(unpack_object(packed) == claim);
+  CHECK(packed.size() * 2 < claim.dump().size());
+}
+
+TEST_CASE("packed objects: any JSON round-trips, codes and escapes included") {
+  const json tricky = {
+      {"\x80", "\xfe"},                      // strings that look like codes
+      {"\xff", "\xff\xff"},                  // and like escaped strings
+      {"\xffmetadata", "\xff\x80"},          // escape byte first, then anything
+      {"metadata", {{"name", "metadata"}}},  // a word as key and as value
+      {"numbers", {0, -1, 1.5, 18446744073709551615ULL, -9223372036854775807LL}},
+      {"others", {nullptr, true, false, json::object(), json::array(), ""}},
+      {"nested", json::array({json::array({"v1", "ReadWriteMany"}), {{"a", "b"}}})},
+      {"text", std::string("ünïcödé, a nul\0inside", 25)},
+  };
+  CHECK(unpack_object(pack_object(tricky)) == tricky);
+  for (const json& scalar : {json(42), json("v1"), json("\x81"), json(nullptr), json::array()})
+    CHECK(unpack_object(pack_object(scalar)) == scalar);
+}
+
+TEST_CASE("packed objects: other strings are not taken for packed ones") {
+  CHECK_FALSE(is_packed(json("claim/v1")));
+  CHECK_FALSE(is_packed(json(std::string(1, kPackedTag))));
+  CHECK_FALSE(is_packed(json::object()));
+  CHECK_THROWS_AS(unpack_object("plain"), json::exception);
+  CHECK_THROWS_AS(unpack_object(std::string(1, kPackedTag) + "\xc1"), json::exception);
+}
