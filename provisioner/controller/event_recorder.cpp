@@ -20,15 +20,20 @@ std::string rfc3339_now() {
   return base::utc_timestamp(std::chrono::system_clock::now());
 }
 
-// FNV-1a of the event's identity, as 16 hex digits. Not a security matter: an Event's name
-// must only be the same for the same repeat, across restarts and leader changes (so a repeat
-// bumps the count of the Event already there instead of adding one), and differ otherwise.
-std::string identity_suffix(std::string_view identity) {
+// FNV-1a of the event's identity. Not a security matter: an Event's name must only be the
+// same for the same repeat, across restarts and leader changes (so a repeat bumps the count of
+// the Event already there instead of adding one), and differ otherwise.
+std::uint64_t identity_hash(std::string_view identity) {
   std::uint64_t v = 14695981039346656037ULL;
   for (const char c : identity) {
     v ^= static_cast<unsigned char>(c);
     v *= 1099511628211ULL;
   }
+  return v;
+}
+
+// The hash as 16 hex digits, lowest first.
+std::string identity_suffix(std::uint64_t v) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 16; ++i, v >>= 4) out.push_back(hex[v & 0xF]);
@@ -72,7 +77,8 @@ nlohmann::json make_event(const InvolvedObject& object, EventType type, std::str
   return {{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata",
-           {{"name", object.name + "." + identity_suffix(identity(object, type, reason, message))},
+           {{"name", object.name + "." +
+                         identity_suffix(identity_hash(identity(object, type, reason, message)))},
             {"namespace", event_namespace(object)}}},
           {"involvedObject", involved},
           {"reason", reason},
@@ -161,28 +167,29 @@ void EventRecorder::post_loop(std::stop_token stop) {
 }
 
 void EventRecorder::post(const Pending& event) {
-  const std::string id = identity(event.object, event.type, event.reason, event.message);
+  // An Event's name and namespace follow from what it says (make_event): only its hash and
+  // count are remembered, 4096 of them in well under a megabyte.
+  const std::uint64_t id =
+      identity_hash(identity(event.object, event.type, event.reason, event.message));
+  const std::string ns = event_namespace(event.object);
+  const std::string name = event.object.name + "." + identity_suffix(id);
   try {
     if (auto seen = posted_.find(id); seen != posted_.end()) {
       if (event.once) return;
-      const nlohmann::json patch = {{"count", seen->second.count + 1},
-                                    {"lastTimestamp", rfc3339_now()}};
+      const nlohmann::json patch = {{"count", seen->second + 1}, {"lastTimestamp", rfc3339_now()}};
       try {
-        client_.merge_patch(kube::kEvents, seen->second.namespace_, seen->second.name, patch);
-        ++seen->second.count;
+        client_.merge_patch(kube::kEvents, ns, name, patch);
+        ++seen->second;
         return;
       } catch (const kube::ApiError& e) {
         if (e.kind() != kube::ApiErrorKind::not_found) throw;
         posted_.erase(seen);  // expired (events have a TTL): create a fresh one
       }
     }
-    nlohmann::json object =
-        make_event(event.object, event.type, event.reason, event.message, component_);
-    const std::string ns = object["metadata"]["namespace"].get<std::string>();
-    const std::string name = object["metadata"]["name"].get<std::string>();
     int count = 1;
     try {
-      client_.create(kube::kEvents, ns, object);
+      client_.create(kube::kEvents, ns,
+                     make_event(event.object, event.type, event.reason, event.message, component_));
     } catch (const kube::ApiError& e) {
       if (e.kind() != kube::ApiErrorKind::already_exists) throw;
       if (event.once) return;  // its count is not ours to know without a write: not kept
@@ -195,7 +202,7 @@ void EventRecorder::post(const Pending& event) {
       client_.merge_patch(kube::kEvents, ns, name, {{"count", count}});
     }
     if (posted_.size() >= kMaxRemembered) posted_.clear();
-    posted_.emplace(id, Posted{ns, name, count});
+    posted_.emplace(id, count);
   } catch (const std::exception& e) {
     logger_.warn("cannot record event",
                  {{"object", event.object.namespace_ + "/" + event.object.name},

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -75,11 +76,6 @@ class EventRecorder {
     std::string message;
     bool once = false;  // record_once: never bump an existing one
   };
-  struct Posted {
-    std::string namespace_;
-    std::string name;
-    int count = 1;
-  };
 
   void post_loop(std::stop_token stop);
   void enqueue(Pending event);
@@ -94,8 +90,9 @@ class EventRecorder {
   std::deque<Pending> pending_;
   bool posting_ = false;
   std::size_t dropped_ = 0;
-  // Only the posting thread touches this: identity of an event -> where it was posted.
-  std::map<std::string, Posted> posted_;
+  // Only the posting thread touches this: the hash of an event's identity (its name's
+  // suffix) -> its count.
+  std::map<std::uint64_t, int> posted_;
   std::jthread thread_;  // last: started after everything it uses, stopped first
 };
 
