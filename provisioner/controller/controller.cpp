@@ -174,6 +174,13 @@ void Controller::Impl::set_handlers() {
     };
   };
   auto on_claim = [this](const nlohmann::json& claim) {
+    // Handed to another provisioner: nothing for a worker to do, ever (see process). In a
+    // big cluster most claims are; queueing each at the first list cost time and left the
+    // heap scattered.
+    if (claim.contains("compact") &&
+        (core::annotation_of(claim, core::kStorageProvisionerAnnotation) ||
+         core::annotation_of(claim, core::kBetaStorageProvisionerAnnotation)))
+      return;
     queue.add(claim_key(kube::object_key(claim)));
   };
   claims.set_handlers(
