@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace nfsprov::core {
@@ -181,23 +182,89 @@ const Dictionary& dictionary() {
   return instance;
 }
 
-// The object with every key and string value written by rewrite.
-template <typename Rewrite>
-json rewritten(const json& value, const Rewrite& rewrite) {
+// Uids, and the PV names made of them ("pvc-<uid>"), are most of what is left of a claim or a
+// volume once the words are codes: a canonical lowercase UUID string is written as MessagePack
+// binary, its 16 bytes after a byte saying whether "pvc-" came before it. No JSON value is
+// binary, so nothing else reads back as one.
+constexpr std::string_view kVolumePrefix = "pvc-";
+constexpr std::size_t kUuidLength = 36;
+constexpr std::array<std::size_t, 4> kUuidDashes = {8, 13, 18, 23};
+constexpr std::uint8_t kBareUuid = 0;
+constexpr std::uint8_t kVolumeUuid = 1;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // uppercase too: it would not come back the same
+}
+
+// The 16 bytes of a canonical UUID, or nothing.
+std::optional<std::vector<std::uint8_t>> uuid_bytes(std::string_view text) {
+  if (text.size() != kUuidLength) return std::nullopt;
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(17);
+  for (std::size_t i = 0; i < text.size();) {
+    if (std::find(kUuidDashes.begin(), kUuidDashes.end(), i) != kUuidDashes.end()) {
+      if (text[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int high = hex_value(text[i]);
+    const int low = hex_value(text[i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    bytes.push_back(static_cast<std::uint8_t>(high * 16 + low));
+    i += 2;
+  }
+  return bytes;
+}
+
+// A string as it is packed: a uid as binary, anything else through the dictionary.
+json packed_string(const std::string& text, const Dictionary& words) {
+  const bool volume = text.starts_with(kVolumePrefix);
+  const std::string_view uuid =
+      volume ? std::string_view(text).substr(kVolumePrefix.size()) : std::string_view(text);
+  if (auto bytes = uuid_bytes(uuid)) {
+    bytes->insert(bytes->begin(), volume ? kVolumeUuid : kBareUuid);
+    return json::binary(std::move(*bytes));
+  }
+  return words.encode(text);
+}
+
+// The string a binary value stands for.
+std::string unpacked_uuid(const json::binary_t& bytes) {
+  if (bytes.size() != 17 || bytes[0] > kVolumeUuid)
+    throw json::other_error::create(501, "not a packed uid", nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string uuid;
+  uuid.reserve(kUuidLength);
+  for (std::size_t i = 1; i < bytes.size(); ++i) {
+    if (std::find(kUuidDashes.begin(), kUuidDashes.end(), uuid.size()) != kUuidDashes.end())
+      uuid += '-';
+    uuid += hex[bytes[i] >> 4];
+    uuid += hex[bytes[i] & 0xF];
+  }
+  return bytes[0] == kVolumeUuid ? std::string(kVolumePrefix) + uuid : uuid;
+}
+
+// The object with every key written by key_of and every string value by value_of.
+template <typename KeyOf, typename ValueOf>
+json rewritten(const json& value, const KeyOf& key_of, const ValueOf& value_of) {
   switch (value.type()) {
     case json::value_t::object: {
       json out = json::object();
-      for (const auto& [key, item] : value.items()) out[rewrite(key)] = rewritten(item, rewrite);
+      for (const auto& [key, item] : value.items())
+        out[key_of(key)] = rewritten(item, key_of, value_of);
       return out;
     }
     case json::value_t::array: {
       json out = json::array();
       out.get_ref<json::array_t&>().reserve(value.size());
-      for (const auto& item : value) out.push_back(rewritten(item, rewrite));
+      for (const auto& item : value) out.push_back(rewritten(item, key_of, value_of));
       return out;
     }
     case json::value_t::string:
-      return rewrite(value.get_ref<const std::string&>());
+    case json::value_t::binary:
+      return value_of(value);
     default:
       return value;
   }
@@ -207,8 +274,13 @@ json rewritten(const json& value, const Rewrite& rewrite) {
 
 std::string pack_object(const json& object) {
   const Dictionary& words = dictionary();
-  std::vector<std::uint8_t> bytes = json::to_msgpack(
-      rewritten(object, [&](const std::string& word) { return words.encode(word); }));
+  std::vector<std::uint8_t> bytes = json::to_msgpack(rewritten(
+      object, [&](const std::string& key) { return words.encode(key); },
+      [&](const json& value) {
+        // A binary value is no JSON, and an object made of one could not come back.
+        if (value.is_binary()) throw json::other_error::create(501, "binary value", nullptr);
+        return packed_string(value.get_ref<const std::string&>(), words);
+      }));
   std::string packed;
   packed.reserve(bytes.size() + 1);
   packed += kPackedTag;
@@ -226,7 +298,11 @@ json unpack_object(std::string_view packed) {
   if (packed.empty() || packed[0] != kPackedTag)
     throw json::other_error::create(501, "not a packed object", nullptr);
   packed.remove_prefix(1);
-  return rewritten(json::from_msgpack(packed.begin(), packed.end()), Dictionary::decode);
+  return rewritten(json::from_msgpack(packed.begin(), packed.end()), Dictionary::decode,
+                   [](const json& value) -> json {
+                     if (value.is_binary()) return unpacked_uuid(value.get_binary());
+                     return Dictionary::decode(value.get_ref<const std::string&>());
+                   });
 }
 
 }  // namespace nfsprov::core

@@ -37,6 +37,26 @@ TEST_CASE("packed objects: a claim comes back exactly, in well under half its te
   CHECK(is_packed(json(packed)));
   CHECK(unpack_object(packed) == claim);
   CHECK(packed.size() * 2 < claim.dump().size());
+  // Its uid and its volume's name are 18 bytes each, not 37 and 41: the same in uppercase,
+  // which is not packed so (it would not come back the same), takes 42 more.
+  json upper = claim;
+  upper["metadata"]["uid"] = "5911505B-7C4E-4F0E-9D6C-4A5B8B0F4C1D";
+  upper["spec"]["volumeName"] = "pvc-5911505B-7C4E-4F0E-9D6C-4A5B8B0F4C1D";
+  CHECK(pack_object(upper).size() == packed.size() + 42);
+  CHECK(unpack_object(pack_object(upper)) == upper);
+}
+
+TEST_CASE("packed objects: only canonical uids become bytes, and come back the same") {
+  for (const char* text :
+       {"5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d", "pvc-5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d",
+        "5911505B-7C4E-4F0E-9D6C-4A5B8B0F4C1D", "5911505b7c4e-4f0e-9d6c-4a5b8b0f4c1d-",
+        "pvc-5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1", "xvc-5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d",
+        "pvc-pvc-5911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d", "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff", "g911505b-7c4e-4f0e-9d6c-4a5b8b0f4c1d"}) {
+    const json object = {{"uid", text}, {"list", {text, text}}};
+    CHECK(unpack_object(pack_object(object)) == object);
+  }
+  CHECK_THROWS_AS(pack_object(json::binary({1, 2, 3})), json::exception);
 }
 
 TEST_CASE("packed objects: any JSON round-trips, codes and escapes included") {
