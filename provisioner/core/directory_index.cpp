@@ -14,8 +14,8 @@ std::string key_of(const std::string& server, const std::string& path) {
   return server + kSeparator + DirectoryIndex::normalized(path);
 }
 
-std::string path_of(const std::string& key) {
-  return key.substr(key.find(kSeparator) + 1);
+std::string path_of(std::string_view key) {
+  return std::string(key.substr(key.find(kSeparator) + 1));
 }
 
 }  // namespace
@@ -71,8 +71,9 @@ void DirectoryIndex::take_locked(const std::string& pv_name, Use use) {
     }
     forget_locked(pv_name);
   }
-  users_.emplace(use.key, pv_name);
-  uses_.emplace(pv_name, std::move(use));
+  // users_ names the key and the PV name as the uses_ entry holds them (its node never moves).
+  const auto taken = uses_.emplace(pv_name, std::move(use)).first;
+  users_.emplace(taken->second.key, taken->first);
 }
 
 std::optional<DirectoryUser> DirectoryIndex::overlap_locked(const std::string& key,
@@ -82,20 +83,20 @@ std::optional<DirectoryUser> DirectoryIndex::overlap_locked(const std::string& k
   // the character after '/'. The same key can come twice in the second range only for "/".
   auto [same_from, same_to] = users_.equal_range(key);
   for (auto it = same_from; it != same_to; ++it)
-    if (it->second != pv_name) return DirectoryUser{it->second, path_of(it->first)};
+    if (it->second != pv_name) return DirectoryUser{std::string(it->second), path_of(it->first)};
   const std::string below = key.ends_with('/') ? key : key + "/";  // the root is "/"
   const auto below_end = users_.lower_bound(below.substr(0, below.size() - 1) + "0");
   for (auto it = users_.lower_bound(below); it != below_end; ++it)
-    if (it->second != pv_name) return DirectoryUser{it->second, path_of(it->first)};
+    if (it->second != pv_name) return DirectoryUser{std::string(it->second), path_of(it->first)};
   if (!above) return std::nullopt;
   // A directory of ours above it: each ancestor, up to the share's root.
   const auto separator = key.find(kSeparator);
   for (auto slash = key.rfind('/'); slash != std::string::npos && slash > separator + 1;
        slash = key.rfind('/', slash - 1)) {
-    auto [from, to] = users_.equal_range(key.substr(0, slash));
+    auto [from, to] = users_.equal_range(std::string_view(key).substr(0, slash));
     for (auto it = from; it != to; ++it)
-      if (it->second != pv_name && uses_.at(it->second).ours)
-        return DirectoryUser{it->second, path_of(it->first)};
+      if (it->second != pv_name && uses_.find(it->second)->second.ours)
+        return DirectoryUser{std::string(it->second), path_of(it->first)};
   }
   return std::nullopt;
 }

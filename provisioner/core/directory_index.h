@@ -69,8 +69,11 @@ class DirectoryIndex {
 
   std::string provisioner_name_;
   mutable std::mutex mutex_;
-  std::multimap<std::string, std::string> users_;  // key -> pv names using it
-  std::map<std::string, Use> uses_;                // pv name -> its directory
+  // pv name -> its directory.
+  std::map<std::string, Use, std::less<>> uses_;
+  // Use::key -> the pv names using it: views of what uses_ holds, each entry erased before
+  // its uses_ entry (a volume costs its strings once).
+  std::multimap<std::string_view, std::string_view> users_;
 };
 
 }  // namespace nfsprov::core
