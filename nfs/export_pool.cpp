@@ -47,6 +47,18 @@ void ExportPool::release(std::unique_ptr<ExportClient> client) {
   available_.notify_one();
 }
 
+void ExportPool::close_idle(std::size_t keep) {
+  std::vector<std::unique_ptr<ExportClient>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    while (idle_.size() > keep) {
+      closing.push_back(std::move(idle_.front()));  // the longest idle first
+      idle_.erase(idle_.begin());
+    }
+  }
+  // Disconnected outside the lock: a worker may take a client meanwhile.
+}
+
 ExportPool& ExportPools::get(const ExportAddress& address) {
   std::lock_guard lock(mutex_);
   auto& pool = pools_[address.key()];
@@ -57,6 +69,11 @@ ExportPool& ExportPools::get(const ExportAddress& address) {
 void ExportPools::set_write_fence(WriteFence fence) {
   std::lock_guard lock(mutex_);
   fence_ = std::move(fence);
+}
+
+void ExportPools::close_idle(std::size_t keep) {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, pool] : pools_) pool->close_idle(keep);
 }
 
 }  // namespace nfsprov::nfs

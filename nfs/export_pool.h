@@ -36,6 +36,9 @@ class ExportPool {
 
   const ExportAddress& address() const { return address_; }
   std::size_t max_clients() const { return max_clients_; }
+  // Closes idle clients beyond keep: a burst opens up to max_clients connections (each with
+  // libnfs's buffers), and the quiet that follows needs one.
+  void close_idle(std::size_t keep);
 
  private:
   // RAII: takes a client out of the pool and gives it back (or drops it when unhealthy).
@@ -77,6 +80,8 @@ class ExportPools {
   ExportPool& get(const ExportAddress& address);
   // Only before the first get(): every client of every pool asks fence before a change.
   void set_write_fence(WriteFence fence);
+  // ExportPool::close_idle(keep) on every pool.
+  void close_idle(std::size_t keep);
 
  private:
   std::size_t per_export_;

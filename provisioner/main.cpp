@@ -428,9 +428,13 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     try {
       auto options = controller_options(settings);
       options.fence = fence.get();
-      // A burst of claims leaves megabytes of freed heap behind (answers, Events, parsed
-      // objects); glibc would keep them for good.
-      options.on_idle = base::release_free_heap;
+      // A burst of claims leaves up to --workers NFS connections per export, each with
+      // libnfs's buffers, and megabytes of freed heap (answers, Events, parsed objects) that
+      // glibc would keep for good: the quiet after it needs one connection and none of that.
+      options.on_idle = [&pools] {
+        pools.close_idle(1);
+        base::release_free_heap();
+      };
       controller::Controller c(client, pools, std::move(options), logger, &controller_metrics,
                                &event_client);
       {
