@@ -4,7 +4,9 @@
 // starts, (100 - OURS_PERCENT) % of another provisioner's class (kube-controller-manager hands
 // them to it), the rest of ours (provisioned at start, a burst). Prints: time to caches synced,
 // this process's RSS before, after the sync, after three leader changes (controller stopped and
-// started again), after the burst is Bound, and the CPU one resync takes. Figures only.
+// started again), after the burst of ours once the controller said it was over, each once the
+// work it queued is done, with what of it malloc holds (live data, the heap's holes aside);
+// and the CPU one resync takes. Figures only.
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,11 +17,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "provisioner/base/heap.h"
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
 
@@ -38,6 +42,12 @@ long rss_kib() {
   for (std::string line; std::getline(status, line);)
     if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
   return -1;
+}
+
+// Bytes malloc has handed out and not had back (live data, whatever the heap's holes), in KiB.
+long heap_in_use_kib() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<long>((info.uordblks + info.hblkhd) / 1024);
 }
 
 double cpu_seconds() {
@@ -82,6 +92,34 @@ void create_claims(kube::ApiClient& api, const std::string& prefix, int count,
     });
 }
 
+// The queue's depth as the controller reports it: after every key worked, and every 10 s.
+class QueueWatch : public controller::ControllerObserver {
+ public:
+  void queue_depth(std::size_t depth) override {
+    std::lock_guard lock(mutex_);
+    depth_ = depth;
+    reported_ = Clock::now();
+  }
+  // Waits until an empty queue was reported after since (at most 30 s): the work the start or
+  // a burst queued is done, and what is measured then is what stays.
+  void wait_empty(Clock::time_point since) const {
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex_);
+        if (reported_ > since && depth_ == 0) return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    std::fprintf(stderr, "bench_scale: the queue did not empty within 30 s\n");
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::size_t depth_ = 0;
+  Clock::time_point reported_{};
+};
+
 class Controller {
  public:
   explicit Controller(e2e::E2eEnv& env) : env_(env), logger_(std::clog, log::Level::warning) {}
@@ -89,11 +127,29 @@ class Controller {
   double start() {
     const auto started = Clock::now();
     pools_ = std::make_unique<nfs::ExportPools>(4);
+    auto options = env_.options();
+    // As main does: when a burst is over, one connection per export, the free heap returned.
+    options.on_idle = [this] {
+      pools_->close_idle(1);
+      base::release_free_heap();
+      idle_at_ = Clock::now().time_since_epoch().count();
+    };
     controller_ = std::make_unique<controller::Controller>(env_.provisioner_api(), *pools_,
-                                                           env_.options(), logger_);
+                                                           std::move(options), logger_, &queue_);
     thread_ = std::jthread([this](std::stop_token stop) { controller_->run(stop); });
     while (!controller_->synced()) std::this_thread::sleep_for(5ms);
     return seconds_since(started);
+  }
+  // Returns once the queue was seen empty after since.
+  void settle(Clock::time_point since) const { queue_.wait_empty(since); }
+  // Returns once the controller said a burst was over (ControllerOptions::on_idle) after since,
+  // at most 30 s: its ticks come every 10 s.
+  void wait_idle(Clock::time_point since) const {
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline && Clock::time_point(Clock::duration(idle_at_.load())) <= since)
+      std::this_thread::sleep_for(50ms);
+    if (Clock::time_point(Clock::duration(idle_at_.load())) <= since)
+      std::fprintf(stderr, "bench_scale: the controller did not go idle within 30 s\n");
   }
   void stop() {
     thread_ = {};
@@ -105,8 +161,10 @@ class Controller {
  private:
   e2e::E2eEnv& env_;
   log::Logger logger_;
+  QueueWatch queue_;
   std::unique_ptr<nfs::ExportPools> pools_;
   std::unique_ptr<controller::Controller> controller_;
+  std::atomic<Clock::rep> idle_at_{0};
   std::jthread thread_;
 };
 
@@ -126,6 +184,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is known
+  mallopt(M_ARENA_MAX, 2);                   // as the provisioner's main does
   const int ours = claims * ours_percent / 100;
   const int foreign = claims - ours;
   e2e::E2eEnv env;
@@ -144,19 +203,27 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const long before = rss_kib();
+  const long heap_before = heap_in_use_kib();
   Controller controller(env);
+  const auto started = Clock::now();
   const double synced = controller.start();
+  controller.settle(started);
   const long after_sync = rss_kib();
+  const long heap_after_sync = heap_in_use_kib();
   std::printf(
       "caches synced in %.2f s; RSS %ld KiB before, %ld KiB after (+%ld KiB, %.0f bytes "
-      "per foreign claim)\n",
+      "per foreign claim; in use on the heap: +%ld KiB, %.0f bytes per foreign claim)\n",
       synced, before, after_sync, after_sync - before,
-      1024.0 * static_cast<double>(after_sync - before) / foreign);
+      1024.0 * static_cast<double>(after_sync - before) / foreign, heap_after_sync - heap_before,
+      1024.0 * static_cast<double>(heap_after_sync - heap_before) / foreign);
   for (int i = 0; i < 3; ++i) {
     controller.stop();
+    const auto restarted = Clock::now();
     controller.start();
+    controller.settle(restarted);
   }
   const long after_changes = rss_kib();
+  const long heap_after_changes = heap_in_use_kib();
   std::printf("after 3 leader changes: RSS %ld KiB (%+ld KiB)\n", after_changes,
               after_changes - after_sync);
 
@@ -164,13 +231,17 @@ int main(int argc, char** argv) {
   create_claims(env.api(), "ours-", ours, "nfs", e2e::kProvisioner);
   while (volumes(env) < static_cast<std::size_t>(ours) && seconds_since(start) < 600)
     std::this_thread::sleep_for(500ms);
+  const double burst_seconds = seconds_since(start);
+  controller.wait_idle(Clock::now());
   const long after_burst = rss_kib();
+  const long heap_after_burst = heap_in_use_kib();
   std::printf(
       "%d claims of ours provisioned (PVs made) in %.1f s; RSS %ld KiB (%+ld KiB, %.0f bytes per "
-      "claim "
-      "of ours)\n",
-      ours, seconds_since(start), after_burst, after_burst - after_changes,
-      ours ? 1024.0 * static_cast<double>(after_burst - after_changes) / ours : 0.0);
+      "claim of ours; in use on the heap: %+ld KiB, %.0f bytes per claim of ours)\n",
+      ours, burst_seconds, after_burst, after_burst - after_changes,
+      ours ? 1024.0 * static_cast<double>(after_burst - after_changes) / ours : 0.0,
+      heap_after_burst - heap_after_changes,
+      ours ? 1024.0 * static_cast<double>(heap_after_burst - heap_after_changes) / ours : 0.0);
 
   // A resync: every claim and volume re-enqueued and worked once.
   controller.stop();
