@@ -428,11 +428,14 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
     try {
       auto options = controller_options(settings);
       options.fence = fence.get();
-      // A burst of claims leaves up to --workers NFS connections per export, each with
-      // libnfs's buffers, and megabytes of freed heap (answers, Events, parsed objects) that
-      // glibc would keep for good: the quiet after it needs one connection and none of that.
-      options.on_idle = [&pools] {
+      // A burst of claims leaves up to --workers NFS connections per export and as many API
+      // connections, each with its buffers (and TLS session), and megabytes of freed heap
+      // (answers, Events, parsed objects) that glibc would keep for good: the quiet after it
+      // needs one connection of each and none of that.
+      options.on_idle = [&pools, &client, &event_client] {
         pools.close_idle(1);
+        client.close_idle_connections(1);
+        event_client.close_idle_connections(1);
         base::release_free_heap();
       };
       controller::Controller c(client, pools, std::move(options), logger, &controller_metrics,

@@ -191,6 +191,19 @@ struct ApiClient::Impl {
     return true;
   }
 
+  void close_idle(std::size_t keep) {
+    std::vector<std::unique_ptr<httplib::ClientImpl>> closing;
+    {
+      std::lock_guard lock(pool_mutex);
+      // The longest idle first: the pool hands out its back.
+      const auto count = idle.size() > keep ? idle.size() - keep : 0;
+      closing.assign(std::make_move_iterator(idle.begin()),
+                     std::make_move_iterator(idle.begin() + static_cast<std::ptrdiff_t>(count)));
+      idle.erase(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(count));
+    }
+    // TLS shutdowns outside the lock.
+  }
+
   void give_back(std::unique_ptr<httplib::ClientImpl> client) {
     std::lock_guard lock(pool_mutex);
     if (idle.size() < 16) idle.push_back(std::move(client));
@@ -288,6 +301,10 @@ ApiClient::ApiClient(KubeConfig config, ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
 ApiClient::~ApiClient() = default;
+
+void ApiClient::close_idle_connections(std::size_t keep) {
+  impl_->close_idle(keep);
+}
 
 nlohmann::json ApiClient::get(const Resource& r, std::string_view ns, std::string_view name) {
   return impl_->call("GET", r.object_path(ns, name));

@@ -84,6 +84,11 @@ class ApiClient {
              const std::function<bool(const nlohmann::json& event)>& on_event,
              std::stop_token stop = {});
 
+  // Closes pooled connections beyond keep, the longest idle first: a burst opens one per
+  // concurrent caller (up to 16), each with its TLS session and buffers, and the quiet that
+  // follows needs one.
+  void close_idle_connections(std::size_t keep);
+
   // GET of a raw path (e.g. "/version"): for start-up checks.
   nlohmann::json get_path(const std::string& path);
 

@@ -131,6 +131,7 @@ class Controller {
     // As main does: when a burst is over, one connection per export, the free heap returned.
     options.on_idle = [this] {
       pools_->close_idle(1);
+      env_.provisioner_api().close_idle_connections(1);
       base::release_free_heap();
       idle_at_ = Clock::now().time_since_epoch().count();
     };
