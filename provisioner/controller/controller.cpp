@@ -221,7 +221,13 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
   bool compact = false;
   claims.visit([&](const std::string& key, const nlohmann::json& record) {
     if (core::record_class(record) != class_name) return;
-    compact = compact || core::compact_for_class(record);
+    // A compact record of a class that names us now comes whole with the relist below, and
+    // its key with it. Queued now, its worker would find it still compact and ask for a
+    // relist of its own: two lists where one does.
+    if (ours && core::compact_for_class(record)) {
+      compact = true;
+      return;
+    }
     queue.add(claim_key(key));
   });
   // Claims kept compact while their class was another provisioner's (deleted and made again
