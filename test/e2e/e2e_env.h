@@ -26,6 +26,7 @@
 #include "test/cluster/fault_proxy.h"
 #include "test/cluster/kube_cluster.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/eventually.h"
 
 namespace nfsprov::e2e {
 
@@ -136,8 +137,12 @@ class E2eEnv {
   std::jthread controller_thread_;
 };
 
-// Polls pred every 50 ms until it is true or timeout passes; returns its last value.
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s);
+// test/support's eventually with the e2e tests' default limit: polls pred every 50 ms until it
+// is true or timeout passes; returns its last value.
+[[nodiscard]] inline bool wait_until(const std::function<bool()>& pred,
+                                     std::chrono::milliseconds timeout = 20s) {
+  return testing::eventually(pred, timeout, 50ms);
+}
 
 // Names of the entries of a directory on the local disk, sorted, without the provisioner's
 // reserved directory (.nfs-provisioner, its crash records: see records_left()).

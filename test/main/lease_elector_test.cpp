@@ -11,6 +11,7 @@
 #include "provisioner/controller/lease_elector.h"
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
+#include "test/support/eventually.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -87,15 +88,7 @@ class Replica {
   std::jthread thread_;
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using nfsprov::testing::eventually;
 
 nlohmann::json read_lease(kube::ApiClient& client) {
   return client.get(kube::kLeases, "default", "example.com-nfs");
