@@ -51,6 +51,7 @@ class CountingObserver : public controller::ControllerObserver {
     ++delete_failures;
   }
   void archive_expired(const nfs::ExportAddress&) override { ++archives_expired; }
+  void queue_retry() override { ++retries; }
   void informer_stats(std::string_view, const kube::InformerStats& stats) override {
     // The counters are cumulative per informer: keep the largest seen.
     const auto seen = static_cast<int>(stats.list_failures + stats.watch_failures);
@@ -60,6 +61,7 @@ class CountingObserver : public controller::ControllerObserver {
   }
   std::atomic<int> provisioned{0}, provision_failures{0}, deleted{0}, delete_failures{0},
       informer_failures{0}, archives_expired{0};
+  std::atomic<int> retries{0};  // keys put back with back-off after a failed step
 };
 
 class E2eEnv {

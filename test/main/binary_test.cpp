@@ -722,8 +722,11 @@ TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, t
                          "others-deleted", "others-live", "static-deleted"});
   for (const auto* name : {"ours-deleted", "ours-deleted-held", "others-deleted", "static-deleted"})
     delete_volume(admin, name);
-  // Stuck: nothing removes our finalizer.
-  std::this_thread::sleep_for(1s);
+  // Stuck: nothing removes our finalizer. No wait is needed to give anything the chance to:
+  // delete_volume waited until kube-controller-manager's pv-protection controller had
+  // processed the deletion and let go, and no provisioner runs here. What still holds the PV
+  // is ours (a controller that wrongly removed it would have done so by then, and these
+  // checks would fail).
   CHECK(terminating(admin, "ours-deleted"));
   CHECK(has_finalizer(admin, "ours-deleted", kOurFinalizer));
 
