@@ -95,7 +95,9 @@ std::optional<std::string> WorkQueue::get_for(std::chrono::steady_clock::duratio
     if (shutting_down_) {
       // Draining: a key being processed may still be re-queued by its done().
       if (processing_.empty()) return std::nullopt;
+      ++waiting_;
       ready_.wait(lock);
+      --waiting_;
       continue;
     }
     if (!forever && Real::now() >= give_up) return std::nullopt;
@@ -106,10 +108,12 @@ std::optional<std::string> WorkQueue::get_for(std::chrono::steady_clock::duratio
                   })->second;
       until = std::min(until, Real::now() + (next - now));
     }
+    ++waiting_;
     if (until == Real::time_point::max())
       ready_.wait(lock);
     else
       ready_.wait_until(lock, until);
+    --waiting_;
   }
 }
 
@@ -151,6 +155,11 @@ bool WorkQueue::shutting_down() const {
 void WorkQueue::wake() {
   std::lock_guard lock(mutex_);
   ready_.notify_all();
+}
+
+std::size_t WorkQueue::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_;
 }
 
 std::size_t WorkQueue::len() const {

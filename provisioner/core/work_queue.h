@@ -69,6 +69,7 @@ class WorkQueue {
 
   std::size_t len() const;          // keys ready and waiting for a worker
   std::size_t delayed_len() const;  // keys held by add_after/add_rate_limited
+  std::size_t waiting() const;      // get()/get_for() calls blocked for a key now
   WorkQueueCounters counters() const;
 
  private:
@@ -90,6 +91,7 @@ class WorkQueue {
   WorkQueueCounters counters_;
   bool shutting_down_ = false;
   bool draining_ = false;
+  std::size_t waiting_ = 0;
 };
 
 }  // namespace nfsprov::core

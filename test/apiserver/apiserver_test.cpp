@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "test/apiserver/test_apiserver.h"
+#include "test/support/objects.h"
 
+namespace testing = nfsprov::testing;
 using nfsprov::testing::TestApiServer;
 using nlohmann::json;
 
@@ -83,14 +85,11 @@ class Client {
   std::string token_;
 };
 
+// No namespace: the request's path gives it.
 json claim(const std::string& name, json labels = json::object()) {
-  return {{"apiVersion", "v1"},
-          {"kind", "PersistentVolumeClaim"},
-          {"metadata", {{"name", name}, {"labels", labels}}},
-          {"spec",
-           {{"accessModes", {"ReadWriteMany"}},
-            {"storageClassName", "managed-nfs-storage"},
-            {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  json claim = testing::claim_object("", name, "managed-nfs-storage");
+  claim["metadata"]["labels"] = std::move(labels);
+  return claim;
 }
 
 json storage_class() {
@@ -111,15 +110,9 @@ json claim_ref(const std::string& name, const std::string& uid = "") {
 }
 
 json volume(const std::string& name, const json& ref) {
-  return {{"apiVersion", "v1"},
-          {"kind", "PersistentVolume"},
-          {"metadata", {{"name", name}}},
-          {"spec",
-           {{"capacity", {{"storage", "1Gi"}}},
-            {"accessModes", {"ReadWriteMany"}},
-            {"storageClassName", "managed-nfs-storage"},
-            {"nfs", {{"server", "127.0.0.1"}, {"path", "/export/" + name}}},
-            {"claimRef", ref}}}};
+  json volume = testing::nfs_volume_object(name, "managed-nfs-storage");
+  volume["spec"]["claimRef"] = ref;
+  return volume;
 }
 
 std::string phase_of(Client& api, const std::string& path) {

@@ -12,8 +12,11 @@ void Faults::apply(const nlohmann::json& fault) {
     latency_ = std::chrono::milliseconds(0);
     expire_next_watch_ = false;
     refused_.clear();
+    held_.clear();
+    released_.notify_all();
   }
   if (fault.contains("refuse")) refused_ = fault["refuse"].get<std::string>();
+  if (fault.contains("hold")) held_ = fault["hold"].get<std::string>();
   if (fault.value("drop_watches", false)) drop_generation_++;
   if (fault.value("expire_next_watch", false)) expire_next_watch_ = true;
   if (fault.contains("status")) {
@@ -32,6 +35,14 @@ std::optional<Faults::Failure> Faults::take_failure(const std::string& method,
   if (remaining_ <= 0) return std::nullopt;
   remaining_--;
   return Failure{status_, retry_after_};
+}
+
+bool Faults::wait_while_held(const std::string& method, const std::string& path) {
+  const std::string request = method + " " + path;
+  std::unique_lock lock(mutex_);
+  if (held_.empty() || held_ != request) return false;
+  released_.wait(lock, [&] { return held_ != request; });
+  return true;
 }
 
 std::chrono::milliseconds Faults::latency() const {

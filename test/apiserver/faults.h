@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -21,7 +23,12 @@ class Faults {
   // keys may be combined. A refused request (that method on exactly that path, any query) is
   // answered 503 without reaching the store, every time until "clear": a test that must know
   // no such write is in flight anywhere (say, a PV create of a process it killed) uses it.
+  // {"hold":"METHOD /path"} (FaultProxy only) keeps such requests waiting, unanswered and not
+  // forwarded, until "clear", which answers them 503: the client sees a write that neither
+  // fails nor lands for as long as the test likes.
   void apply(const nlohmann::json& fault);
+  // Blocks while method+path is held; true if it was (answer 503, never forward it).
+  bool wait_while_held(const std::string& method, const std::string& path);
   // The failure this API request must answer with, if any (consumes one counted failure).
   std::optional<Failure> take_failure(const std::string& method, const std::string& path);
   std::chrono::milliseconds latency() const;
@@ -35,6 +42,8 @@ class Faults {
   int retry_after_ = 0;
   std::chrono::milliseconds latency_{0};
   std::string refused_;  // "METHOD /path", "" = none
+  std::string held_;     // "METHOD /path", "" = none
+  std::condition_variable released_;
   bool expire_next_watch_ = false;
   std::uint64_t drop_generation_ = 0;
 };

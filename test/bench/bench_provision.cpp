@@ -40,8 +40,9 @@
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
 #include "test/e2e/replica.h"
-#include "test/main/child.h"
-#include "test/main/temp_dir.h"
+#include "test/support/child_process.h"
+#include "test/support/objects.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -145,15 +146,9 @@ json event_on_claim(const std::string& ns, const std::string& claim, const std::
 }
 
 json volume(const std::string& name, const std::string& class_name) {
-  return {{"apiVersion", "v1"},
-          {"kind", "PersistentVolume"},
-          {"metadata", {{"name", name}}},
-          {"spec",
-           {{"capacity", {{"storage", "1Gi"}}},
-            {"accessModes", {"ReadWriteMany"}},
-            {"persistentVolumeReclaimPolicy", "Delete"},
-            {"storageClassName", class_name},
-            {"nfs", {{"server", "127.0.0.1"}, {"path", "/export/" + name}}}}}};
+  json volume = testing::nfs_volume_object(name, class_name);
+  volume["spec"]["persistentVolumeReclaimPolicy"] = "Delete";
+  return volume;
 }
 
 // The ceiling: what one provision writes (Event, PV create, Event), from a plain client with
@@ -337,7 +332,7 @@ Figures run(e2e::E2eEnv& env, const Settings& settings, const Candidate& who, in
   testing::TempDir dir;
   const fs::path log = fs::path("/tmp") / ("bench_provision." + id + ".log");
   const auto started = Clock::now();
-  testing::Child child(who.argv(provisioner), who.environment(provisioner), log);
+  testing::ChildProcess child(who.argv(provisioner), who.environment(provisioner), log);
   const pid_t pid = child.pid();
   const bool ready = child.wait_for_output(who.ready_line, 60s);
   std::printf("\n== %s (round %d, log %s)\n", who.key.c_str(), round, log.c_str());
@@ -393,13 +388,7 @@ Figures run(e2e::E2eEnv& env, const Settings& settings, const Candidate& who, in
   // itself was the limit).
   parallel(settings.claims, 32, [&](int i) {
     const std::string name = "claim-" + std::to_string(i);
-    json claim = {{"apiVersion", "v1"},
-                  {"kind", "PersistentVolumeClaim"},
-                  {"metadata", {{"name", name}, {"namespace", ns}}},
-                  {"spec",
-                   {{"storageClassName", id},
-                    {"accessModes", {"ReadWriteMany"}},
-                    {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+    json claim = testing::claim_object(ns, name, id);
     if (settings.handed_over)
       claim["metadata"]["annotations"] = {
           {"volume.kubernetes.io/storage-provisioner", provisioner},

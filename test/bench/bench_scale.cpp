@@ -26,6 +26,7 @@
 #include "provisioner/base/heap.h"
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
+#include "test/support/objects.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -67,16 +68,11 @@ double seconds_since(Clock::time_point start) {
 // not what is measured.
 json claim(const std::string& name, const std::string& class_name,
            const std::string& handed_to = {}) {
-  json meta = {{"name", name}, {"namespace", "scale"}, {"labels", {{"app", "bench"}}}};
+  json claim = nfsprov::testing::claim_object("scale", name, class_name);
+  claim["metadata"]["labels"] = {{"app", "bench"}};
   if (!handed_to.empty())
-    meta["annotations"] = {{"volume.kubernetes.io/storage-provisioner", handed_to}};
-  return {{"apiVersion", "v1"},
-          {"kind", "PersistentVolumeClaim"},
-          {"metadata", meta},
-          {"spec",
-           {{"storageClassName", class_name},
-            {"accessModes", {"ReadWriteMany"}},
-            {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+    claim["metadata"]["annotations"] = {{"volume.kubernetes.io/storage-provisioner", handed_to}};
+  return claim;
 }
 
 // Creates count claims name-0.. of class_name, 8 at a time.

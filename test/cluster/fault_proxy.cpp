@@ -75,6 +75,12 @@ struct FaultProxy::Impl {
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     if (auto latency = faults.latency(); latency.count() > 0) std::this_thread::sleep_for(latency);
+    if (faults.wait_while_held(req.method, req.path)) {
+      res.status = 503;
+      res.set_content(status_body(503, "ServiceUnavailable", "held by the test's fault proxy"),
+                      "application/json");
+      return;
+    }
     if (auto failure = faults.take_failure(req.method, req.path)) {
       if (failure->retry_after > 0)
         res.set_header("Retry-After", std::to_string(failure->retry_after));
@@ -182,6 +188,7 @@ FaultProxy::FaultProxy(const KubeCluster& cluster, Options options)
 }
 
 FaultProxy::~FaultProxy() {
+  impl_->faults.apply({{"clear", true}});  // held requests answered: their threads end
   impl_->cut_watches(true);
   impl_->server.stop();
 }

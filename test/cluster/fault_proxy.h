@@ -4,7 +4,8 @@
 // idle keep-alive connections closed by the server. Requests are forwarded as they came
 // (bearer-token credentials pass through; client certificates cannot), answers as they went.
 // Faults use the vocabulary of test/apiserver's Faults: {"status":429,"count":3,"retry_after":1},
-// {"latency_ms":200}, {"drop_watches":true}, {"expire_next_watch":true}, {"clear":true}.
+// {"latency_ms":200}, {"drop_watches":true}, {"expire_next_watch":true}, {"refuse":"POST /p"},
+// {"hold":"POST /p"}, {"clear":true}.
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,5 @@
 #include "test/cluster/kube_cluster.h"
 
-#include <stdlib.h>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -12,18 +10,12 @@
 namespace nfsprov::testing {
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string script() {
   return (KubeCluster::source_dir() / "test/cluster/cluster.sh").string();
 }
 
 std::string cluster_env() {
-  return "CLUSTER_BIN=" + quote(NP_CLUSTER_BIN) + " ";
+  return "CLUSTER_BIN=" + shell_quote(NP_CLUSTER_BIN) + " ";
 }
 
 }  // namespace
@@ -37,16 +29,12 @@ std::filesystem::path KubeCluster::source_dir() {
 }
 
 KubeCluster::KubeCluster() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "np-cluster.XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
-  dir_ = pattern;
   std::string out;
-  if (run_command(cluster_env() + quote(script()) + " start " + quote(dir_.string()), &out) != 0) {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+  if (run_command(cluster_env() + shell_quote(script()) + " start " + shell_quote(dir().string()),
+                  &out) != 0) {
     throw std::runtime_error("the test cluster did not start:\n" + out);
   }
-  std::ifstream ports(dir_ / "ports");
+  std::ifstream ports(dir() / "ports");
   for (std::string line; std::getline(ports, line);) {
     if (line.rfind("apiserver=", 0) == 0) api_port_ = std::stoi(line.substr(10));
   }
@@ -54,19 +42,18 @@ KubeCluster::KubeCluster() {
 }
 
 KubeCluster::~KubeCluster() {
-  run_command(cluster_env() + quote(script()) + " stop " + quote(dir_.string()));
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+  run_command(cluster_env() + shell_quote(script()) + " stop " + shell_quote(dir().string()));
+  // dir() goes with the members.
 }
 
 int KubeCluster::kubectl(const std::string& args, std::string* out,
                          const std::string& stdin_text) const {
-  std::string command = quote(kubectl_path().string()) + " --kubeconfig " +
-                        quote(admin_kubeconfig().string()) + " " + args;
+  std::string command = shell_quote(kubectl_path().string()) + " --kubeconfig " +
+                        shell_quote(admin_kubeconfig().string()) + " " + args;
   if (!stdin_text.empty()) {
-    const auto input = dir_ / ("stdin-" + std::to_string(++inputs_) + ".yaml");
+    const auto input = dir() / ("stdin-" + std::to_string(++inputs_) + ".yaml");
     std::ofstream(input) << stdin_text;
-    command += " < " + quote(input.string());
+    command += " < " + shell_quote(input.string());
   }
   return run_command(command, out);
 }
@@ -80,10 +67,11 @@ std::string KubeCluster::kubectl_ok(const std::string& args, const std::string& 
 
 std::filesystem::path KubeCluster::service_account_kubeconfig(const std::string& ns,
                                                               const std::string& name) const {
-  const auto path = dir_ / ("sa-" + ns + "-" + name + ".kubeconfig");
+  const auto path = dir() / ("sa-" + ns + "-" + name + ".kubeconfig");
   std::string out;
-  if (run_command(cluster_env() + quote(script()) + " token-kubeconfig " + quote(dir_.string()) +
-                      " " + quote(ns) + " " + quote(name) + " " + quote(path.string()),
+  if (run_command(cluster_env() + shell_quote(script()) + " token-kubeconfig " +
+                      shell_quote(dir().string()) + " " + shell_quote(ns) + " " +
+                      shell_quote(name) + " " + shell_quote(path.string()),
                   &out) != 0)
     throw std::runtime_error("no kubeconfig for serviceaccount " + ns + "/" + name + ":\n" + out);
   return path;
@@ -91,8 +79,8 @@ std::filesystem::path KubeCluster::service_account_kubeconfig(const std::string&
 
 std::filesystem::path KubeCluster::install_provisioner_rbac() const {
   const auto deploy = source_dir() / "deploy";
-  kubectl_ok("apply -f " + quote((deploy / "namespace.yaml").string()) + " -f " +
-             quote((deploy / "rbac.yaml").string()));
+  kubectl_ok("apply -f " + shell_quote((deploy / "namespace.yaml").string()) + " -f " +
+             shell_quote((deploy / "rbac.yaml").string()));
   return service_account_kubeconfig("nfs-provisioner", "nfs-provisioner");
 }
 

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "test/support/temp_dir.h"
+
 namespace nfsprov::testing {
 
 class KubeCluster {
@@ -21,10 +23,10 @@ class KubeCluster {
   KubeCluster& operator=(const KubeCluster&) = delete;
 
   // cluster-admin, with a client certificate (like kubeadm's admin.conf).
-  std::filesystem::path admin_kubeconfig() const { return dir_ / "admin.kubeconfig"; }
+  std::filesystem::path admin_kubeconfig() const { return dir() / "admin.kubeconfig"; }
   // One JSON object per line, level Metadata, every request.
-  std::filesystem::path audit_log() const { return dir_ / "logs" / "audit.log"; }
-  std::filesystem::path dir() const { return dir_; }
+  std::filesystem::path audit_log() const { return dir() / "logs" / "audit.log"; }
+  std::filesystem::path dir() const { return dir_.path(); }
   int api_port() const { return api_port_; }
   std::string server_url() const { return "https://127.0.0.1:" + std::to_string(api_port_); }
 
@@ -49,7 +51,7 @@ class KubeCluster {
   static std::filesystem::path source_dir();
 
  private:
-  std::filesystem::path dir_;
+  TempDir dir_{"np-cluster"};  // removed after the destructor stopped the cluster
   int api_port_ = 0;
   mutable std::atomic<int> inputs_{0};  // names kubectl's stdin files
 };

@@ -3,13 +3,13 @@
 // directory on nfs-ganesha and one Bound PV.
 // scripts/ci-arm runs it; it is not a CTest test because it needs a cross build.
 //   deploy-arm-smoke qemu-aarch64-static -L /usr/aarch64-linux-gnu build-arm64/.../nfs-provisioner
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 
 #include "test/deploy/provision_cycle.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::deploytest;
 
@@ -19,9 +19,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> command(argv + 1, argv + argc);
-  auto work =
-      std::filesystem::temp_directory_path() / ("np-deploy-smoke-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(work);
+  const nfsprov::testing::TempDir scratch("np-deploy-smoke");
+  const auto& work = scratch.path();
   int rc = 1;
   try {
     nfsprov::testing::GaneshaServer nfs;
@@ -52,6 +51,5 @@ int main(int argc, char** argv) {
     std::cerr << "deploy-arm-smoke: " << e.what() << "\n";
     rc = 1;
   }
-  std::filesystem::remove_all(work);
   return rc;
 }

@@ -11,10 +11,11 @@
 
 #include "test/deploy/helm_chart.h"
 #include "test/deploy/manifests.h"
-#include "test/deploy/scratch_dir.h"
 #include "test/deploy/yaml_json.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::deploytest;
+using nfsprov::testing::TempDir;
 
 namespace {
 
@@ -53,8 +54,8 @@ bool has_labels(const YAML::Node& labels, const YAML::Node& subset) {
 }  // namespace
 
 TEST_CASE("helm lint --strict passes on the chart") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   std::string out;
   const int rc =
       helm.run("lint --strict " + shell_quote(chart_dir().string()) + " " + kReadmeValues, &out);
@@ -66,8 +67,8 @@ TEST_CASE("helm lint --strict passes on the chart") {
 }
 
 TEST_CASE("a typo in a value is an error at template and install, not a broken pod") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   const std::string chart = shell_quote(chart_dir().string());
   // Each wrong value and what helm must say about it.
   const std::vector<std::pair<std::string, std::string>> wrong = {
@@ -98,8 +99,8 @@ TEST_CASE("a typo in a value is an error at template and install, not a broken p
 }
 
 TEST_CASE("a values file written for nfs-subdir's chart is accepted and means the same") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   auto docs = helm.render("nfs-subdir-external-provisioner", "default",
                           values_file("nfs-subdir-values.yaml") + " " + kReadmeValues);
   // nfs-subdir's class, as its chart makes it from these values.
@@ -135,10 +136,10 @@ TEST_CASE("a values file written for nfs-subdir's chart is accepted and means th
 }
 
 TEST_CASE("helm template renders what kubectl kustomize renders for the same settings") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   // deploy/ patched the way a kustomize user sets the same server, export and mount options.
-  const auto overlay = s.path / "overlay";
+  const auto overlay = s.path() / "overlay";
   std::filesystem::create_directories(overlay);
   std::ofstream(overlay / "kustomization.yaml")
       << "resources:\n  - " << std::filesystem::relative(deploy_dir(), overlay).string() << "\n"
@@ -230,8 +231,8 @@ TEST_CASE("the chart's version and default image are deploy/'s and the project's
   CHECK(chart["apiVersion"].as<std::string>() == "v2");
   CHECK(chart["version"].as<std::string>() == NP_VERSION);
   CHECK(chart["appVersion"].as<std::string>() == NP_VERSION);
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   auto image = pod_spec(helm.render("nfs-provisioner", "nfs-provisioner",
                                     kReadmeValues))["containers"][0]["image"]
                    .as<std::string>();
@@ -239,8 +240,8 @@ TEST_CASE("the chart's version and default image are deploy/'s and the project's
 }
 
 TEST_CASE("our values: extra classes, NFS identity, metrics, probes, disruption budget") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   auto docs = helm.render("nfs", "storage", kReadmeValues + " " + values_file("ours.yaml"));
 
   // The main class and one per extra server, all served by the one provisioner.
@@ -302,8 +303,8 @@ TEST_CASE("our values: extra classes, NFS identity, metrics, probes, disruption 
 }
 
 TEST_CASE("without leader election or RBAC the chart grants nothing it does not need") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   auto no_election = helm.render("nfs-provisioner", "nfs-provisioner",
                                  kReadmeValues + " --set leaderElection.enabled=false");
   CHECK(env_value(pod_spec(no_election)["containers"][0], "ENABLE_LEADER_ELECTION") == "false");
@@ -325,8 +326,8 @@ TEST_CASE("without leader election or RBAC the chart grants nothing it does not 
 }
 
 TEST_CASE("podSecurityPolicy.enabled is accepted, ignored, and NOTES says so") {
-  const ScratchDir s("np-helm-chart");
-  Helm helm(s.path / "helm");
+  const TempDir s("np-helm-chart");
+  Helm helm(s.path() / "helm");
   std::string out;
   const int rc =
       helm.run("install nfs-provisioner " + shell_quote(chart_dir().string()) + " " +

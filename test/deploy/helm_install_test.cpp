@@ -15,12 +15,13 @@
 #include "test/deploy/helm_chart.h"
 #include "test/deploy/manifests.h"
 #include "test/deploy/provision_cycle.h"
-#include "test/deploy/scratch_dir.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::deploytest;
 using nfsprov::testing::GaneshaServer;
 using nfsprov::testing::KubeCluster;
+using nfsprov::testing::TempDir;
 
 namespace {
 
@@ -86,8 +87,8 @@ std::vector<std::string> forbidden_requests(const KubeCluster& cluster) {
 }  // namespace
 
 TEST_CASE("helm install, upgrade and uninstall the chart on a real cluster") {
-  const ScratchDir scratch("np-helm-install");
-  const auto& work = scratch.path;
+  const TempDir scratch("np-helm-install");
+  const auto& work = scratch.path();
 
   GaneshaServer nfs;
   KubeCluster cluster;

@@ -92,15 +92,6 @@ std::string provision_test_claim(const testing::KubeCluster& cluster, const std:
   return bound ? pv : std::string{};
 }
 
-bool eventually(const std::function<bool()>& f, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return f();
-}
-
 std::string kubectl_get(const testing::KubeCluster& cluster, const std::string& what) {
   std::string out;
   return cluster.kubectl("get " + what, &out) == 0 ? out : std::string{};

@@ -17,6 +17,7 @@
 #include "nfs/export_address.h"
 #include "test/cluster/kube_cluster.h"
 #include "test/support/child_process.h"
+#include "test/support/eventually.h"
 
 namespace nfsprov::deploytest {
 
@@ -46,8 +47,11 @@ std::filesystem::path service_account_kubeconfig(const testing::KubeCluster& clu
 std::string provision_test_claim(const testing::KubeCluster& cluster, const std::string& ns,
                                  std::chrono::seconds limit);
 
-// Polls until f() is true; false after the limit. Bounds a wait, asserts no timing.
-bool eventually(const std::function<bool()>& f, std::chrono::seconds limit);
+// test/support's eventually, polling every 200 ms (each look runs kubectl): true once f() is,
+// false after the limit. Bounds a wait, asserts no timing.
+[[nodiscard]] inline bool eventually(const std::function<bool()>& f, std::chrono::seconds limit) {
+  return testing::eventually(f, limit, std::chrono::milliseconds(200));
+}
 
 // `kubectl get <what>` output, "" when kubectl fails.
 std::string kubectl_get(const testing::KubeCluster& cluster, const std::string& what);

@@ -14,12 +14,13 @@
 #include "test/deploy/manifests.h"
 #include "test/deploy/provision_cycle.h"
 #include "test/deploy/rbac_rules.h"
-#include "test/deploy/scratch_dir.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::deploytest;
 using nfsprov::testing::GaneshaServer;
 using nfsprov::testing::KubeCluster;
+using nfsprov::testing::TempDir;
 
 namespace {
 
@@ -46,8 +47,8 @@ std::string lines(const std::vector<std::string>& items) {
 }  // namespace
 
 TEST_CASE("rbac.yaml grants exactly the requests of a provision + expand + delete cycle") {
-  const ScratchDir scratch("np-deploy-rbac");
-  const auto& work = scratch.path;
+  const TempDir scratch("np-deploy-rbac");
+  const auto& work = scratch.path();
 
   GaneshaServer nfs;
   KubeCluster cluster;

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "test/e2e/e2e_env.h"
-#include "test/main/child.h"
-#include "test/main/temp_dir.h"
+#include "test/support/child_process.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::e2e;
 namespace fs = std::filesystem;
@@ -33,7 +33,7 @@ std::pair<int, std::string> audit(E2eEnv& env, const std::vector<std::string>& a
                                 "--nfs-port=" + std::to_string(env.nfs().nfs_port()),
                                 "--mount-port=" + std::to_string(env.nfs().mount_port())};
   argv.insert(argv.end(), args.begin(), args.end());
-  nfsprov::testing::Child child(
+  nfsprov::testing::ChildProcess child(
       argv,
       {"NFS_SERVER=127.0.0.1", "NFS_PATH=/export", std::string("PROVISIONER_NAME=") + kProvisioner},
       dir.path() / "out");

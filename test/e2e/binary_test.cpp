@@ -81,6 +81,11 @@ std::chrono::steady_clock::time_point kill_mid_provision(E2eEnv& env, Replica& r
 
 TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and one directory") {
   E2eEnv env;
+  // PV creates are held at the proxy (neither answered nor forwarded) from a moment in the
+  // burst on, so the kill always lands between a directory's mkdir and its PV's create (a
+  // kill timed by polling could miss that moment, and the test then passed without testing
+  // the restart's adoption of such directories); the held creates never reach the API server.
+  auto& proxy = env.enable_fault_proxy();
   TempDir dir;
   env.create_class(kClass, {{"archiveOnDelete", "true"}});
   REQUIRE(entries(env.export_dir()).empty());
@@ -90,14 +95,20 @@ TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and o
   REQUIRE(first.child().wait_for_output("caches synced, starting workers", 20s));
   create_claims(env, 0, kClaims / 2);
   wait_for_pvs(env, 8);
-  kill_mid_provision(env, first, kClaims / 4);
+  proxy.inject({{"hold", "POST /api/v1/persistentvolumes"}});
+  REQUIRE(wait_until([&] { return directories_without_pv(env) >= 2; }, 30s));
+  first.child().signal(SIGKILL);
+  REQUIRE(first.child().wait_for(10s) == 128 + SIGKILL);
+  proxy.inject({{"clear", true}});  // the held creates are answered 503, to nobody
   const std::size_t pvs_at_kill = pv_count(env);
   const std::size_t orphans_at_kill = directories_without_pv(env);
-  // The kill must really have been mid-burst, or the restart has nothing to finish.
-  REQUIRE(pvs_at_kill < static_cast<std::size_t>(kClaims / 2));
-  // Directories made whose PV never came: the restart must adopt them, not make a second.
   std::clog << "killed with " << pvs_at_kill << " PVs for " << kClaims / 2 << " claims and "
             << orphans_at_kill << " directories without a PV\n";
+  // The kill must really have been mid-burst, or the restart has nothing to finish.
+  REQUIRE(pvs_at_kill < static_cast<std::size_t>(kClaims / 2));
+  // Directories made whose PV never came: the restart must adopt them, not make a second
+  // (check_exactly_one_each counts the directories).
+  REQUIRE(orphans_at_kill > 0);
 
   // More claims arrive while no provisioner runs.
   create_claims(env, kClaims / 2, kClaims);

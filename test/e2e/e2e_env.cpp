@@ -9,6 +9,7 @@
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/kube/resource.h"
+#include "test/support/objects.h"
 
 namespace nfsprov::e2e {
 
@@ -92,13 +93,7 @@ json E2eEnv::create_class(const std::string& name, const json& parameters,
 
 json E2eEnv::create_claim(const std::string& ns, const std::string& name,
                           const std::string& class_name, const json& extra) {
-  json claim = {{"apiVersion", "v1"},
-                {"kind", "PersistentVolumeClaim"},
-                {"metadata", {{"name", name}, {"namespace", ns}}},
-                {"spec",
-                 {{"storageClassName", class_name},
-                  {"accessModes", {"ReadWriteMany"}},
-                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  json claim = testing::claim_object(ns, name, class_name);
   claim.merge_patch(extra);
   ensure_namespace(ns);
   return admin_->create(kube::kPersistentVolumeClaims, ns, claim);
@@ -182,15 +177,6 @@ json E2eEnv::wait_bound(const std::string& ns, const std::string& name,
     throw std::runtime_error("claim " + ns + "/" + name + " not Bound; phase '" +
                              str_at(claim, "/status/phase") + "'");
   return claim;
-}
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
 }
 
 std::vector<std::string> entries(const std::filesystem::path& dir) {

@@ -26,6 +26,7 @@
 #include "test/cluster/fault_proxy.h"
 #include "test/cluster/kube_cluster.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/eventually.h"
 
 namespace nfsprov::e2e {
 
@@ -50,6 +51,7 @@ class CountingObserver : public controller::ControllerObserver {
     ++delete_failures;
   }
   void archive_expired(const nfs::ExportAddress&) override { ++archives_expired; }
+  void queue_retry() override { ++retries; }
   void informer_stats(std::string_view, const kube::InformerStats& stats) override {
     // The counters are cumulative per informer: keep the largest seen.
     const auto seen = static_cast<int>(stats.list_failures + stats.watch_failures);
@@ -59,6 +61,7 @@ class CountingObserver : public controller::ControllerObserver {
   }
   std::atomic<int> provisioned{0}, provision_failures{0}, deleted{0}, delete_failures{0},
       informer_failures{0}, archives_expired{0};
+  std::atomic<int> retries{0};  // keys put back with back-off after a failed step
 };
 
 class E2eEnv {
@@ -136,8 +139,12 @@ class E2eEnv {
   std::jthread controller_thread_;
 };
 
-// Polls pred every 50 ms until it is true or timeout passes; returns its last value.
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s);
+// test/support's eventually with the e2e tests' default limit: polls pred every 50 ms until it
+// is true or timeout passes; returns its last value.
+[[nodiscard]] inline bool wait_until(const std::function<bool()>& pred,
+                                     std::chrono::milliseconds timeout = 20s) {
+  return testing::eventually(pred, timeout, 50ms);
+}
 
 // Names of the entries of a directory on the local disk, sorted, without the provisioner's
 // reserved directory (.nfs-provisioner, its crash records: see records_left()).

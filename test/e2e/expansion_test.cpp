@@ -182,14 +182,24 @@ TEST_CASE("expansion: a PV raised before a crash, the claim not yet: the restart
 
 TEST_CASE("expansion: a static PV that is not ours is left to its owner") {
   E2eEnv env;
+  // One worker: keys are worked one at a time in the order the informers queued them.
+  env.options().workers = 1;
   const std::string pv = bound_claim(env, "grow-nfs", true, "mine");
+  env.create_claim(kNs, "witness", "grow-nfs");
+  env.wait_bound(kNs, "witness");
   // Someone else's provisioner name on the PV: not ours to grow.
   env.cluster().kubectl_ok("annotate pv " + pv +
                            " --overwrite pv.kubernetes.io/provisioned-by=other.io/nfs");
   std::string out;
   REQUIRE(request(env, "mine", "2Gi", &out) == 0);
   CHECK(wait_until([&] { return env.has_event(kNs, "mine", "ExternalExpanding"); }, 30s));
-  std::this_thread::sleep_for(3s);
+  // The controller has had its chance at "mine" once a claim of ours asked to grow after it
+  // has grown, its Resizing Event posted: its update came later on the same watch, the one
+  // worker took "mine" first, and Events are posted in the order they were recorded. Had
+  // "mine" been grown, its capacity or a Resizing Event would show it below.
+  REQUIRE(request(env, "witness", "2Gi", &out) == 0);
+  CHECK(wait_until([&] { return claim_capacity(env, "witness") == "2Gi"; }, 30s));
+  CHECK(wait_until([&] { return env.has_event(kNs, "witness", "Resizing"); }));
   CHECK(claim_capacity(env, "mine") == "1Gi");
   CHECK(pv_capacity(env, pv) == "1Gi");
   CHECK(!env.has_event(kNs, "mine", "Resizing"));

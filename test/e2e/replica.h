@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "test/e2e/e2e_env.h"
-#include "test/main/child.h"
-#include "test/main/temp_dir.h"
+#include "test/support/child_process.h"
+#include "test/support/temp_dir.h"
 
 namespace nfsprov::e2e {
 
@@ -42,12 +42,12 @@ class Replica {
   Replica& operator=(const Replica&) = delete;
 
   const std::string& name() const { return name_; }
-  testing::Child& child() { return child_; }
+  testing::ChildProcess& child() { return child_; }
   std::string output() const { return child_.output(); }
 
  private:
   std::string name_;
-  testing::Child child_;
+  testing::ChildProcess child_;
 };
 
 // The holder of the provisioner's Lease in kInstallNamespace ("" = nobody).

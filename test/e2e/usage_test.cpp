@@ -97,8 +97,12 @@ TEST_CASE("a volume past its request is measured and its claim warned once per c
   CHECK(observer.last(pv)->used_inodes == 6);
   CHECK(observer.last(pv)->over);
   REQUIRE(wait_until([&] { return warnings(env, "small") == 1; }));
-  // Still over at the next walks: no new Warning.
-  std::this_thread::sleep_for(1500ms);
+  // Still over at the next walks: no new Warning. Two more walks judged the volume (the
+  // observer counts them); an Event one of them recorded may still be on its way to the API
+  // (Events are posted by a thread of their own): the end of the test, with every Event
+  // posted, counts them all again.
+  const auto walks = observer.passes().size();
+  REQUIRE(wait_until([&] { return observer.passes().size() >= walks + 2; }));
   CHECK(warnings(env, "small") == 1);
 
   // Back under, then over again: a second crossing, a second Warning. Removed through NFS, as
@@ -114,6 +118,10 @@ TEST_CASE("a volume past its request is measured and its claim warned once per c
 
   env.delete_claim("default", "small");
   CHECK(wait_until([&] { return observer.forgotten(pv); }));
+  // Stopping the controller posts every Event it recorded: exactly the two crossings'. A
+  // Warning at a walk that found the volume still over would make this 3.
+  env.stop_controller();
+  CHECK(warnings(env, "small") == 2);
 }
 
 TEST_CASE("a usage walk keeps to its cap of NFS calls per second") {

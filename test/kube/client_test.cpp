@@ -129,11 +129,11 @@ TEST_CASE("a server certificate from another CA is a TLS error, never a silent f
   const std::string cmd =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
       "-nodes -subj /CN=other-ca -days 1 -keyout " +
-      (dir.path / "other.key").string() + " -out " + (dir.path / "other.crt").string() +
+      (dir.path() / "other.key").string() + " -out " + (dir.path() / "other.crt").string() +
       " >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   ApiClient client(load_kubeconfig_file(
-      write_kubeconfig(dir, server.url(), dir.path / "other.crt", "token: " + server.token())));
+      write_kubeconfig(dir, server.url(), dir.path() / "other.crt", "token: " + server.token())));
   try {
     client.list(kPersistentVolumeClaims);
     FAIL("listed through an unverified server certificate");
@@ -147,13 +147,10 @@ TEST_CASE("a server certificate from another CA is a TLS error, never a silent f
 TEST_CASE("insecure-skip-tls-verify talks to a server whose CA is unknown") {
   TestApiServer server;
   TempDir dir;
-  auto path = dir.write("kubeconfig",
-                        "current-context: t\ncontexts:\n- name: t\n  context:\n    cluster: c\n"
-                        "    user: u\nclusters:\n- name: c\n  cluster:\n    server: " +
-                            server.url() +
-                            "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
-                            "    token: " +
-                            server.token() + "\n");
+  auto path =
+      nfsprov::testing::write_kubeconfig(dir, {.server = server.url(),
+                                               .cluster = {"insecure-skip-tls-verify: true"},
+                                               .user = {"token: " + server.token()}});
   ApiClient client(load_kubeconfig_file(path));
   CHECK(client.list(kPersistentVolumeClaims)["items"].empty());
 }

@@ -11,6 +11,7 @@
 
 #include "provisioner/kube/informer.h"
 #include "test/kube/test_support.h"
+#include "test/support/eventually.h"
 
 using namespace nfsprov::kube;
 using namespace nfsprov::kube::testing;
@@ -89,14 +90,7 @@ std::string dump(const std::map<std::string, std::string>& m) {
   return out;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using nfsprov::testing::eventually;
 
 TestApiServer::Options quiet_server(std::size_t history = 100000) {
   TestApiServer::Options options;

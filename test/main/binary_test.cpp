@@ -23,9 +23,12 @@
 #include "provisioner/kube/kube_config.h"
 #include "test/cluster/fault_proxy.h"
 #include "test/cluster/kube_cluster.h"
-#include "test/main/child.h"
-#include "test/main/temp_dir.h"
 #include "test/nfs_server/ganesha_server.h"
+#include "test/support/child_process.h"
+#include "test/support/eventually.h"
+#include "test/support/kubeconfig.h"
+#include "test/support/objects.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -41,7 +44,7 @@ std::pair<int, std::string> run(const std::vector<std::string>& args,
   TempDir dir;
   std::vector<std::string> argv{NP_PROVISIONER_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  testing::Child child(argv, env, dir.path() / "out");
+  testing::ChildProcess child(argv, env, dir.path() / "out");
   auto status = child.wait_for(30s);
   REQUIRE(status.has_value());
   return {*status, child.output()};
@@ -85,13 +88,7 @@ void create_our_class(kube::ApiClient& admin, const std::string& name) {
 
 void create_data_claim(kube::ApiClient& admin, const std::string& class_name) {
   admin.create(kube::kPersistentVolumeClaims, "default",
-               {{"apiVersion", "v1"},
-                {"kind", "PersistentVolumeClaim"},
-                {"metadata", {{"name", "data"}}},
-                {"spec",
-                 {{"storageClassName", class_name},
-                  {"accessModes", {"ReadWriteMany"}},
-                  {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}});
+               testing::claim_object("", "data", class_name));
 }
 
 // The claim's phase once it is Bound, or the last one seen after 30 s.
@@ -159,12 +156,10 @@ TEST_CASE("a kubeconfig server port that is not a number: exit 2 and one line na
   // out as "stoi" with exit 1. Reached through a KUBECONFIG list (a missing file, an empty
   // entry), which was taken for one file named "a::b".
   TempDir dir;
-  const fs::path kubeconfig = dir.path() / "kubeconfig";
-  std::ofstream(kubeconfig)
-      << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
-         "https://127.0.0.1:abc\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n"
-         "  user:\n    token: abc\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
-         "current-context: x\n";
+  const fs::path kubeconfig =
+      testing::write_kubeconfig(dir, {.server = "https://127.0.0.1:abc",
+                                      .cluster = {"insecure-skip-tls-verify: true"},
+                                      .user = {"token: abc"}});
   auto [status, out] =
       run({"--metrics-address="},
           {"KUBECONFIG=" + (dir.path() / "missing").string() + "::" + kubeconfig.string(),
@@ -186,11 +181,9 @@ TEST_CASE("version and help print and exit 0 without configuration") {
 
 TEST_CASE("an API server that is not there: exit 1 and one line naming it") {
   TempDir dir;
-  std::ofstream(dir.path() / "kubeconfig")
-      << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
-         "https://127.0.0.1:1\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
-         "    token: abc\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
-         "current-context: x\n";
+  testing::write_kubeconfig(dir, {.server = "https://127.0.0.1:1",
+                                  .cluster = {"insecure-skip-tls-verify: true"},
+                                  .user = {"token: abc"}});
   auto [status, out] =
       run({"--metrics-address="},
           {"KUBECONFIG=" + (dir.path() / "kubeconfig").string(), "NFS_SERVER=127.0.0.1",
@@ -222,7 +215,7 @@ TEST_CASE("a token the API server refuses: exit 1 and one line saying unauthoriz
 TEST_CASE("SIGTERM: exit 0 within seconds, and the Lease is released") {
   Cluster server;
   TempDir dir;
-  testing::Child child(fast_lease_args(), provisioner_env(server), dir.path() / "out");
+  testing::ChildProcess child(fast_lease_args(), provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   auto& admin = server.admin;
   auto lease = admin.get(kube::kLeases, kInstallNamespace, "example.com-nfs");
@@ -261,7 +254,7 @@ TEST_CASE("no token appears in the output at -v -v") {
   TempDir dir;
   auto args = fast_lease_args();
   args.insert(args.end(), {"-v", "-v"});
-  testing::Child child(args, provisioner_env(server), dir.path() / "out");
+  testing::ChildProcess child(args, provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   // Let it renew the Lease and list/watch for a while: those requests carry the token.
   std::this_thread::sleep_for(1500ms);
@@ -362,7 +355,7 @@ TEST_CASE("metrics and readiness follow a claim the binary provisions") {
       NP_PROVISIONER_BIN, "--nfs-port=" + std::to_string(address.nfs_port),
       "--mount-port=" + std::to_string(address.mount_port), "--metrics-address=127.0.0.1:0",
       "--leader-elect-retry-period=500ms"};
-  testing::Child child(argv, provisioner_env(server), dir.path() / "out");
+  testing::ChildProcess child(argv, provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   auto out = child.output();
   auto at = out.find("serving /metrics /healthz /readyz\" port=");
@@ -470,14 +463,7 @@ bool terminating(kube::ApiClient& api, const std::string& name) {
   return pv && (*pv)["metadata"].contains("deletionTimestamp");
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
+using testing::eventually;
 
 // The PV controller gives a new PV its phase: wait for it, so the lines name a fixed one.
 void wait_available(kube::ApiClient& api, const std::vector<std::string>& names) {
@@ -516,7 +502,7 @@ namespace {
 
 // GET path (/readyz, /healthz) on the port the binary logged: {status, body}; {0, ""} when
 // nothing answers.
-std::pair<int, std::string> probe(const testing::Child& child, const std::string& path) {
+std::pair<int, std::string> probe(const testing::ChildProcess& child, const std::string& path) {
   const auto out = child.output();
   const auto at = out.find("serving /metrics /healthz /readyz\" port=");
   if (at == std::string::npos) return {0, ""};
@@ -528,7 +514,7 @@ std::pair<int, std::string> probe(const testing::Child& child, const std::string
 }
 
 // Until path answers want with text in its body (true), or limit passes.
-bool eventually_answers(const testing::Child& child, const std::string& path, int want,
+bool eventually_answers(const testing::ChildProcess& child, const std::string& path, int want,
                         const std::string& text, std::chrono::seconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -539,7 +525,7 @@ bool eventually_answers(const testing::Child& child, const std::string& path, in
   return false;
 }
 
-bool eventually_ready(const testing::Child& child, int want, const std::string& text,
+bool eventually_ready(const testing::ChildProcess& child, int want, const std::string& text,
                       std::chrono::seconds limit) {
   return eventually_answers(child, "/readyz", want, text, limit);
 }
@@ -560,7 +546,7 @@ TEST_CASE("/readyz fails while the API refuses the provisioner or the export han
                                 "--leader-elect-retry-period=500ms"};
   auto env = provisioner_env(server);
   env[0] = "KUBECONFIG=" + proxy.kubeconfig_for(server.kubeconfig).string();
-  testing::Child child(argv, env, dir.path() / "out");
+  testing::ChildProcess child(argv, env, dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   INFO(child.output());
   REQUIRE(eventually_ready(child, 200, "ok api", 30s));
@@ -596,7 +582,7 @@ TEST_CASE("/healthz fails while a worker is stuck in one step past --stall-timeo
                                 "--nfs-timeout=60s",
                                 "--stall-timeout=2s",
                                 "--leader-elect-retry-period=500ms"};
-  testing::Child child(argv, provisioner_env(server), dir.path() / "out");
+  testing::ChildProcess child(argv, provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   INFO(child.output());
   REQUIRE(eventually_answers(child, "/healthz", 200,
@@ -670,11 +656,11 @@ TEST_CASE(
                                 "--nfs-timeout=1s",
                                 "--metrics-address=127.0.0.1:0",
                                 "--leader-elect-retry-period=500ms"};
-  testing::Child child(argv,
-                       {"KUBECONFIG=" + kubeconfig.string(), "NFS_SERVER=127.0.0.1",
-                        "NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs",
-                        "POD_NAME=nfs-client-provisioner-0", "POD_NAMESPACE=default"},
-                       dir.path() / "out");
+  testing::ChildProcess child(argv,
+                              {"KUBECONFIG=" + kubeconfig.string(), "NFS_SERVER=127.0.0.1",
+                               "NFS_PATH=/export", "PROVISIONER_NAME=example.com/nfs",
+                               "POD_NAME=nfs-client-provisioner-0", "POD_NAMESPACE=default"},
+                              dir.path() / "out");
   REQUIRE(child.wait_for_output("serving /metrics /healthz /readyz", 20s));
   CHECK(eventually_ready(child, 503, "FAIL rbac", 30s));
   // Several refused renewals later, still one line naming what to grant.
@@ -736,8 +722,11 @@ TEST_CASE("release-finalizers: deleted PVs of ours go, others stay, --dry-run, t
                          "others-deleted", "others-live", "static-deleted"});
   for (const auto* name : {"ours-deleted", "ours-deleted-held", "others-deleted", "static-deleted"})
     delete_volume(admin, name);
-  // Stuck: nothing removes our finalizer.
-  std::this_thread::sleep_for(1s);
+  // Stuck: nothing removes our finalizer. No wait is needed to give anything the chance to:
+  // delete_volume waited until kube-controller-manager's pv-protection controller had
+  // processed the deletion and let go, and no provisioner runs here. What still holds the PV
+  // is ours (a controller that wrongly removed it would have done so by then, and these
+  // checks would fail).
   CHECK(terminating(admin, "ours-deleted"));
   CHECK(has_finalizer(admin, "ours-deleted", kOurFinalizer));
 
@@ -952,7 +941,8 @@ TEST_CASE("release-finalizers: one conflict is retried from a fresh GET, two fai
   {
     TempDir dir;
     const auto base = proxy.requests();
-    testing::Child child({NP_PROVISIONER_BIN, "release-finalizers"}, env, dir.path() / "out");
+    testing::ChildProcess child({NP_PROVISIONER_BIN, "release-finalizers"}, env,
+                                dir.path() / "out");
     wait_requests(base + 3);
     touch();
     wait_requests(base + 5);
@@ -973,7 +963,8 @@ TEST_CASE("release-finalizers: one conflict is retried from a fresh GET, two fai
   {
     TempDir dir;
     const auto base = proxy.requests();
-    testing::Child child({NP_PROVISIONER_BIN, "release-finalizers"}, env, dir.path() / "out");
+    testing::ChildProcess child({NP_PROVISIONER_BIN, "release-finalizers"}, env,
+                                dir.path() / "out");
     wait_requests(base + 3);
     touch();
     auto status = child.wait_for(30s);
@@ -1011,10 +1002,10 @@ TEST_CASE("every metric the Grafana dashboard queries is one the binary exports"
   Cluster server;
   TempDir dir;
   const auto address = nfs.address();
-  testing::Child child({NP_PROVISIONER_BIN, "--nfs-port=" + std::to_string(address.nfs_port),
-                        "--mount-port=" + std::to_string(address.mount_port),
-                        "--metrics-address=127.0.0.1:0", "--leader-elect=false"},
-                       provisioner_env(server), dir.path() / "out");
+  testing::ChildProcess child({NP_PROVISIONER_BIN, "--nfs-port=" + std::to_string(address.nfs_port),
+                               "--mount-port=" + std::to_string(address.mount_port),
+                               "--metrics-address=127.0.0.1:0", "--leader-elect=false"},
+                              provisioner_env(server), dir.path() / "out");
   REQUIRE(child.wait_for_output("started provisioner controller", 20s));
   const auto out = child.output();
   const auto at = out.find("serving /metrics /healthz /readyz\" port=");

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <regex>
 #include <sstream>
@@ -11,6 +12,8 @@
 #include "provisioner/controller/lease_elector.h"
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
+#include "test/support/eventually.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov;
 using namespace std::chrono_literals;
@@ -87,14 +90,19 @@ class Replica {
   std::jthread thread_;
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
+using nfsprov::testing::eventually;
+
+// Reads of the Lease the API server logged so far (a campaign starts with one, a renewal too).
+std::size_t lease_reads(const std::filesystem::path& audit_log) {
+  std::ifstream in(audit_log);
+  std::size_t reads = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_object() && entry.value("verb", "") == "get" &&
+        entry.value("resource", "") == "leases")
+      ++reads;
   }
-  return pred();
+  return reads;
 }
 
 nlohmann::json read_lease(kube::ApiClient& client) {
@@ -168,7 +176,9 @@ TEST_CASE("one of two electors leads, and on release the other takes over within
 }
 
 TEST_CASE("a leader whose lease is taken by another holder stops at once") {
-  testing::TestApiServer server;
+  const testing::TempDir dir("np-lease-test");
+  const auto audit_log = dir.path() / "audit.log";
+  testing::TestApiServer server({.audit_log = audit_log});
   kube::ApiClient admin(kube::load_kubeconfig_file(server.kubeconfig_path()));
   Replica a(server, "a");
   a.start();
@@ -180,8 +190,11 @@ TEST_CASE("a leader whose lease is taken by another holder stops at once") {
   REQUIRE(eventually([&] { return !a.leading(); }, 3s));
   CHECK(a.stops() == 1);
   CHECK_FALSE(a.fence_open());
-  // The thief's lease is valid for a minute: no campaign may win it meanwhile.
-  std::this_thread::sleep_for(1s);
+  // The thief's lease is valid for a minute: no campaign may win it meanwhile. Two more reads
+  // of the Lease (every 250 ms) show that at least one campaign looked at it and ended before
+  // the check: one that took the Lease would have started the work by then.
+  const std::size_t reads = lease_reads(audit_log);
+  REQUIRE(eventually([&] { return lease_reads(audit_log) >= reads + 2; }, 5s));
   CHECK_FALSE(a.leading());
   CHECK(a.starts() == 1);
   a.stop();

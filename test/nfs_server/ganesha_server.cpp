@@ -16,6 +16,8 @@
 #include <thread>
 #include <tuple>
 
+#include "test/support/child_process.h"
+
 namespace nfsprov::testing {
 namespace {
 
@@ -64,12 +66,6 @@ std::string export_arg(const ExportSpec& spec) {
   return spec.name;
 }
 
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 }  // namespace
 
 std::filesystem::path GaneshaServer::script() {
@@ -78,9 +74,6 @@ std::filesystem::path GaneshaServer::script() {
 
 GaneshaServer::GaneshaServer(std::vector<ExportSpec> exports) : exports_(std::move(exports)) {
   if (exports_.empty()) exports_.push_back(ExportSpec{});
-  std::string tmpl = (std::filesystem::temp_directory_path() / "np-ganesha-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::system_category(), "mkdtemp");
-  state_dir_ = tmpl;
   std::string last_error;
   for (int attempt = 0; attempt < 3 && !running_; ++attempt) {
     std::tie(nfs_port_, mount_port_) = free_ports();
@@ -90,11 +83,7 @@ GaneshaServer::GaneshaServer(std::vector<ExportSpec> exports) : exports_(std::mo
       last_error = e.what();
     }
   }
-  if (!running_) {
-    std::error_code ignored;
-    std::filesystem::remove_all(state_dir_, ignored);
-    throw std::runtime_error("GaneshaServer: could not start: " + last_error);
-  }
+  if (!running_) throw std::runtime_error("GaneshaServer: could not start: " + last_error);
 }
 
 GaneshaServer::~GaneshaServer() {
@@ -103,14 +92,12 @@ GaneshaServer::~GaneshaServer() {
   } catch (...) {
     // Destructors must not throw; the script already falls back to SIGKILL.
   }
-  std::error_code ignored;
-  std::filesystem::remove_all(state_dir_, ignored);
 }
 
 void GaneshaServer::run_script(const std::string& args) const {
-  const std::string output = (state_dir_ / "script.out").string();
+  const std::string output = (state_dir() / "script.out").string();
   const std::string command =
-      quoted(script().string()) + " " + args + " >" + quoted(output) + " 2>&1";
+      shell_quote(script().string()) + " " + args + " >" + shell_quote(output) + " 2>&1";
   const int status = std::system(command.c_str());
   if (status != 0) {
     std::ifstream in(output);
@@ -124,9 +111,9 @@ void GaneshaServer::run_script(const std::string& args) const {
 
 void GaneshaServer::start() {
   if (running_) return;
-  std::string args = "start " + quoted(state_dir_.string()) + " " + std::to_string(nfs_port_) +
-                     " " + std::to_string(mount_port_);
-  for (const auto& spec : exports_) args += " " + quoted(export_arg(spec));
+  std::string args = "start " + shell_quote(state_dir().string()) + " " +
+                     std::to_string(nfs_port_) + " " + std::to_string(mount_port_);
+  for (const auto& spec : exports_) args += " " + shell_quote(export_arg(spec));
   run_script(args);
   running_ = true;
 }
@@ -159,7 +146,7 @@ bool all_threads_stopped(pid_t pid) {
 
 void GaneshaServer::freeze() {
   if (!running_ || frozen_) return;
-  const pid_t pid = ganesha_pid(state_dir_);
+  const pid_t pid = ganesha_pid(state_dir());
   if (::kill(pid, SIGSTOP) != 0) throw std::runtime_error("GaneshaServer: SIGSTOP failed");
   frozen_ = true;
   for (int i = 0; i < 2000 && !all_threads_stopped(pid); ++i)
@@ -168,14 +155,14 @@ void GaneshaServer::freeze() {
 
 void GaneshaServer::thaw() {
   if (!frozen_) return;
-  ::kill(ganesha_pid(state_dir_), SIGCONT);
+  ::kill(ganesha_pid(state_dir()), SIGCONT);
   frozen_ = false;
 }
 
 void GaneshaServer::stop() {
   thaw();  // a stopped process would not act on SIGTERM
   if (!running_) return;
-  run_script("stop " + quoted(state_dir_.string()));
+  run_script("stop " + shell_quote(state_dir().string()));
   running_ = false;
 }
 
@@ -199,7 +186,7 @@ nfs::ExportAddress GaneshaServer::address(std::string_view export_name,
 }
 
 std::filesystem::path GaneshaServer::export_dir(std::string_view export_name) const {
-  return state_dir_ / "exports" / find(export_name).name;
+  return state_dir() / "exports" / find(export_name).name;
 }
 
 }  // namespace nfsprov::testing

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nfs/export_address.h"
+#include "test/support/temp_dir.h"
 
 namespace nfsprov::testing {
 
@@ -53,7 +54,7 @@ class GaneshaServer {
                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // The export's backing directory on the local disk, to plant or inspect files directly.
   std::filesystem::path export_dir(std::string_view export_name = "export") const;
-  const std::filesystem::path& state_dir() const { return state_dir_; }
+  const std::filesystem::path& state_dir() const { return state_dir_.path(); }
   int nfs_port() const { return nfs_port_; }
   int mount_port() const { return mount_port_; }
 
@@ -65,7 +66,7 @@ class GaneshaServer {
   const ExportSpec& find(std::string_view export_name) const;
 
   std::vector<ExportSpec> exports_;
-  std::filesystem::path state_dir_;
+  TempDir state_dir_{"np-ganesha"};  // removed after the destructor stopped the server
   int nfs_port_ = 0;
   int mount_port_ = 0;
   bool frozen_ = false;

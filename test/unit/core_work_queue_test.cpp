@@ -147,12 +147,20 @@ TEST_CASE("work queue: get_for gives up when idle and still takes what comes", "
 
 TEST_CASE("work queue: shut_down wakes blocked getters and refuses new keys", "[queue]") {
   WorkQueue queue;
-  std::vector<std::optional<std::string>> results(3);
+  std::vector<std::optional<std::string>> results(3, "not returned");
   {
     std::vector<std::jthread> getters;
     for (auto& result : results) getters.emplace_back([&] { result = queue.get(); });
+    // Only once all three wait in get() does shut_down() have anyone to wake: called earlier,
+    // a getter would find the queue shut and return without ever blocking, and the test would
+    // pass with a shut_down() that wakes nobody. (It fails by hanging then: ctest's timeout.)
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (queue.waiting() < results.size() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(queue.waiting() == results.size());
     queue.shut_down();
   }
+  CHECK(queue.waiting() == 0);
   for (const auto& result : results) CHECK(result == std::nullopt);
   queue.add("late");
   CHECK(queue.len() == 0);
@@ -215,14 +223,17 @@ TEST_CASE("work queue: concurrent producers and consumers never share a key", "[
         });
       }
     }
-    // Every produced key is worked at least once after its last add.
-    while (true) {
-      {
-        std::lock_guard lock(seen_mutex);
-        if (seen.size() == kKeys && queue.len() == 0 && queue.delayed_len() == 0) break;
-      }
+    // Every produced key is worked at least once after its last add. The wait is bounded, so
+    // the check after it can fail: a key the consumers never get leaves seen short.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const auto all_worked = [&] {
+      std::lock_guard lock(seen_mutex);
+      return seen.size() == kKeys && queue.len() == 0 && queue.delayed_len() == 0;
+    };
+    bool worked = false;
+    while (!(worked = all_worked()) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(1ms);
-    }
+    CHECK(worked);
     queue.shut_down(true);
   }
   CHECK_FALSE(overlap);

@@ -2,7 +2,6 @@
 // splitting, relist difference, token file re-reading.
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <catch2/catch.hpp>
 
@@ -12,6 +11,7 @@
 #include "provisioner/kube/relist_diff.h"
 #include "provisioner/kube/status_error.h"
 #include "provisioner/kube/token_source.h"
+#include "test/support/temp_dir.h"
 
 using namespace nfsprov::kube;
 using namespace std::chrono_literals;
@@ -158,8 +158,8 @@ TEST_CASE("relist difference over stored records: a record that changed form is 
 }
 
 TEST_CASE("the token file is re-read when it changes, at most once a second") {
-  std::random_device rd;
-  auto path = std::filesystem::temp_directory_path() / ("np-token-" + std::to_string(rd()));
+  const nfsprov::testing::TempDir dir("np-token");
+  const auto path = dir.path() / "token";
   std::ofstream(path) << "first\n";
   FakeClock clock;
   TokenSource tokens("static", path, clock.fn());
@@ -171,7 +171,6 @@ TEST_CASE("the token file is re-read when it changes, at most once a second") {
   std::ofstream(path) << "third-longerr\n";  // same size: a forced reload still sees it
   CHECK(tokens.reload());
   CHECK(tokens.current() == "third-longerr");
-  std::filesystem::remove(path);
   TokenSource fixed("static", "");
   CHECK(fixed.current() == "static");
   CHECK_FALSE(fixed.reload());

@@ -3,12 +3,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <catch2/catch.hpp>
 
 #include "provisioner/kube/base64.h"
 #include "provisioner/kube/kube_config.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using nfsprov::kube::base64_decode;
@@ -29,24 +29,7 @@ const std::string kCaB64 =
 const std::string kKeyB64 =
     "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVmYWtlCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("np-kubeconfig-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
-};
+using nfsprov::testing::TempDir;
 
 std::string config_with(const std::string& cluster, const std::string& user,
                         const std::string& context_extra = "") {
@@ -110,7 +93,7 @@ TEST_CASE("kubeconfig with files resolved against its own directory and a client
                                               "    certificate-authority: pki/ca.crt\n",
                                               "    client-certificate: pki/client.crt\n"
                                               "    client-key: " +
-                                                  (dir.path / "pki/client.key").string() + "\n"));
+                                                  (dir.path() / "pki/client.key").string() + "\n"));
   auto c = load_kubeconfig_file(path);
   CHECK(c.ca_pem == kCa);
   CHECK(c.client_cert_pem == kCa);
@@ -136,7 +119,7 @@ TEST_CASE("kubeconfig with tokenFile and insecure-skip-tls-verify") {
                                               "    tokenFile: token\n"));
   auto c = load_kubeconfig_file(path);
   CHECK(c.insecure_skip_tls_verify);
-  CHECK(c.token_file == dir.path / "token");
+  CHECK(c.token_file == dir.path() / "token");
   CHECK(c.ca_pem.empty());
 }
 
@@ -192,15 +175,15 @@ TEST_CASE("in-cluster configuration from the service-account directory") {
   dir.write("namespace", "nfs-system");
   ::setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
   ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-  auto c = load_in_cluster(dir.path);
+  auto c = load_in_cluster(dir.path());
   CHECK(c.server == "https://10.43.0.1:443");
   CHECK(c.ca_pem == kCa);
-  CHECK(c.token_file == dir.path / "token");
+  CHECK(c.token_file == dir.path() / "token");
   CHECK(c.namespace_ == "nfs-system");
   ::setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
-  CHECK(load_in_cluster(dir.path).server == "https://[fd00::1]:443");
+  CHECK(load_in_cluster(dir.path()).server == "https://[fd00::1]:443");
   ::unsetenv("KUBERNETES_SERVICE_HOST");
-  CHECK_THROWS_AS(load_in_cluster(dir.path), ConfigError);
+  CHECK_THROWS_AS(load_in_cluster(dir.path()), ConfigError);
   ::unsetenv("KUBERNETES_SERVICE_PORT");
 }
 
@@ -237,10 +220,10 @@ TEST_CASE("in-cluster KUBERNETES_SERVICE_PORT must be a port") {
   dir.write("token", "sa-token\n");
   ::setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
   ::setenv("KUBERNETES_SERVICE_PORT", "https", 1);
-  CHECK(error_of_call([&] { load_in_cluster(dir.path); }) ==
+  CHECK(error_of_call([&] { load_in_cluster(dir.path()); }) ==
         "in-cluster: KUBERNETES_SERVICE_PORT \"https\" is not a port (want 1 to 65535)");
   ::setenv("KUBERNETES_SERVICE_PORT", "70000", 1);
-  CHECK_THROWS_AS(load_in_cluster(dir.path), ConfigError);
+  CHECK_THROWS_AS(load_in_cluster(dir.path()), ConfigError);
   ::unsetenv("KUBERNETES_SERVICE_HOST");
   ::unsetenv("KUBERNETES_SERVICE_PORT");
 }
@@ -270,7 +253,7 @@ TEST_CASE("a KUBECONFIG list is merged as kubectl merges it") {
   CHECK(c.server == "https://a:6443");
   CHECK(c.ca_pem == kCa);
   CHECK_FALSE(c.insecure_skip_tls_verify);  // the first file's entry whole, nothing of b's
-  CHECK(c.token_file == dir.path / "b" / "token");
+  CHECK(c.token_file == dir.path() / "b" / "token");
   CHECK(c.namespace_ == "from-a");
 
   // current-context comes from the first file that sets it, even a later one.
@@ -304,7 +287,7 @@ TEST_CASE("a KUBECONFIG list with one file, empty entries or missing files is th
   const auto one =
       dir.write("config", config_with("    server: https://one:6443\n", "    token: t\n"));
   const std::string f = one.string();
-  const std::string missing = (dir.path / "missing").string();
+  const std::string missing = (dir.path() / "missing").string();
   for (const std::string& list :
        {f, f + ":", ":" + f, f + "::" + f, missing + ":" + f, "::" + missing + "::" + f + ":"}) {
     INFO(list);
