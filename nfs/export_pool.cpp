@@ -59,4 +59,8 @@ void ExportPools::set_write_fence(WriteFence fence) {
   fence_ = std::move(fence);
 }
 
+void ExportPools::lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) {
+  get(address).with_client([&](ExportClient& client) { fn(client); });
+}
+
 }  // namespace nfsprov::nfs
