@@ -34,6 +34,14 @@ bool has_finalizers(const nlohmann::json& object) {
   return finalizers != meta.end() && finalizers->is_array() && !finalizers->empty();
 }
 
+// A merge patch that carries metadata.resourceVersion is conditional on it, as an update is.
+void check_patch_version(const nlohmann::json& patch, const nlohmann::json& stored,
+                         const std::string& what) {
+  const std::string version = meta_string(patch, "resourceVersion");
+  if (!version.empty() && version != meta_string(stored, "resourceVersion"))
+    throw conflict(what + ": the object has been modified");
+}
+
 bool being_deleted(const nlohmann::json& object) {
   return object["metadata"].contains("deletionTimestamp");
 }
@@ -46,7 +54,7 @@ FakeKubeApi::Key FakeKubeApi::key(const kube::Resource& r, std::string_view ns,
          std::string(name);
 }
 
-void FakeKubeApi::begin(Call call) {
+void FakeKubeApi::begin(const Call& call) {
   Fault fault;
   {
     std::lock_guard lock(mutex_);
@@ -115,6 +123,7 @@ nlohmann::json FakeKubeApi::merge_patch(const kube::Resource& r, std::string_vie
   const Key k = key(r, ns, name);
   const auto found = objects_.find(k);
   if (found == objects_.end()) throw not_found(k);
+  check_patch_version(patch, found->second, k);
   nlohmann::json patched = found->second;
   patched.merge_patch(patch);
   return store(k, std::move(patched));
@@ -127,6 +136,7 @@ nlohmann::json FakeKubeApi::merge_patch_status(const kube::Resource& r, std::str
   const Key k = key(r, ns, name);
   const auto found = objects_.find(k);
   if (found == objects_.end()) throw not_found(k);
+  check_patch_version(patch, found->second, k);
   // The status subresource changes the status only, whatever else the patch says.
   nlohmann::json patched = found->second;
   if (patch.contains("status")) {

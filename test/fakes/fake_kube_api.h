@@ -1,8 +1,9 @@
 // FakeKubeApi: an in-memory kube::KubeApi with the API server's rules that the controller
-// relies on: names are unique (AlreadyExists), a stale resourceVersion is a Conflict, a uid
-// precondition that does not match is a Conflict, a DELETE of an object with finalizers only
-// marks it deleted and the update that drops its last finalizer removes it. Every call is
-// logged, and a fault hook may fail (or "crash") any call before it takes effect.
+// relies on: names are unique (AlreadyExists); a stale resourceVersion (in an update, or in a
+// merge patch's metadata) and a uid precondition that does not match are a Conflict; a DELETE
+// of an object with finalizers only marks it deleted, and the update that drops its last
+// finalizer removes it. Every call is logged, and a fault hook may fail (or "crash") any call
+// before it takes effect.
 #pragma once
 
 #include <chrono>
@@ -65,7 +66,7 @@ class FakeKubeApi final : public kube::KubeApi {
   using Key = std::string;
   static Key key(const kube::Resource& r, std::string_view ns, std::string_view name);
   // Logs the call and runs the fault hook; throws what the hook throws.
-  void begin(Call call);
+  void begin(const Call& call);
   nlohmann::json store(const Key& key, nlohmann::json object);  // new resourceVersion; locked
 
   mutable std::mutex mutex_;

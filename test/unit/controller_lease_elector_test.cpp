@@ -29,11 +29,19 @@ constexpr auto kLeaseDuration = 15s;
 constexpr auto kRenewDeadline = 10s;
 constexpr auto kRetryPeriod = 2s;
 
-// One replica's way to the API, which the test can cut (a network partition).
+// One replica's way to the API, which the test can cut (a network partition) or freeze (every
+// call hangs until thawed: a process stopped mid-call, as SIGSTOP or a paused VM does it).
 class Link final : public kube::KubeApi {
  public:
   explicit Link(kube::KubeApi& api) : api_(api) {}
   void cut(bool cut) { cut_ = cut; }
+  void freeze(bool freeze) {
+    {
+      std::lock_guard lock(mutex_);
+      frozen_ = freeze;
+    }
+    thawed_.notify_all();
+  }
 
   nlohmann::json get(const kube::Resource& r, std::string_view ns, std::string_view name) override {
     check();
@@ -65,11 +73,18 @@ class Link final : public kube::KubeApi {
   }
 
  private:
-  void check() const {
+  void check() {
+    {
+      std::unique_lock lock(mutex_);
+      thawed_.wait(lock, [this] { return !frozen_; });
+    }
     if (cut_) throw kube::ApiError(kube::ApiErrorKind::transport, 0, "", "connection refused");
   }
   kube::KubeApi& api_;
   std::atomic<bool> cut_{false};
+  std::mutex mutex_;
+  std::condition_variable thawed_;
+  bool frozen_ = false;
 };
 
 // One replica campaigning on its own thread.
@@ -102,6 +117,7 @@ class Replica {
     });
   }
   void stop() {
+    link_.freeze(false);  // a frozen elector could not see the stop
     thread_.request_stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -122,6 +138,7 @@ class Replica {
     return last_holder_;
   }
   void cut(bool cut) { link_.cut(cut); }
+  void freeze(bool freeze) { link_.freeze(freeze); }
   std::string log_text() const { return log_text_.str(); }
 
  private:
@@ -334,4 +351,38 @@ TEST_CASE("lease elector: two replicas on one API never both lead", "[lease][spl
     REQUIRE(second.leads());
   }
   CHECK(first.started() == 1);
+}
+
+TEST_CASE("lease elector: a leader frozen mid-renew is fenced off before another takes over",
+          "[lease][split-brain]") {
+  fakes::FakeKubeApi api;
+  fakes::ManualClock clock;
+  Replica a(api, clock, "a");
+  Replica b(api, clock, "b");
+  a.start();
+  REQUIRE(clock.wait_for_sleepers(1));
+  b.start();
+  REQUIRE(clock.wait_for_sleepers(2));
+  REQUIRE(a.leads());
+  REQUIRE(a.wait_started(1));
+
+  // a's next renewal hangs: its elector cannot notice anything, only its fence judges by time.
+  a.freeze(true);
+  bool b_took_over = false;
+  for (int step = 0; step < 20; ++step) {
+    advance(clock, kRetryPeriod, 1);  // b sleeps again; a hangs in its call
+    REQUIRE_FALSE((a.leads() && b.leads()));
+    b_took_over = b_took_over || b.leads();
+  }
+  REQUIRE(b_took_over);
+  CHECK(a.stopped() == 0);  // its elector is still stuck...
+  CHECK_FALSE(a.leads());   // ...but its workers may do nothing
+
+  // a wakes up: its late renewal finds b's Lease, and it stops its work.
+  a.freeze(false);
+  REQUIRE(clock.wait_for_sleepers(2));
+  CHECK(a.stopped() == 1);
+  CHECK_FALSE(a.leads());
+  CHECK(b.leads());
+  CHECK(holder(api) == "b");
 }
