@@ -34,14 +34,6 @@ bool has_finalizers(const nlohmann::json& object) {
   return finalizers != meta.end() && finalizers->is_array() && !finalizers->empty();
 }
 
-// A merge patch that carries metadata.resourceVersion is conditional on it, as an update is.
-void check_patch_version(const nlohmann::json& patch, const nlohmann::json& stored,
-                         const std::string& what) {
-  const std::string version = meta_string(patch, "resourceVersion");
-  if (!version.empty() && version != meta_string(stored, "resourceVersion"))
-    throw conflict(what + ": the object has been modified");
-}
-
 bool being_deleted(const nlohmann::json& object) {
   return object["metadata"].contains("deletionTimestamp");
 }
@@ -119,32 +111,30 @@ nlohmann::json FakeKubeApi::update(const kube::Resource& r, const nlohmann::json
 nlohmann::json FakeKubeApi::merge_patch(const kube::Resource& r, std::string_view ns,
                                         std::string_view name, const nlohmann::json& patch) {
   begin({"patch", std::string(r.plural), std::string(ns), std::string(name), patch});
-  std::lock_guard lock(mutex_);
-  const Key k = key(r, ns, name);
-  const auto found = objects_.find(k);
-  if (found == objects_.end()) throw not_found(k);
-  check_patch_version(patch, found->second, k);
-  nlohmann::json patched = found->second;
-  patched.merge_patch(patch);
-  return store(k, std::move(patched));
+  return apply_patch(key(r, ns, name), patch, patch);
 }
 
 nlohmann::json FakeKubeApi::merge_patch_status(const kube::Resource& r, std::string_view ns,
                                                std::string_view name, const nlohmann::json& patch) {
   begin({"patch-status", std::string(r.plural), std::string(ns), std::string(name), patch});
-  std::lock_guard lock(mutex_);
-  const Key k = key(r, ns, name);
-  const auto found = objects_.find(k);
-  if (found == objects_.end()) throw not_found(k);
-  check_patch_version(patch, found->second, k);
   // The status subresource changes the status only, whatever else the patch says.
+  const auto status = patch.find("status");
+  return apply_patch(key(r, ns, name), patch,
+                     {{"status", status == patch.end() ? nlohmann::json::object() : *status}});
+}
+
+nlohmann::json FakeKubeApi::apply_patch(const Key& key, const nlohmann::json& patch,
+                                        const nlohmann::json& applied) {
+  std::lock_guard lock(mutex_);
+  const auto found = objects_.find(key);
+  if (found == objects_.end()) throw not_found(key);
+  // A merge patch that carries metadata.resourceVersion is conditional on it, as an update is.
+  const std::string version = meta_string(patch, "resourceVersion");
+  if (!version.empty() && version != meta_string(found->second, "resourceVersion"))
+    throw conflict(key + ": the object has been modified");
   nlohmann::json patched = found->second;
-  if (patch.contains("status")) {
-    nlohmann::json status = patched.value("status", nlohmann::json::object());
-    status.merge_patch(patch["status"]);
-    patched["status"] = std::move(status);
-  }
-  return store(k, std::move(patched));
+  patched.merge_patch(applied);
+  return store(key, std::move(patched));
 }
 
 void FakeKubeApi::remove(const kube::Resource& r, std::string_view ns, std::string_view name,

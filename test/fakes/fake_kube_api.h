@@ -68,6 +68,9 @@ class FakeKubeApi final : public kube::KubeApi {
   // Logs the call and runs the fault hook; throws what the hook throws.
   void begin(const Call& call);
   nlohmann::json store(const Key& key, nlohmann::json object);  // new resourceVersion; locked
+  // Merges applied into the object at key, if patch's resourceVersion (if any) is current.
+  nlohmann::json apply_patch(const Key& key, const nlohmann::json& patch,
+                             const nlohmann::json& applied);
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;

@@ -51,6 +51,15 @@ struct Process {
                                  storage_class ? &*storage_class : nullptr, rig.caches());
   }
 
+  // The same, by a replica whose cache has not seen any PV yet.
+  StepResult provision_with_lagging_cache() {
+    auto caches = rig.caches();
+    caches.volume = [](const std::string&) { return std::optional<json>(); };
+    const auto claim = rig.api.find(kube::kPersistentVolumeClaims, "default", "data");
+    const auto storage_class = rig.api.find(kube::kStorageClasses, {}, "nfs");
+    return provisioner.provision("claim/default/data", *claim, &*storage_class, caches);
+  }
+
   fakes::WorkRig rig;
   nfs::ExportPools copy_pools;  // a clone's copy only: no claim here is a clone
   controller::CloneRunner clones;
@@ -63,6 +72,15 @@ struct World {
     api.put(kube::kPersistentVolumeClaims, fakes::claim("default", "data", "u1"));
   }
   fakes::FakeExport& share() { return volumes.at(fakes::rig_options().default_export); }
+  // A process that dies as it sends the PV's create, after its mkdir.
+  void crash_before_pv() {
+    Process first(api, volumes);
+    api.set_fault([](const FakeKubeApi::Call& call) {
+      if (call.verb == "create" && call.resource == "persistentvolumes") throw Crash{};
+    });
+    REQUIRE_THROWS_AS(first.provision(), Crash);
+    api.set_fault({});
+  }
 
   FakeKubeApi api;
   FakeVolumeStore volumes;
@@ -183,13 +201,7 @@ TEST_CASE("provision: a volume another replica made meanwhile is success, withou
   Process process(world.api, world.volumes);
   // This replica's cache lags behind: no PV in it. The directory is not its to adopt (the
   // other replica dropped its record), but the PV the API has says the claim is done.
-  auto caches = process.rig.caches();
-  caches.volume = [](const std::string&) { return std::optional<json>(); };
-  const auto claim = world.api.find(kube::kPersistentVolumeClaims, "default", "data");
-  const auto storage_class = world.api.find(kube::kStorageClasses, {}, "nfs");
-
-  REQUIRE(process.provisioner.provision("claim/default/data", *claim, &*storage_class, caches) ==
-          StepResult::done);
+  REQUIRE(process.provision_with_lagging_cache() == StepResult::done);
 
   CHECK(world.api.count("create", kube::kPersistentVolumes) == 1);
   CHECK(world.api.count("get", kube::kPersistentVolumes) == 1);
@@ -216,12 +228,7 @@ TEST_CASE(
   Process next(world.api, world.volumes);
   // Its cache has not seen the PV yet: it adopts the directory, and the PV's AlreadyExists
   // answer is success.
-  auto caches = next.rig.caches();
-  caches.volume = [](const std::string&) { return std::optional<json>(); };
-  const auto claim = world.api.find(kube::kPersistentVolumeClaims, "default", "data");
-  const auto storage_class = world.api.find(kube::kStorageClasses, {}, "nfs");
-  REQUIRE(next.provisioner.provision("claim/default/data", *claim, &*storage_class, caches) ==
-          StepResult::done);
+  REQUIRE(next.provision_with_lagging_cache() == StepResult::done);
 
   CHECK(world.api.count("create", kube::kPersistentVolumes) == 2);  // one AlreadyExists
   CHECK(world.api.objects(kube::kPersistentVolumes).size() == 1);
@@ -255,14 +262,7 @@ TEST_CASE(
 TEST_CASE("provision: a crash between mkdir and PV leaves a record the next run adopts by",
           "[provision][crash]") {
   World world;
-  {
-    Process first(world.api, world.volumes);
-    world.api.set_fault([](const FakeKubeApi::Call& call) {
-      if (call.verb == "create" && call.resource == "persistentvolumes") throw Crash{};
-    });
-    REQUIRE_THROWS_AS(first.provision(), Crash);
-  }
-  world.api.set_fault({});
+  world.crash_before_pv();
   REQUIRE(world.share().exists(kDirectory));
   REQUIRE(world.share().read_symlink(kRecord) == std::string("nfs/") + kDirectory);
   REQUIRE_FALSE(world.api.find(kube::kPersistentVolumes, {}, kPv));
@@ -281,14 +281,7 @@ TEST_CASE("provision: without its record, the crashed run's directory would be r
           "[provision][crash]") {
   // The counterpart of the crash test: the record is what makes the adoption safe.
   World world;
-  {
-    Process first(world.api, world.volumes);
-    world.api.set_fault([](const FakeKubeApi::Call& call) {
-      if (call.verb == "create" && call.resource == "persistentvolumes") throw Crash{};
-    });
-    REQUIRE_THROWS_AS(first.provision(), Crash);
-  }
-  world.api.set_fault({});
+  world.crash_before_pv();
   REQUIRE(world.share().remove_file(kRecord));
 
   Process next(world.api, world.volumes);

@@ -2,6 +2,7 @@
 // record_once writes nothing the server already has, and a failure to post is only logged.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -25,11 +26,19 @@ InvolvedObject data_claim() {
         {{"namespace", "web"}, {"name", "data"}, {"uid", "u1"}, {"resourceVersion", "7"}}}});
 }
 
+// The API and one provisioner process's recorder.
 struct Recording {
+  // The process restarts (or another replica leads): a recorder that knows nothing yet.
+  void restart() {
+    recorder.reset();
+    recorder = std::make_unique<EventRecorder>(api, "example.com/nfs", logger);
+  }
+
   fakes::FakeKubeApi api;
   std::ostringstream log_text;
   log::Logger logger{log_text};
-  EventRecorder recorder{api, "example.com/nfs", logger};
+  std::unique_ptr<EventRecorder> recorder =
+      std::make_unique<EventRecorder>(api, "example.com/nfs", logger);
 };
 
 }  // namespace
@@ -37,10 +46,10 @@ struct Recording {
 TEST_CASE("events: an identical repeat bumps the count of the first", "[events]") {
   Recording r;
 
-  r.recorder.record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
-  r.recorder.record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
-  r.recorder.record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
-  r.recorder.flush();
+  r.recorder->record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
+  r.recorder->record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
+  r.recorder->record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
+  r.recorder->flush();
 
   const auto events = r.api.objects(kube::kEvents);
   REQUIRE(events.size() == 1);
@@ -56,52 +65,42 @@ TEST_CASE("events: an identical repeat bumps the count of the first", "[events]"
 TEST_CASE("events: another message is another Event", "[events]") {
   Recording r;
 
-  r.recorder.record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
-  r.recorder.record(data_claim(), EventType::warning, "ProvisioningFailed", "no permission");
-  r.recorder.flush();
+  r.recorder->record(data_claim(), EventType::warning, "ProvisioningFailed", "no space");
+  r.recorder->record(data_claim(), EventType::warning, "ProvisioningFailed", "no permission");
+  r.recorder->flush();
 
   CHECK(r.api.objects(kube::kEvents).size() == 2);
 }
 
 TEST_CASE("events: a repeat after a restart counts on the Event the last process posted",
           "[events]") {
-  fakes::FakeKubeApi api;
-  std::ostringstream log_text;
-  log::Logger logger{log_text};
-  {
-    EventRecorder before(api, "example.com/nfs", logger);
-    before.record(data_claim(), EventType::normal, "Provisioning", "provisioning");
-    before.flush();
-  }
-  EventRecorder after(api, "example.com/nfs", logger);
-  after.record(data_claim(), EventType::normal, "Provisioning", "provisioning");
-  after.flush();
+  Recording r;
+  r.recorder->record(data_claim(), EventType::normal, "Provisioning", "provisioning");
+  r.recorder->flush();
+  r.restart();
+  r.recorder->record(data_claim(), EventType::normal, "Provisioning", "provisioning");
+  r.recorder->flush();
 
-  const auto events = api.objects(kube::kEvents);
+  const auto events = r.api.objects(kube::kEvents);
   REQUIRE(events.size() == 1);
   CHECK(events[0]["count"] == 2);
 }
 
 TEST_CASE("events: record_once writes nothing the server already has", "[events]") {
-  fakes::FakeKubeApi api;
-  std::ostringstream log_text;
-  log::Logger logger{log_text};
-  {
-    EventRecorder leader(api, "example.com/nfs", logger);
-    leader.record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
-    leader.record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
-    leader.flush();
-    CHECK(api.count("create", kube::kEvents) == 1);
-  }
+  Recording r;
+  r.recorder->record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
+  r.recorder->record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
+  r.recorder->flush();
+  CHECK(r.api.count("create", kube::kEvents) == 1);
   // The next leader reaches the same verdict.
-  EventRecorder next(api, "example.com/nfs", logger);
-  next.record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
-  next.flush();
+  r.restart();
+  r.recorder->record_once(data_claim(), EventType::warning, "ProvisioningFailed", "refused");
+  r.recorder->flush();
 
-  const auto events = api.objects(kube::kEvents);
+  const auto events = r.api.objects(kube::kEvents);
   REQUIRE(events.size() == 1);
   CHECK(events[0]["count"] == 1);
-  CHECK(api.count("patch", kube::kEvents) == 0);
+  CHECK(r.api.count("patch", kube::kEvents) == 0);
 }
 
 TEST_CASE("events: a failure to post is logged and nothing more", "[events]") {
@@ -110,8 +109,8 @@ TEST_CASE("events: a failure to post is logged and nothing more", "[events]") {
     throw kube::ApiError(kube::ApiErrorKind::forbidden, 403, "Forbidden", "events is forbidden");
   });
 
-  r.recorder.record(data_claim(), EventType::normal, "Provisioning", "provisioning");
-  r.recorder.flush();
+  r.recorder->record(data_claim(), EventType::normal, "Provisioning", "provisioning");
+  r.recorder->flush();
 
   CHECK(r.api.objects(kube::kEvents).empty());
   CHECK_THAT(r.log_text.str(), Catch::Contains("cannot record event"));

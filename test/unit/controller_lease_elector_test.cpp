@@ -178,55 +178,59 @@ class Replica {
   std::jthread thread_;  // last: stopped before what it uses goes
 };
 
-std::string holder(const fakes::FakeKubeApi& api) {
-  const auto lease = api.find(kube::kLeases, "kube-system", "example.com-nfs");
-  return lease ? (*lease)["spec"].value("holderIdentity", "") : std::string("<none>");
-}
+// The API and the clock the replicas of a test campaign on.
+struct Election {
+  // The Lease's holder now ("<none>" without a Lease).
+  std::string holder() const {
+    const auto lease = api.find(kube::kLeases, "kube-system", "example.com-nfs");
+    return lease ? (*lease)["spec"].value("holderIdentity", "") : std::string("<none>");
+  }
+  // Starts replica, then waits until it and the others running sleep: `running` in all.
+  void start(Replica& replica, std::size_t running) {
+    replica.start();
+    REQUIRE(clock.wait_for_sleepers(running));
+  }
+  // Advances the clock by step, then waits until `running` electors sleep again.
+  void advance(std::chrono::milliseconds step, std::size_t running) {
+    clock.advance(step);
+    REQUIRE(clock.wait_for_sleepers(running));
+  }
 
-// Advances the clock by step, then waits until `replicas` electors sleep again.
-void advance(fakes::ManualClock& clock, std::chrono::milliseconds step, std::size_t replicas) {
-  clock.advance(step);
-  REQUIRE(clock.wait_for_sleepers(replicas));
-}
+  fakes::FakeKubeApi api;
+  fakes::ManualClock clock;
+};
 
 }  // namespace
 
-TEST_CASE("lease elector: acquires a free Lease and starts the work", "[lease]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: acquires a free Lease and starts the work", "[lease]") {
   Replica a(api, clock, "a");
 
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
+  start(a, 1);
 
-  CHECK(holder(api) == "a");
+  CHECK(holder() == "a");
   CHECK(a.leads());
   REQUIRE(a.wait_started(1));
   CHECK(a.last_holder() == "a");
 }
 
-TEST_CASE("lease elector: renews every retry period and keeps leading", "[lease]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: renews every retry period and keeps leading",
+                 "[lease]") {
   Replica a(api, clock, "a");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
+  start(a, 1);
 
   for (int round = 1; round <= 10; ++round) {
-    advance(clock, kRetryPeriod, 1);
+    advance(kRetryPeriod, 1);
     CHECK(api.count("update", kube::kLeases) == static_cast<std::size_t>(round));
     CHECK(a.leads());
   }
   CHECK(a.stopped() == 0);
-  CHECK(holder(api) == "a");
+  CHECK(holder() == "a");
 }
 
-TEST_CASE("lease elector: a leader that cannot renew stops at the renew deadline", "[lease]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: a leader that cannot renew stops at the renew deadline",
+                 "[lease]") {
   Replica a(api, clock, "a");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
+  start(a, 1);
   REQUIRE(a.wait_started(1));
 
   a.cut(true);
@@ -234,7 +238,7 @@ TEST_CASE("lease elector: a leader that cannot renew stops at the renew deadline
   while (clock.now() - cut_at < kRenewDeadline) {
     CHECK(a.leads());
     CHECK(a.stopped() == 0);
-    advance(clock, kRetryPeriod, 1);
+    advance(kRetryPeriod, 1);
   }
   // At the deadline its fence is closed, and the elector has stopped the work.
   CHECK_FALSE(a.leads());
@@ -243,89 +247,80 @@ TEST_CASE("lease elector: a leader that cannot renew stops at the renew deadline
 
   // Back on the network: the Lease is still its own, and it leads again.
   a.cut(false);
-  advance(clock, kRetryPeriod, 1);
+  advance(kRetryPeriod, 1);
   CHECK(a.leads());
   REQUIRE(a.wait_started(2));
 }
 
-TEST_CASE("lease elector: a fresh Lease of another holder is respected until it expires",
-          "[lease]") {
-  fakes::FakeKubeApi api;
+TEST_CASE_METHOD(Election,
+                 "lease elector: a fresh Lease of another holder is respected until it expires",
+                 "[lease]") {
   api.put(kube::kLeases, {{"metadata", {{"name", "example.com-nfs"}, {"namespace", "kube-system"}}},
                           {"spec", {{"holderIdentity", "b"}, {"leaseDurationSeconds", 15}}}});
-  fakes::ManualClock clock;
   Replica a(api, clock, "a");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
+  start(a, 1);
   CHECK(a.last_holder() == "b");
 
   // b never renews: a takes over once it has seen the Lease unchanged for its duration.
   const auto seen_at = clock.now();
   while (clock.now() - seen_at < kLeaseDuration) {
     CHECK_FALSE(a.leads());
-    CHECK(holder(api) == "b");
-    advance(clock, kRetryPeriod, 1);
+    CHECK(holder() == "b");
+    advance(kRetryPeriod, 1);
   }
-  CHECK(holder(api) == "a");
+  CHECK(holder() == "a");
   CHECK(a.leads());
   REQUIRE(a.wait_started(1));
 }
 
-TEST_CASE("lease elector: a leader that sees another holder stops at once", "[lease]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: a leader that sees another holder stops at once",
+                 "[lease]") {
   Replica a(api, clock, "a");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
+  start(a, 1);
   REQUIRE(a.wait_started(1));
 
   auto lease = *api.find(kube::kLeases, "kube-system", "example.com-nfs");
   lease["spec"]["holderIdentity"] = "b";
   api.put(kube::kLeases, lease);
-  advance(clock, kRetryPeriod, 1);
+  advance(kRetryPeriod, 1);
 
   CHECK(a.stopped() == 1);
   CHECK_FALSE(a.leads());
   CHECK(a.last_holder() == "b");
-  CHECK(holder(api) == "b");  // lost, not released: b's Lease is left as it is
+  CHECK(holder() == "b");  // lost, not released: b's Lease is left as it is
 }
 
-TEST_CASE("lease elector: a leader that shuts down releases the Lease to the next", "[lease]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: a leader that shuts down releases the Lease to the next",
+                 "[lease]") {
   Replica a(api, clock, "a");
   Replica b(api, clock, "b");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
-  b.start();
-  REQUIRE(clock.wait_for_sleepers(2));
+  start(a, 1);
+  start(b, 2);
   REQUIRE(a.leads());
 
   a.stop();
   CHECK(a.stopped() == 1);
-  CHECK(holder(api).empty());
-  advance(clock, kRetryPeriod, 1);  // b's next attempt, long before a's lease would expire
+  CHECK(holder().empty());
+  advance(kRetryPeriod, 1);  // b's next attempt, long before a's lease would expire
 
-  CHECK(holder(api) == "b");
+  CHECK(holder() == "b");
   CHECK(b.leads());
   REQUIRE(b.wait_started(1));
 }
 
-TEST_CASE("lease elector: two replicas on one API never both lead", "[lease][split-brain]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election, "lease elector: two replicas on one API never both lead",
+                 "[lease][split-brain]") {
   Replica a(api, clock, "a");
   Replica b(api, clock, "b");
   a.start();
-  b.start();
-  REQUIRE(clock.wait_for_sleepers(2));
+  start(b, 2);
   REQUIRE(a.leads() != b.leads());  // exactly one won the create
   Replica& first = a.leads() ? a : b;
   Replica& second = a.leads() ? b : a;
 
   // Undisturbed, the leader stays the leader.
   for (int second_count = 0; second_count < 30; ++second_count) {
-    advance(clock, 1s, 2);
+    advance(1s, 2);
     REQUIRE(first.leads());
     REQUIRE_FALSE(second.leads());
   }
@@ -335,7 +330,7 @@ TEST_CASE("lease elector: two replicas on one API never both lead", "[lease][spl
   first.cut(true);
   bool second_took_over = false;
   for (int second_count = 0; second_count < 60; ++second_count) {
-    advance(clock, 1s, 2);
+    advance(1s, 2);
     REQUIRE_FALSE((first.leads() && second.leads()));
     second_took_over = second_took_over || second.leads();
   }
@@ -346,23 +341,20 @@ TEST_CASE("lease elector: two replicas on one API never both lead", "[lease][spl
   // The partition heals: the old leader finds the Lease taken and stays a standby.
   first.cut(false);
   for (int second_count = 0; second_count < 30; ++second_count) {
-    advance(clock, 1s, 2);
+    advance(1s, 2);
     REQUIRE_FALSE(first.leads());
     REQUIRE(second.leads());
   }
   CHECK(first.started() == 1);
 }
 
-TEST_CASE("lease elector: a leader frozen mid-renew is fenced off before another takes over",
-          "[lease][split-brain]") {
-  fakes::FakeKubeApi api;
-  fakes::ManualClock clock;
+TEST_CASE_METHOD(Election,
+                 "lease elector: a leader frozen mid-renew is fenced off before another takes over",
+                 "[lease][split-brain]") {
   Replica a(api, clock, "a");
   Replica b(api, clock, "b");
-  a.start();
-  REQUIRE(clock.wait_for_sleepers(1));
-  b.start();
-  REQUIRE(clock.wait_for_sleepers(2));
+  start(a, 1);
+  start(b, 2);
   REQUIRE(a.leads());
   REQUIRE(a.wait_started(1));
 
@@ -370,7 +362,7 @@ TEST_CASE("lease elector: a leader frozen mid-renew is fenced off before another
   a.freeze(true);
   bool b_took_over = false;
   for (int step = 0; step < 20; ++step) {
-    advance(clock, kRetryPeriod, 1);  // b sleeps again; a hangs in its call
+    advance(kRetryPeriod, 1);  // b sleeps again; a hangs in its call
     REQUIRE_FALSE((a.leads() && b.leads()));
     b_took_over = b_took_over || b.leads();
   }
@@ -384,5 +376,5 @@ TEST_CASE("lease elector: a leader frozen mid-renew is fenced off before another
   CHECK(a.stopped() == 1);
   CHECK_FALSE(a.leads());
   CHECK(b.leads());
-  CHECK(holder(api) == "b");
+  CHECK(holder() == "b");
 }
