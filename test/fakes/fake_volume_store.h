@@ -43,6 +43,9 @@ class FakeExport final : public nfs::ExportFiles {
   // Every path on the export, sorted ("" the root left out).
   std::vector<std::string> paths() const;
   void set_usage(nfs::ExportUsage usage) { usage_ = usage; }
+  // The server's clock, which the ctimes of what changes from now on come from (ns since the
+  // epoch; it starts in November 2023, far behind ours).
+  void set_server_time(std::int64_t ns) { server_ns_ = ns; }
   void set_fault(Fault fault) { fault_ = std::move(fault); }
   // False refuses every change with ECANCELED (and nothing changes).
   void set_write_fence(std::function<bool()> fence) { fence_ = std::move(fence); }
