@@ -14,27 +14,12 @@
 #include <vector>
 
 #include "nfs/export_address.h"
+#include "nfs/export_files.h"
 #include "nfs/file_handle.h"
 #include "nfs/nfs_error.h"
 #include "nfs/nfs_observer.h"
 
 namespace nfsprov::nfs {
-
-enum class FileType { directory, regular, symlink, other };
-
-struct FileInfo {
-  FileType type = FileType::other;
-  std::uint32_t mode = 0;  // permission bits only (07777)
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
-  std::uint64_t size = 0;
-  // Last status change (ctime) by the server's clock, in ns since the epoch: comparable
-  // between files of one server, never with our own clock.
-  std::int64_t changed_ns = 0;
-  // Last modification and access (mtime, atime), likewise by the server's clock.
-  std::int64_t modified_ns = 0;
-  std::int64_t accessed_ns = 0;
-};
 
 // A file, directory or symlink of an export named by its NFS file handle. Walking a whole tree
 // (copying a volume) goes from handle to handle: a name a pod renames, or swaps for a symlink,
@@ -45,44 +30,27 @@ struct Node {
   std::string path;  // relative to the export root, for messages only
 };
 
-struct ExportUsage {
-  std::uint64_t total_bytes = 0;
-  std::uint64_t free_bytes = 0;
-  std::uint64_t available_bytes = 0;  // what an unprivileged writer may still use
-};
-
 // Asked before every change an ExportClient makes on the server (mkdir, chmod, chown, rename,
 // unlink, rmdir): false refuses it with ECANCELED and nothing sent. A replica that lost its
 // leadership (controller::LeaseFence) thereby cannot touch a directory another one adopted.
 // Empty: every change is allowed.
 using WriteFence = std::function<bool()>;
 
-struct CreateOptions {
-  std::uint32_t mode = 0777;  // applied exactly, no umask
-  // Unset: the owner the server gives (root, or nobody on a root_squash export).
-  // Initialised so designated initialisers ({.mode = 0750}) compile warning-free.
-  std::optional<std::uint32_t> uid = std::nullopt;
-  std::optional<std::uint32_t> gid = std::nullopt;
-  // The last directory must not exist yet: if it does, fail with EEXIST and change nothing
-  // (a directory not made for this volume is never re-permissioned or re-owned).
-  bool must_be_new = false;
-};
-
 // All paths are relative to the export root ("a/b/c"). They are validated before any RPC;
 // mutating operations never act on the export root itself, and no symlink on the server
 // is ever followed.
-class ExportClient {
+class ExportClient : public ExportFiles {
  public:
   // Connects (mount) at once; throws NfsError on failure, within the address's timeouts.
   // observer (optional) is told about every operation, see nfs_observer.h.
   explicit ExportClient(ExportAddress address, NfsObserver observer = {});
   // Unmounts, waiting at most kUnmountTimeout for the server.
-  ~ExportClient();
+  ~ExportClient() override;
   static constexpr std::chrono::milliseconds kUnmountTimeout{300};
   ExportClient(const ExportClient&) = delete;
   ExportClient& operator=(const ExportClient&) = delete;
 
-  const ExportAddress& address() const;
+  const ExportAddress& address() const override;
 
   // From now on every change asks fence first (see WriteFence).
   void set_write_fence(WriteFence fence);
@@ -94,27 +62,27 @@ class ExportClient {
   // created are removed again, if the fence allows. After an unknown outcome (a timeout, a lost
   // connection) they are left: another worker or replica may have adopted them meanwhile, and
   // a retry sets mode and owner again.
-  void create_directory(std::string_view path, const CreateOptions& options = {});
+  void create_directory(std::string_view path, const CreateOptions& options = {}) override;
   // Renames path to new_path; fails with EEXIST when new_path exists, ENOENT when path does
   // not (a retry after a lost reply: check exists(new_path)).
-  void rename(std::string_view path, std::string_view new_path);
+  void rename(std::string_view path, std::string_view new_path) override;
   // Removes path and everything below it; symlinks are removed, never followed.
   // Returns false when path did not exist (a retried delete is a success).
-  bool remove_tree(std::string_view path);
+  bool remove_tree(std::string_view path) override;
   // A symlink at path holding target (never followed by us; a record, see volume_records.h).
   // EEXIST when path exists; its parent must exist.
-  void create_symlink(std::string_view path, std::string_view target);
+  void create_symlink(std::string_view path, std::string_view target) override;
   // The target of the symlink at path; nullopt when path does not exist, EINVAL when it is
   // not a symlink.
-  std::optional<std::string> read_symlink(std::string_view path);
+  std::optional<std::string> read_symlink(std::string_view path) override;
   // Unlinks a file or symlink; false when path did not exist, EISDIR for a directory.
-  bool remove_file(std::string_view path);
+  bool remove_file(std::string_view path) override;
   // lstat: nullopt when the path does not exist. "" is the export root.
-  std::optional<FileInfo> stat(std::string_view path);
-  bool exists(std::string_view path);
-  ExportUsage usage();  // statvfs of the export
+  std::optional<FileInfo> stat(std::string_view path) override;
+  bool exists(std::string_view path) override;
+  ExportUsage usage() override;  // statvfs of the export
   // Names in a directory, without "." and ".."; "" lists the export root.
-  std::vector<std::string> list(std::string_view path);
+  std::vector<std::string> list(std::string_view path) override;
 
   // By handle (see Node). Every change asks the write fence first, like the calls by path.
   // The node at path, its final component not followed when it is a symlink; nullopt when

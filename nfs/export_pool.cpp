@@ -76,4 +76,8 @@ void ExportPools::close_idle(std::size_t keep) {
   for (auto& [key, pool] : pools_) pool->close_idle(keep);
 }
 
+void ExportPools::lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) {
+  get(address).with_client([&](ExportClient& client) { fn(client); });
+}
+
 }  // namespace nfsprov::nfs

@@ -1,6 +1,7 @@
 // ExportPool: a few ExportClients for one export, each used by one thread at a time
 // (libnfs 4.0.0 contexts must never be shared between threads).
-// ExportPools: one pool per export address, for a provisioner serving several servers.
+// ExportPools: one pool per export address, for a provisioner serving several servers; the
+// controller's VolumeStore.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +15,7 @@
 
 #include "nfs/export_client.h"
 #include "nfs/nfs_observer.h"
+#include "nfs/volume_store.h"
 
 namespace nfsprov::nfs {
 
@@ -68,7 +70,7 @@ class ExportPool {
   std::size_t out_ = 0;  // slots taken by callers (including ones still connecting)
 };
 
-class ExportPools {
+class ExportPools : public VolumeStore {
  public:
   explicit ExportPools(std::size_t clients_per_export = 4, NfsObserver observer = {})
       : per_export_(clients_per_export), observer_(std::move(observer)) {}
@@ -84,6 +86,9 @@ class ExportPools {
   void close_idle(std::size_t keep);
 
  private:
+  // A client of get(address)'s pool.
+  void lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) override;
+
   std::size_t per_export_;
   NfsObserver observer_;
   WriteFence fence_;

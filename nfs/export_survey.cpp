@@ -1,7 +1,9 @@
 #include "nfs/export_survey.h"
 
 #include <cerrno>
+
 #include <optional>
+#include "nfs/nfs_error.h"
 
 namespace nfsprov::nfs {
 
@@ -25,7 +27,7 @@ auto unless_gone(F&& f) -> std::optional<decltype(f())> {
 
 }  // namespace
 
-std::vector<SurveyEntry> survey_directories(ExportClient& client,
+std::vector<SurveyEntry> survey_directories(ExportFiles& client,
                                             const std::vector<std::string>& directories) {
   std::vector<SurveyEntry> found;
   for (const auto& directory : directories) {
@@ -41,7 +43,7 @@ std::vector<SurveyEntry> survey_directories(ExportClient& client,
   return found;
 }
 
-TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries,
+TreeSize tree_size(ExportFiles& client, std::string_view path, std::uint64_t max_entries,
                    const std::function<bool()>& before_each) {
   TreeSize size;
   const auto may_go_on = [&] {

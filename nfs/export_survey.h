@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nfs/export_client.h"
+#include "nfs/export_files.h"
 
 namespace nfsprov::nfs {
 
@@ -23,7 +23,7 @@ struct SurveyEntry {
 // The entries of each directory in directories ("" is the share itself), in that order; a
 // directory that does not exist, or is not a directory, contributes nothing. An entry removed
 // between the listing and its lstat is left out.
-std::vector<SurveyEntry> survey_directories(ExportClient& client,
+std::vector<SurveyEntry> survey_directories(ExportFiles& client,
                                             const std::vector<std::string>& directories);
 
 struct TreeSize {
@@ -36,7 +36,7 @@ struct TreeSize {
 // per level and a GETATTR: a huge archive must not become an NFS storm). before_each, when
 // given, is asked before each directory listing and entry: it may sleep (to cap the rate of
 // NFS calls) and returns false to stop there (complete is then false).
-TreeSize tree_size(ExportClient& client, std::string_view path, std::uint64_t max_entries,
+TreeSize tree_size(ExportFiles& client, std::string_view path, std::uint64_t max_entries,
                    const std::function<bool()>& before_each = {});
 
 }  // namespace nfsprov::nfs

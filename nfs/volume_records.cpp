@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "nfs/nfs_error.h"
+
 namespace nfsprov::nfs {
 
 namespace {
@@ -24,7 +26,7 @@ auto unless_removed(F&& f) -> decltype(f()) {
   }
 }
 
-std::optional<VolumeRecord> read_record_once(ExportClient& client, std::string_view pv_name) {
+std::optional<VolumeRecord> read_record_once(ExportFiles& client, std::string_view pv_name) {
   const std::string path = record_path(pv_name);
   const auto target = client.read_symlink(path);
   if (!target) return std::nullopt;
@@ -39,7 +41,7 @@ std::optional<VolumeRecord> read_record_once(ExportClient& client, std::string_v
 
 }  // namespace
 
-void write_record(ExportClient& client, const VolumeRecord& record) {
+void write_record(ExportFiles& client, const VolumeRecord& record) {
   const std::string path = record_path(record.pv_name);
   const std::string target = record.class_name + "/" + record.directory;
   for (int attempt = 0;; ++attempt) {
@@ -65,17 +67,17 @@ void write_record(ExportClient& client, const VolumeRecord& record) {
   }
 }
 
-std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name) {
+std::optional<VolumeRecord> read_record(ExportFiles& client, std::string_view pv_name) {
   return unless_removed([&] { return read_record_once(client, pv_name); });
 }
 
-bool erase_record(ExportClient& client, std::string_view pv_name) {
+bool erase_record(ExportFiles& client, std::string_view pv_name) {
   return unless_removed(
              [&] { return std::optional<bool>(client.remove_file(record_path(pv_name))); })
       .value_or(false);
 }
 
-std::vector<VolumeRecord> list_records(ExportClient& client) {
+std::vector<VolumeRecord> list_records(ExportFiles& client) {
   if (!client.exists(kRecords)) return {};
   std::vector<VolumeRecord> records;
   for (const auto& name : client.list(kRecords))

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nfs/export_client.h"
+#include "nfs/export_files.h"
 
 namespace nfsprov::nfs {
 
@@ -34,12 +34,12 @@ struct VolumeRecord {
 
 // Writes the record, creating the records directory (mode 0700) as needed. An identical one
 // is kept as it is (with its time); a different one for the same PV is replaced.
-void write_record(ExportClient& client, const VolumeRecord& record);
+void write_record(ExportFiles& client, const VolumeRecord& record);
 // nullopt when there is none; a record whose content cannot be parsed is reported as absent.
-std::optional<VolumeRecord> read_record(ExportClient& client, std::string_view pv_name);
+std::optional<VolumeRecord> read_record(ExportFiles& client, std::string_view pv_name);
 // Removes it; false when there was none.
-bool erase_record(ExportClient& client, std::string_view pv_name);
+bool erase_record(ExportFiles& client, std::string_view pv_name);
 // Every record on the export (none when the records directory does not exist).
-std::vector<VolumeRecord> list_records(ExportClient& client);
+std::vector<VolumeRecord> list_records(ExportFiles& client);
 
 }  // namespace nfsprov::nfs

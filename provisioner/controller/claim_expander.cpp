@@ -134,8 +134,8 @@ core::CapacityVerdict ClaimExpander::check_growth(const json& pv, const json* st
   const std::uint64_t to = core::parse_quantity_bytes(size);
   if (to <= from) return {};
   const auto usage = ctx_.usage.get(address, [&] {
-    return ctx_.pools.get(address).with_client(
-        [](nfs::ExportClient& client) { return client.usage(); });
+    return ctx_.volumes.with_export(address,
+                                    [](nfs::ExportFiles& client) { return client.usage(); });
   });
   return core::judge_growth(std::get<core::CapacityPolicy>(policy), to - from, now, size, usage,
                             address.display());

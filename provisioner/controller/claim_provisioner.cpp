@@ -120,7 +120,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
           involved, EventType::normal, "Provisioning",
           "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
       const auto refusal =
-          ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+          ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
             capacity = check_capacity(client, plan);
             return capacity->kind == core::CapacityVerdict::Kind::refuse
                        ? std::optional<core::Refusal>(
@@ -188,7 +188,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
   return StepResult::done;
 }
 
-std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient& client,
+std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportFiles& client,
                                                               const core::VolumePlan& plan,
                                                               const std::string& class_name) {
   const auto refused = [&](const std::string& why) {
@@ -233,7 +233,7 @@ std::optional<core::Refusal> ClaimProvisioner::make_directory(nfs::ExportClient&
   return refusal;
 }
 
-core::CapacityVerdict ClaimProvisioner::check_capacity(nfs::ExportClient& client,
+core::CapacityVerdict ClaimProvisioner::check_capacity(nfs::ExportFiles& client,
                                                        const core::VolumePlan& plan) {
   if (plan.capacity_policy == core::CapacityPolicy::ignore) return {};
   const auto usage = ctx_.usage.get(plan.export_address, [&] { return client.usage(); });
@@ -255,7 +255,7 @@ void ClaimProvisioner::forget_record(const core::VolumePlan& plan) {
   // The PV is the record now. Failing to remove it costs nothing: the sweep drops records
   // whose PV exists.
   try {
-    ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+    ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
       nfs::erase_record(client, plan.pv_name);
     });
   } catch (const std::exception& e) {

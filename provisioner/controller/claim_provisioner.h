@@ -30,7 +30,7 @@ class ClaimProvisioner {
   // The volume's directory, made only if it does not exist yet (or by an earlier try of this
   // claim, as its record shows); a refusal when it exists and is not this claim's.
   // A clone's directory may hold what an interrupted copy left (a copy resumes).
-  std::optional<core::Refusal> make_directory(nfs::ExportClient& client,
+  std::optional<core::Refusal> make_directory(nfs::ExportFiles& client,
                                               const core::VolumePlan& plan,
                                               const std::string& class_name);
   // A clone's source from the caches; a refusal when it cannot be (or not yet) cloned.
@@ -39,7 +39,7 @@ class ClaimProvisioner {
                                                 const CacheView& caches);
   // The claim's request against the export's free space (cached, refreshed at most every
   // 30 s), as the class's capacityPolicy judges it.
-  core::CapacityVerdict check_capacity(nfs::ExportClient& client, const core::VolumePlan& plan);
+  core::CapacityVerdict check_capacity(nfs::ExportFiles& client, const core::VolumePlan& plan);
   // Whether the API has PV pv_name (a GET: the cache may lag behind another replica).
   bool volume_exists(const std::string& pv_name);
   // Drops the volume record once the PV exists (nfs/volume_records.h).

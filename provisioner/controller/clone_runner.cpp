@@ -35,9 +35,11 @@ std::string copy_summary(const core::CloneSource& source, const CloneStatus& cop
          std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
 }
 
-CloneRunner::CloneRunner(WorkContext context, std::function<void(const std::string&)> requeue,
+CloneRunner::CloneRunner(WorkContext context, nfs::ExportPools& pools,
+                         std::function<void(const std::string&)> requeue,
                          std::chrono::milliseconds progress_interval)
     : ctx_(context),
+      pools_(pools),
       requeue_(std::move(requeue)),
       progress_interval_(progress_interval),
       thread_([this](std::stop_token stop) { loop(stop); }) {}
@@ -178,13 +180,13 @@ CloneStatus CloneRunner::run(const CloneJob& job, std::stop_token stop) {
 
 nfs::CopyProgress CloneRunner::copy(const CloneJob& job, const nfs::CopyHooks& hooks) {
   const auto& from = job.source.location;
-  auto& target_pool = ctx_.pools.get(job.target_export);
+  auto& target_pool = pools_.get(job.target_export);
   // One client for both sides when they share an export: a pool of one never deadlocks.
   if (from.export_address.key() == job.target_export.key())
     return target_pool.with_client([&](nfs::ExportClient& client) {
       return nfs::copy_tree(client, from.directory, client, job.target_directory, hooks);
     });
-  return ctx_.pools.get(from.export_address).with_client([&](nfs::ExportClient& source) {
+  return pools_.get(from.export_address).with_client([&](nfs::ExportClient& source) {
     return target_pool.with_client([&](nfs::ExportClient& target) {
       return nfs::copy_tree(source, from.directory, target, job.target_directory, hooks);
     });

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "nfs/export_pool.h"
 #include "nfs/tree_copy.h"
 #include "provisioner/controller/event_recorder.h"
 #include "provisioner/controller/work_context.h"
@@ -46,9 +47,11 @@ std::string copy_summary(const core::CloneSource& source, const CloneStatus& cop
 
 class CloneRunner {
  public:
+  // pools: the copies walk by file handle, which only a real export (nfs::ExportClient) does.
   // requeue(key) queues a claim again; progress_interval: how often a running copy says how
   // far it got, in an Event on its claim.
-  CloneRunner(WorkContext context, std::function<void(const std::string&)> requeue,
+  CloneRunner(WorkContext context, nfs::ExportPools& pools,
+              std::function<void(const std::string&)> requeue,
               std::chrono::milliseconds progress_interval);
   // Stops a running copy (at its next chunk) and joins.
   ~CloneRunner();
@@ -71,6 +74,7 @@ class CloneRunner {
   nfs::CopyProgress copy(const CloneJob& job, const nfs::CopyHooks& hooks);
 
   WorkContext ctx_;
+  nfs::ExportPools& pools_;
   std::function<void(const std::string&)> requeue_;
   std::chrono::milliseconds progress_interval_;
   mutable std::mutex mutex_;

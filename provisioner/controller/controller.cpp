@@ -64,12 +64,12 @@ struct Controller::Impl {
         volumes(client, kube::kPersistentVolumes),
         classes(client, kube::kStorageClasses),
         clones(
-            context(pools), [this](const std::string& key) { queue.add(key); },
+            context(), pools, [this](const std::string& key) { queue.add(key); },
             options.clone_progress_interval),
-        provisioner(context(pools), core::VolumePlanner(defaults_of(options)), clones),
-        expander(context(pools)),
-        reclaimer(context(pools), core::DeletionPlanner(defaults_of(options))),
-        volume_meter(context(pools)),
+        provisioner(context(), core::VolumePlanner(defaults_of(options)), clones),
+        expander(context()),
+        reclaimer(context(), core::DeletionPlanner(defaults_of(options))),
+        volume_meter(context()),
         busy(static_cast<std::size_t>(std::max(1, options.workers))),
         worker_threads(busy.size()),
         worker_running(busy.size(), false) {
@@ -77,8 +77,9 @@ struct Controller::Impl {
     set_handlers();
   }
 
-  WorkContext context(nfs::ExportPools& pools) {
-    return WorkContext{api, pools, events, logger, observer, refusals, directories, options, usage};
+  WorkContext context() {
+    return WorkContext{api,      export_pools, events,  logger, observer,
+                       refusals, directories,  options, usage};
   }
 
   CacheView caches() {
@@ -266,7 +267,7 @@ void Controller::Impl::refresh_usage() {
 
 bool Controller::Impl::sweep_orphans() {
   const auto exports = our_exports();
-  return OrphanSweeper(context(export_pools)).sweep(exports, [this] { return live_names(); });
+  return OrphanSweeper(context()).sweep(exports, [this] { return live_names(); });
 }
 
 core::LiveNames Controller::Impl::live_names() const {
@@ -305,7 +306,7 @@ void Controller::Impl::expire_archives() {
     if (const auto retention = core::export_retention(entry.retentions))
       targets.push_back({entry.address, *retention});
   if (targets.empty()) return;
-  ArchiveExpirer(context(export_pools)).expire(targets, volumes.list(), live_names());
+  ArchiveExpirer(context()).expire(targets, volumes.list(), live_names());
 }
 
 void Controller::Impl::measure_volumes(std::stop_token stop) {

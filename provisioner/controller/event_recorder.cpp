@@ -92,7 +92,7 @@ nlohmann::json make_event(const InvolvedObject& object, EventType type, std::str
           {"count", 1}};
 }
 
-EventRecorder::EventRecorder(kube::ApiClient& client, std::string component, log::Logger& logger,
+EventRecorder::EventRecorder(kube::KubeApi& client, std::string component, log::Logger& logger,
                              std::size_t max_pending)
     : client_(client),
       component_(std::move(component)),

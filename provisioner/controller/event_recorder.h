@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "provisioner/kube/api_client.h"
+#include "provisioner/kube/kube_api.h"
 #include "provisioner/log/log.h"
 
 namespace nfsprov::controller {
@@ -47,7 +47,7 @@ nlohmann::json make_event(const InvolvedObject& object, EventType type, std::str
 class EventRecorder {
  public:
   // component: source.component and reportingComponent, i.e. the provisioner name.
-  EventRecorder(kube::ApiClient& client, std::string component, log::Logger& logger,
+  EventRecorder(kube::KubeApi& client, std::string component, log::Logger& logger,
                 std::size_t max_pending = 10000);
   // Posts what is still pending for at most kShutdownFlush, then drops (and logs) the rest.
   ~EventRecorder();
@@ -81,7 +81,7 @@ class EventRecorder {
   void enqueue(Pending event);
   void post(const Pending& event);
 
-  kube::ApiClient& client_;
+  kube::KubeApi& client_;
   std::string component_;
   log::Logger& logger_;
   std::size_t max_pending_;

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <thread>
 
-#include "provisioner/base/sleep.h"
 #include "provisioner/base/text.h"
 #include "provisioner/kube/api_error.h"
 #include "provisioner/kube/resource.h"
@@ -11,8 +10,6 @@
 namespace nfsprov::controller {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 long long whole_seconds_up(std::chrono::milliseconds d) {
   auto s = (d.count() + 999) / 1000;
@@ -43,13 +40,17 @@ std::string format_micro_time(std::chrono::system_clock::time_point t) {
   return base::utc_timestamp(t, 6);
 }
 
-LeaseElector::LeaseElector(kube::ApiClient& client, LeaseElectorOptions options,
-                           log::Logger& logger, LeaseFence* fence)
-    : client_(client), options_(std::move(options)), logger_(logger), fence_(fence) {}
+LeaseElector::LeaseElector(kube::KubeApi& client, LeaseElectorOptions options, log::Logger& logger,
+                           LeaseFence* fence, ElectionClock* clock)
+    : client_(client),
+      options_(std::move(options)),
+      logger_(logger),
+      fence_(fence),
+      clock_(clock ? *clock : system_clock_) {}
 
 LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
   const std::string lease_ref = options_.lease_namespace + "/" + options_.lease_name;
-  auto now = std::chrono::system_clock::now();
+  auto now = clock_.wall_now();
   nlohmann::json record = {
       {"holderIdentity", options_.identity},
       {"leaseDurationSeconds", whole_seconds_up(options_.lease_duration)},
@@ -73,7 +74,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
         {"metadata", {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}}},
         {"spec", record},
     };
-    const auto write_started = Clock::now();
+    const auto write_started = clock_.now();
     try {
       lease = client_.create(kube::kLeases, options_.lease_namespace, fresh);
     } catch (const kube::ApiError& e2) {
@@ -88,7 +89,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     }
     api_ok_ = true;
     observed_spec_ = lease.value("spec", nlohmann::json::object());
-    observed_time_ = Clock::now();
+    observed_time_ = clock_.now();
     last_write_started_ = write_started;
     return Attempt::acquired;
   }
@@ -96,13 +97,13 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
   nlohmann::json spec = lease.value("spec", nlohmann::json::object());
   if (spec != observed_spec_) {
     observed_spec_ = spec;
-    observed_time_ = Clock::now();
+    observed_time_ = clock_.now();
   }
   api_ok_ = true;
   std::string holder = spec.value("holderIdentity", "");
   if (!holder.empty() && holder != options_.identity) {
     auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 0));
-    if (observed_time_ + duration > Clock::now()) return Attempt::held_by_other;
+    if (observed_time_ + duration > clock_.now()) return Attempt::held_by_other;
   }
   if (holder == options_.identity) {
     record["acquireTime"] = spec.value("acquireTime", record["acquireTime"].get<std::string>());
@@ -111,7 +112,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     record["leaseTransitions"] = spec.value("leaseTransitions", 0) + 1;
   }
   lease["spec"] = record;
-  const auto write_started = Clock::now();
+  const auto write_started = clock_.now();
   try {
     // The GET's resourceVersion rides along: a concurrent writer makes this a 409.
     lease = client_.update(kube::kLeases, lease);
@@ -125,7 +126,7 @@ LeaseElector::Attempt LeaseElector::try_acquire_or_renew() {
     return Attempt::failed;
   }
   observed_spec_ = lease.value("spec", nlohmann::json::object());
-  observed_time_ = Clock::now();
+  observed_time_ = clock_.now();
   last_write_started_ = write_started;
   return Attempt::acquired;
 }
@@ -136,7 +137,7 @@ void LeaseElector::release() {
     auto lease = client_.get(kube::kLeases, options_.lease_namespace, options_.lease_name);
     auto spec = lease.value("spec", nlohmann::json::object());
     if (spec.value("holderIdentity", "") != options_.identity) return;
-    auto now = format_micro_time(std::chrono::system_clock::now());
+    auto now = format_micro_time(clock_.wall_now());
     // client-go's ReleaseOnCancel: nobody holds it, and it is stale after a second.
     spec["holderIdentity"] = "";
     spec["leaseDurationSeconds"] = 1;
@@ -171,13 +172,13 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       attempt = try_acquire_or_renew();
       report_holder();
       if (attempt == Attempt::acquired) break;
-      if (!base::sleep_for(stop, options_.retry_period)) break;
+      if (!clock_.sleep_for(stop, options_.retry_period)) break;
     }
     if (attempt != Attempt::acquired) break;
     if (fence_) fence_->renewed(last_write_started_);
 
     logger_.info("became leader", {{"lease", lease_ref}, {"identity", options_.identity}});
-    auto last_renew = Clock::now();
+    auto last_renew = clock_.now();
     std::atomic<bool> work_ended{false};
     std::jthread work([&](std::stop_token work_stop) {
       try {
@@ -189,7 +190,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
     });
 
     std::string lost_reason;
-    while (base::sleep_for(stop, options_.retry_period)) {
+    while (clock_.sleep_for(stop, options_.retry_period)) {
       if (work_ended) {
         lost_reason = "work ended by itself";
         break;
@@ -197,12 +198,12 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       attempt = try_acquire_or_renew();
       report_holder();
       if (attempt == Attempt::acquired) {
-        last_renew = Clock::now();
+        last_renew = clock_.now();
         if (fence_) fence_->renewed(last_write_started_);
       } else if (attempt == Attempt::held_by_other) {
         lost_reason = "another replica holds the lease";
         break;
-      } else if (Clock::now() - last_renew >= options_.renew_deadline) {
+      } else if (clock_.now() - last_renew >= options_.renew_deadline) {
         lost_reason = "not renewed within the renew deadline";
         break;
       }
@@ -218,7 +219,7 @@ void LeaseElector::run(std::stop_token stop, const LeaderCallbacks& callbacks) {
       logger_.error("leadership lost, work stopped",
                     {{"lease", lease_ref}, {"reason", lost_reason}});
     if (callbacks.on_stopped_leading) callbacks.on_stopped_leading();
-    if (!lost_reason.empty() && !base::sleep_for(stop, options_.retry_period)) break;
+    if (!lost_reason.empty() && !clock_.sleep_for(stop, options_.retry_period)) break;
   }
 }
 

@@ -17,8 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "provisioner/base/defaults.h"
+#include "provisioner/controller/election_clock.h"
 #include "provisioner/controller/lease_fence.h"
-#include "provisioner/kube/api_client.h"
+#include "provisioner/kube/kube_api.h"
 #include "provisioner/log/log.h"
 
 namespace nfsprov::controller {
@@ -43,11 +44,12 @@ struct LeaderCallbacks {
 
 class LeaseElector {
  public:
-  // client, logger and fence must outlive the elector. fence (optional) is opened by every
-  // successful write of the Lease and revoked the moment leadership ends, before the work is
-  // even told to stop.
-  LeaseElector(kube::ApiClient& client, LeaseElectorOptions options, log::Logger& logger,
-               LeaseFence* fence = nullptr);
+  // client, logger, fence and clock must outlive the elector. fence (optional) is opened by
+  // every successful write of the Lease and revoked the moment leadership ends, before the
+  // work is even told to stop. clock (optional, for tests): the time it campaigns by; the
+  // fence's term is then judged by it too (LeaseFence::open_at).
+  LeaseElector(kube::KubeApi& client, LeaseElectorOptions options, log::Logger& logger,
+               LeaseFence* fence = nullptr, ElectionClock* clock = nullptr);
 
   // Campaigns until stop is requested: acquire, lead (running on_started_leading), and on
   // loss stop the work and campaign again. On stop: stops the work, releases the Lease if
@@ -64,10 +66,12 @@ class LeaseElector {
   Attempt try_acquire_or_renew();
   void release();
 
-  kube::ApiClient& client_;
+  kube::KubeApi& client_;
   LeaseElectorOptions options_;
   log::Logger& logger_;
   LeaseFence* fence_;
+  SystemElectionClock system_clock_;
+  ElectionClock& clock_;  // system_clock_ unless one was given
   // When the last successful write of the Lease was sent (the fence's term starts there).
   std::chrono::steady_clock::time_point last_write_started_{};
   // What we last saw of the Lease, and when (our clock: a lease expires by when WE saw its

@@ -6,7 +6,7 @@
 
 namespace nfsprov::controller {
 
-std::string archive_directory(nfs::ExportClient& client, const std::string& directory,
+std::string archive_directory(nfs::ExportFiles& client, const std::string& directory,
                               const std::string& archive) {
   std::string target = archive;
   if (client.exists(target))

@@ -156,7 +156,7 @@ std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
                      {{"directory", plan.export_address.display() + " " + plan.directory}});
     return std::string("directory was already gone");
   };
-  return ctx_.pools.get(plan.export_address).with_client([&](nfs::ExportClient& client) {
+  return ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
     if (plan.action == core::DeletionAction::remove) {
       if (client.remove_tree(plan.directory)) return std::string("directory removed");
       return already_gone();

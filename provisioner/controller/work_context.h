@@ -1,4 +1,6 @@
-// What a worker step needs from the controller: the API, the NFS pools, events, logs, metrics.
+// What a worker step needs from the controller: the API, the volume store, events, logs, metrics.
+// The two kinds of I/O are interfaces (kube::KubeApi, nfs::VolumeStore): the unit tests give
+// every step in-memory ones.
 #pragma once
 
 #include <functional>
@@ -7,21 +9,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nfs/export_pool.h"
+#include "nfs/volume_store.h"
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/event_recorder.h"
 #include "provisioner/controller/export_usage_cache.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/core/directory_index.h"
-#include "provisioner/kube/api_client.h"
+#include "provisioner/kube/kube_api.h"
 #include "provisioner/log/log.h"
 
 namespace nfsprov::controller {
 
 struct WorkContext {
-  kube::ApiClient& api;
-  nfs::ExportPools& pools;
+  kube::KubeApi& api;
+  nfs::VolumeStore& volumes;
   EventRecorder& events;
   log::Logger& logger;
   ControllerObserver& observer;

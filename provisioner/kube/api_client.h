@@ -14,6 +14,7 @@
 
 #include "provisioner/base/defaults.h"
 #include "provisioner/kube/api_error.h"
+#include "provisioner/kube/kube_api.h"
 #include "provisioner/kube/kube_config.h"
 #include "provisioner/kube/resource.h"
 
@@ -49,31 +50,32 @@ struct WatchOptions {
   bool allow_bookmarks = true;
 };
 
-class ApiClient {
+class ApiClient : public KubeApi {
  public:
   ApiClient(KubeConfig config, ClientOptions options = {});
-  ~ApiClient();
+  ~ApiClient() override;
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 
   // Each call throws ApiError. `ns` is ignored for cluster-scoped resources.
-  nlohmann::json get(const Resource& r, std::string_view ns, std::string_view name);
+  nlohmann::json get(const Resource& r, std::string_view ns, std::string_view name) override;
   nlohmann::json list(const Resource& r, std::string_view ns = {}, const ListOptions& = {});
   // The same list, each item handed to on_item as it is parsed, in order; returns the rest of
   // the answer (metadata: resourceVersion, continue) without "items". A page of 500 objects
   // never exists as one tree: what the informers' lists use.
   nlohmann::json list_items(const Resource& r, std::string_view ns, const ListOptions& options,
                             const std::function<void(nlohmann::json&& item)>& on_item);
-  nlohmann::json create(const Resource& r, std::string_view ns, const nlohmann::json& object);
+  nlohmann::json create(const Resource& r, std::string_view ns,
+                        const nlohmann::json& object) override;
   // PUT of the whole object; metadata.resourceVersion gives optimistic concurrency.
-  nlohmann::json update(const Resource& r, const nlohmann::json& object);
+  nlohmann::json update(const Resource& r, const nlohmann::json& object) override;
   nlohmann::json merge_patch(const Resource& r, std::string_view ns, std::string_view name,
-                             const nlohmann::json& patch);
+                             const nlohmann::json& patch) override;
   nlohmann::json merge_patch_status(const Resource& r, std::string_view ns, std::string_view name,
-                                    const nlohmann::json& patch);
+                                    const nlohmann::json& patch) override;
   // DELETE; with a uid precondition when given (never deletes a recreated namesake).
   void remove(const Resource& r, std::string_view ns, std::string_view name,
-              std::optional<std::string> uid_precondition = std::nullopt);
+              std::optional<std::string> uid_precondition = std::nullopt) override;
 
   // Streams watch events ({"type": ..., "object": ...}) to on_event as they arrive, one
   // call per event. Returns when the server ends the stream, when on_event returns false, or

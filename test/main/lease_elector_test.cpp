@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "provisioner/controller/lease_elector.h"
+#include "provisioner/kube/api_client.h"
 #include "provisioner/kube/kube_config.h"
 #include "test/apiserver/test_apiserver.h"
 #include "test/support/eventually.h"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nfs/export_client.h"
 #include "test/nfs_server/ganesha_server.h"
 
 namespace fs = std::filesystem;

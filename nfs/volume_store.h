@@ -1,0 +1,46 @@
+// VolumeStore: where the volumes' directories live, one export at a time. ExportPools is the
+// real one (a few libnfs connections per export); the unit tests use an in-memory one
+// (test/fakes/fake_volume_store.h).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "nfs/export_address.h"
+#include "nfs/export_files.h"
+
+namespace nfsprov::nfs {
+
+class VolumeStore {
+ public:
+  virtual ~VolumeStore() = default;
+
+  // Runs fn(ExportFiles&) on the export at address, with files no other thread uses meanwhile,
+  // and returns what fn returns. Rethrows fn's exceptions; failing to reach the export throws
+  // NfsError. Nothing is retried here: the caller's queue retries.
+  template <class Fn>
+  auto with_export(const ExportAddress& address, Fn&& fn)
+      -> std::invoke_result_t<Fn&, ExportFiles&> {
+    using Result = std::invoke_result_t<Fn&, ExportFiles&>;
+    if constexpr (std::is_void_v<Result>) {
+      lend(address, [&](ExportFiles& files) { fn(files); });
+    } else {
+      std::optional<Result> result;
+      lend(address, [&](ExportFiles& files) { result.emplace(fn(files)); });
+      return std::move(*result);
+    }
+  }
+
+ protected:
+  VolumeStore() = default;
+  VolumeStore(const VolumeStore&) = default;
+  VolumeStore& operator=(const VolumeStore&) = default;
+
+ private:
+  // with_export's one virtual call: fn must have been called once when it returns normally.
+  virtual void lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) = 0;
+};
+
+}  // namespace nfsprov::nfs
