@@ -10,11 +10,16 @@ std::optional<nfs::ExportUsage> ExportUsageCache::get(
     const nfs::ExportAddress& address, const std::function<nfs::ExportUsage()>& fetch) {
   const std::string key = address.key();
   {
-    std::lock_guard lock(mutex_);
-    Entry& entry = entries_[key];
-    const bool fresh = entry.usage && Clock::now() - entry.fetched < max_age_;
-    if (fresh || entry.fetching) return entry.usage;
-    entry.fetching = true;
+    std::unique_lock lock(mutex_);
+    Entry* entry = &entries_[key];
+    if (!entry->usage && entry->fetching) {
+      // The first value is on its way (map nodes never move; entries are never erased).
+      fetched_.wait(lock, [entry] { return !entry->fetching; });
+      return entry->usage;
+    }
+    const bool fresh = entry->usage && Clock::now() - entry->fetched < max_age_;
+    if (fresh || entry->fetching) return entry->usage;
+    entry->fetching = true;
   }
   // Outside the lock: a slow export must not hold up claims of the others.
   std::optional<nfs::ExportUsage> usage;
@@ -26,6 +31,7 @@ std::optional<nfs::ExportUsage> ExportUsageCache::get(
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[key];
   entry.fetching = false;
+  fetched_.notify_all();
   // A failure waits max_age too: an export that does not answer is not asked once per claim.
   entry.fetched = Clock::now();
   if (!usage) return entry.usage;

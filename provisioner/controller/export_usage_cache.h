@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -27,7 +28,9 @@ class ExportUsageCache {
 
   // The export's usage, from fetch() when the cached one is older than max_age (or absent);
   // the older value (or nullopt) when fetch throws, which is logged, never thrown. Each fresh
-  // value goes to the observer. One fetch per export at a time: others take the cached value.
+  // value goes to the observer. One fetch per export at a time: others take the cached value,
+  // or, when there is none yet, wait for that fetch (a claim of a refusing class must not be
+  // judged on nothing because the first statvfs was under way elsewhere).
   std::optional<nfs::ExportUsage> get(const nfs::ExportAddress& address,
                                       const std::function<nfs::ExportUsage()>& fetch);
 
@@ -41,6 +44,7 @@ class ExportUsageCache {
   log::Logger& logger_;
   Clock::duration max_age_;
   std::mutex mutex_;
+  std::condition_variable fetched_;       // a fetch ended
   std::map<std::string, Entry> entries_;  // by ExportAddress::key()
 };
 
