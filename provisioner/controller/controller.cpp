@@ -41,6 +41,10 @@ constexpr std::chrono::seconds kWorkerIdle{60};
 // How often every export's statvfs is refreshed for the metrics (ExportUsageCache's max age).
 constexpr std::chrono::seconds kUsageInterval{30};
 
+std::string volume_class(const nlohmann::json& pv) {
+  return core::string_field(core::field(pv, "spec"), "storageClassName");
+}
+
 std::string object_name(const nlohmann::json& object) {
   return core::metadata_field(object, "name");
 }
@@ -357,7 +361,7 @@ StepResult Controller::Impl::process(const std::string& key) {
   }
   const auto pv = volumes.get(work->cache_key);
   if (!pv) return StepResult::done;
-  const std::string class_name = core::string_field(core::field(*pv, "spec"), "storageClassName");
+  const std::string class_name = volume_class(*pv);
   const auto storage_class = class_name.empty() ? std::nullopt : classes.get(class_name);
   return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
 }
