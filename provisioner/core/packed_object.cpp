@@ -98,6 +98,10 @@ constexpr auto kWords = std::to_array<std::string_view>({
     "nfs.io/createUID",
     "nfs.io/createGID",
     "app",
+    // The provisioner names of our manifests and chart and of nfs-subdir's chart: each claim of
+    // ours carries one twice, each of its volumes once.
+    "k8s-sigs.io/nfs-subdir-external-provisioner",
+    "cluster.local/nfs-subdir-external-provisioner",
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
     "app.kubernetes.io/component",
