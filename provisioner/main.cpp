@@ -394,13 +394,15 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   });
   // As leader, the default export must answer (cached: a kubelet polling /readyz must not
   // become NFS traffic, and a hung server blocks one probe, not every request).
-  readiness.add("export", ops::cached_check(
-                              [&, probe = ops::export_answers(pools.get(settings.nfs))]() {
-                                if (!leading && settings.leader_election.enabled)
-                                  return ops::CheckOutcome{true, "standby"};
-                                return probe();
-                              },
-                              std::chrono::seconds(10)));
+  readiness.add(
+      "export",
+      ops::cached_check(
+          [&, probe = ops::export_answers(pools.get(settings.nfs), shutdown.get_token())]() {
+            if (!leading && settings.leader_election.enabled)
+              return ops::CheckOutcome{true, "standby"};
+            return probe();
+          },
+          std::chrono::seconds(10)));
   std::unique_ptr<ops::HealthServer> health;
   if (!settings.metrics_address.empty()) {
     try {

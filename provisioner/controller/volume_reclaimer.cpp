@@ -145,7 +145,8 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
 }
 
 StepResult VolumeReclaimer::abandon(const std::string& pv_name) {
-  ctx_.logger.info("not leading any more, volume left to the leader", {{"pv", pv_name}});
+  ctx_.logger.info("stopping or not leading any more, volume left to the leader",
+                   {{"pv", pv_name}});
   return StepResult::retry;
 }
 
@@ -156,7 +157,7 @@ std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
                      {{"directory", plan.export_address.display() + " " + plan.directory}});
     return std::string("directory was already gone");
   };
-  return ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
+  return ctx_.volumes.with_export(plan.export_address, ctx_.stop, [&](nfs::ExportFiles& client) {
     if (plan.action == core::DeletionAction::remove) {
       if (client.remove_tree(plan.directory)) return std::string("directory removed");
       return already_gone();

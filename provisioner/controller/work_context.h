@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,9 +34,15 @@ struct WorkContext {
   const ControllerOptions& options;
   // Free space per export, for the classes' capacityPolicy.
   ExportUsageCache& usage;
+  // Requested when the controller stops: every volumes.with_export(address, stop, ...) then
+  // ends at once (ECANCELED), a frozen server's timeout is not waited out.
+  std::stop_token stop = {};
 
-  // False once this replica may no longer lead (ControllerOptions::fence).
-  bool may_act() const { return !options.fence || options.fence->open(); }
+  // False once this replica may no longer lead (ControllerOptions::fence), or is stopping: a
+  // step then leaves its key to the next leader, with no Warning about it.
+  bool may_act() const {
+    return !stop.stop_requested() && (!options.fence || options.fence->open());
+  }
 };
 
 // Lookups in the informers' caches, for a step that needs more than its own object.

@@ -269,6 +269,40 @@ TEST_CASE("SIGTERM with the NFS server frozen: the binary exits 0 within 5 s") {
   CHECK(lease_holder(env) == "");
 }
 
+TEST_CASE(
+    "SIGTERM while a worker waits on a frozen NFS server with a 60 s timeout: the binary exits 0 "
+    "within 5 s") {
+  // The calls in flight are cancelled (ExportPool's stop callback), not waited out: a pod's
+  // grace period (30 s) is shorter than a patient --nfs-timeout.
+  E2eEnv env;
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  Replica replica(env, dir, "nfs-provisioner-0", LeaseTiming{15s, 10s, 2s}, {"--nfs-timeout=60s"});
+  REQUIRE(replica.child().wait_for_output("started provisioner controller", 20s));
+  // The workers' clients are mounted before the freeze: the new claims' calls go out on them.
+  create_claims(env, 0, 1);
+  REQUIRE(wait_until([&] { return bound_count(env, kNamespace) == 1; }, 60s));
+
+  env.nfs().freeze();
+  create_claims(env, 1, 2);
+  // The claim's "Provisioning" Event is recorded right before its NFS calls: a worker is now
+  // waiting for an answer that will not come for 60 s.
+  REQUIRE(wait_until([&] { return env.has_event(kNamespace, "data-1", "Provisioning"); }, 30s));
+  const auto signalled = std::chrono::steady_clock::now();
+  replica.child().signal(SIGTERM);
+  const auto status = replica.child().wait_for(90s);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  env.nfs().thaw();
+  std::clog << "exit after SIGTERM with a worker stuck on a frozen NFS server took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(took < 5s);
+  CHECK(lease_holder(env) == "");
+  // A shutdown is no failure: no Warning about the claims it left to the next leader.
+  CHECK(replica.output().find("provisioning failed") == std::string::npos);
+}
+
 namespace {
 
 // The replica led from its start until now without a break, and still runs.
