@@ -173,7 +173,9 @@ void on_nfs_complete(int err, nfs_context*, void* data, void* private_data) {
     call.result = call.on_reply(data);
     return;
   }
-  call.result = err;
+  // libnfs reports a failed RPC (a refused or lost connection) as -EFAULT to the callback;
+  // its sync calls said -EIO, which is what it means: retryable.
+  call.result = err == -EFAULT ? -EIO : err;
   if (data) call.error = static_cast<const char*>(data);
 }
 
