@@ -98,7 +98,7 @@ StepResult ClaimExpander::expand(const std::string& key, const json& claim, cons
                                      {"allocatedResources", {{"storage", size}}},
                                      {"allocatedResourceStatuses", {{"storage", nullptr}}}}));
   } catch (const kube::ApiError& e) {
-    if (!ctx_.may_act()) return abandon();
+    if (!ctx_.may_act() || stopped_by(e)) return abandon();
     // A cache behind the server: the informer brings the fresh object and the retry works
     // from it. Not the user's business.
     if (e.kind() == kube::ApiErrorKind::conflict) {

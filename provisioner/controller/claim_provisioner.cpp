@@ -156,7 +156,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
   } catch (const std::exception& e) {
     // The failure is the fence's, or followed a freeze: the claim is another replica's now,
     // and a Warning (or an undo) from us would be about work that is not ours.
-    if (!ctx_.may_act()) return abandon(claim_name);
+    if (!ctx_.may_act() || stopped_by(e)) return abandon(claim_name);
     const std::string message =
         "failed to provision volume with StorageClass \"" + class_name + "\": " + e.what();
     ctx_.logger.warn("provisioning failed", {{"claim", claim_name}, {"error", e.what()}});

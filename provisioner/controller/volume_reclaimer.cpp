@@ -125,7 +125,7 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
     delete_volume(name, uid);
   } catch (const std::exception& e) {
     // Fenced off, or failed after a freeze: the volume is the new leader's to finish.
-    if (!ctx_.may_act()) return abandon(name);
+    if (!ctx_.may_act() || stopped_by(e)) return abandon(name);
     ctx_.logger.warn("volume deletion failed", {{"pv", name}, {"error", e.what()}});
     ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", e.what());
     ctx_.observer.delete_failed(class_name, std::chrono::steady_clock::now() - started,

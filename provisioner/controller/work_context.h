@@ -3,6 +3,8 @@
 // every step in-memory ones.
 #pragma once
 
+#include <cerrno>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <stop_token>
@@ -10,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nfs/nfs_error.h"
 #include "nfs/volume_store.h"
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/controller_observer.h"
@@ -17,6 +20,7 @@
 #include "provisioner/controller/export_usage_cache.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/core/directory_index.h"
+#include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_api.h"
 #include "provisioner/log/log.h"
 
@@ -44,6 +48,17 @@ struct WorkContext {
     return !stop.stop_requested() && (!options.fence || options.fence->open());
   }
 };
+
+// The error of a call a stop gave up on: an NFS call's ECANCELED (WorkContext::stop, or the
+// write fence), an API call's cancelled (the process's shutdown, which may reach the API
+// client before the controller's stop). A step then leaves its key to the next leader, with
+// no Warning: nothing went wrong.
+inline bool stopped_by(const std::exception& e) {
+  if (const auto* nfs = dynamic_cast<const nfs::NfsError*>(&e))
+    return nfs->error_number() == ECANCELED;
+  const auto* api = dynamic_cast<const kube::ApiError*>(&e);
+  return api && api->kind() == kube::ApiErrorKind::cancelled;
+}
 
 // Lookups in the informers' caches, for a step that needs more than its own object.
 struct CacheView {
