@@ -2,12 +2,14 @@
 
 #include <nfsc/libnfs-raw-nfs.h>
 #include <nfsc/libnfs.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <type_traits>
 #include <utility>
 
@@ -22,6 +24,34 @@ struct ContextDeleter {
 };
 struct UrlDeleter {
   void operator()(nfs_url* url) const { nfs_destroy_url(url); }
+};
+
+// ExportClient::cancel's signal: readable once written, for good; polled beside the
+// connection by every call (HandleCalls).
+class CancelSignal {
+ public:
+  CancelSignal() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), error_(fd_ < 0 ? errno : 0) {}
+  ~CancelSignal() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  CancelSignal(const CancelSignal&) = delete;
+  CancelSignal& operator=(const CancelSignal&) = delete;
+  int fd() const { return fd_; }
+  int error() const { return error_; }  // eventfd's errno when fd() < 0
+  // Any thread; async-signal-safe.
+  void raise() {
+    raised_ = true;
+    const std::uint64_t one = 1;
+    if (fd_ >= 0 && ::write(fd_, &one, sizeof one) < 0) {
+      // Only a counter at its maximum fails, and it is readable then.
+    }
+  }
+  bool raised() const { return raised_; }
+
+ private:
+  int fd_;
+  int error_;
+  std::atomic<bool> raised_{false};
 };
 
 bool is_dir(const nfs_stat_64& st) {
@@ -60,6 +90,8 @@ struct ExportClient::Impl {
   ExportAddress address;
   NfsObserver observer;
   WriteFence fence;
+  // First, so closed last: every call polls it until the context is gone.
+  CancelSignal cancel;
   // Before nfs, so destroyed after it: a call it gave up on may be called back until then.
   std::unique_ptr<HandleCalls> handles;
   std::unique_ptr<nfs_context, ContextDeleter> nfs;
@@ -78,20 +110,11 @@ struct ExportClient::Impl {
     throw e;
   }
 
-  [[noreturn]] void fail(std::string_view op, const RelativePath& path, int rc) {
-    const char* text = nfs_get_error(ctx());
-    std::string detail = text ? text : "";
-    // libnfs reports its own timeout as EINTR, which reads like a signal: say what it is.
-    if (rc == -EINTR)
-      detail =
-          "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
-    fail_errno(op, path, rc < 0 ? -rc : EIO, detail);
-  }
-
   [[noreturn]] void fail_handle(std::string_view op, const RelativePath& path, int rc) {
     std::string detail = handles->error();
-    // A stale handle (the export was re-created) only a new mount (a new root) cures.
-    if (rc == -ESTALE) healthy = false;
+    // A stale handle (the export was re-created) only a new mount (a new root) cures; after a
+    // cancel the connection still carries the call given up on.
+    if (rc == -ESTALE || rc == -ECANCELED) healthy = false;
     if (rc == -EINTR)
       detail =
           "no answer within " + std::to_string(address.timeout.count()) + " ms (" + detail + ")";
@@ -218,11 +241,24 @@ struct ExportClient::Impl {
       // when the server said no. After a timeout the call may still have been carried out,
       // and while we waited (frozen, say) another replica may have taken over and bound a
       // PV to the directory: removing "ours" would remove theirs.
-      if (!e.retryable())
+      // A cancelled call's outcome is unknown too (and the client then makes no more calls).
+      if (!e.retryable() && healthy)
         for (auto it = created.rbegin(); it != created.rend() && may_write(); ++it)
-          nfs_rmdir(ctx(), it->first.nfs_path().c_str());
+          by_path([&](nfs_context* nfs, nfs_cb cb, void* data) {
+            return nfs_rmdir_async(nfs, it->first.nfs_path().c_str(), cb, data);
+          });
       throw;
     }
+  }
+
+  // One of libnfs's calls by path, serviced by handles (so a cancel ends it): its result, a
+  // negative errno on failure (the text in handles->error()).
+  int by_path(const std::function<int(nfs_context*, nfs_cb, void*)>& start,
+              const std::function<void(void*)>& on_reply = {}) {
+    return handles->run_by_path(start, [&](void* data) {
+      if (on_reply) on_reply(data);
+      return 0;
+    });
   }
 
   void set_attributes(const RelativePath& dir, const FileHandle& handle,
@@ -310,15 +346,20 @@ struct ExportClient::Impl {
   }
 };
 
-ExportClient::ExportClient(ExportAddress address, NfsObserver observer)
+ExportClient::ExportClient(ExportAddress address, NfsObserver observer, std::stop_token stop)
     : impl_(std::make_unique<Impl>()) {
   impl_->address = std::move(address);
   impl_->observer = std::move(observer);
   const RelativePath root;
+  // A stop while connecting ends the mount with ECANCELED (at once when it came before).
+  const std::stop_callback cancel_mount(stop, [this] { cancel(); });
   impl_->observed("mount", [&] {
     // Nothing from a StorageClass may become an option of the connection (uid=, version=).
     if (const auto problem = impl_->address.problem(); !problem.empty())
       impl_->fail_errno("mount", root, EINVAL, problem);
+    if (impl_->cancel.fd() < 0)
+      impl_->fail_errno("mount", root, impl_->cancel.error(),
+                        "eventfd failed (for cancelling calls)");
     impl_->nfs.reset(nfs_init_context());
     if (!impl_->nfs) impl_->fail_errno("mount", root, ENOMEM, "nfs_init_context failed");
     std::unique_ptr<nfs_url, UrlDeleter> url(
@@ -331,10 +372,12 @@ ExportClient::ExportClient(ExportAddress address, NfsObserver observer)
     // Without a timeout a frozen server blocks a call forever; tcp-syncnt (in the URL)
     // bounds connecting, which the timeout does not cover.
     nfs_set_timeout(impl_->ctx(), static_cast<int>(impl_->address.timeout.count()));
-    const int rc = nfs_mount(impl_->ctx(), url->server, url->path);
-    if (rc < 0) impl_->fail("mount", root, rc);
+    impl_->handles = std::make_unique<HandleCalls>(impl_->ctx(), impl_->cancel.fd());
+    const int rc = impl_->by_path([&](nfs_context* nfs, nfs_cb cb, void* data) {
+      return nfs_mount_async(nfs, url->server, url->path, cb, data);
+    });
+    if (rc < 0) impl_->fail_handle("mount", root, rc);
     impl_->mounted = true;
-    impl_->handles = std::make_unique<HandleCalls>(impl_->ctx());
     if (const int got = impl_->handles->mount_root(impl_->address, impl_->root); got < 0)
       impl_->fail_handle("mount", root, got);
   });
@@ -345,7 +388,7 @@ ExportClient::~ExportClient() {
   // Even a healthy-looking server may have frozen since: the unmount (advisory in NFSv3, the
   // server only forgets a mount-table entry) gets a short timeout of its own, so a shutdown
   // with several pooled clients stays within a pod's grace period.
-  if (impl_ && impl_->mounted && impl_->healthy) {
+  if (impl_ && impl_->mounted && healthy()) {
     nfs_set_timeout(impl_->ctx(), static_cast<int>(kUnmountTimeout.count()));
     nfs_umount(impl_->ctx());
   }
@@ -353,6 +396,10 @@ ExportClient::~ExportClient() {
 
 const ExportAddress& ExportClient::address() const {
   return impl_->address;
+}
+
+void ExportClient::cancel() {
+  impl_->cancel.raise();
 }
 
 void ExportClient::set_write_fence(WriteFence fence) {
@@ -364,7 +411,7 @@ std::uint64_t ExportClient::handle_calls() const {
 }
 
 bool ExportClient::healthy() const {
-  return impl_->healthy;
+  return impl_->healthy && !impl_->cancel.raised();
 }
 
 void ExportClient::create_directory(std::string_view path, const CreateOptions& options) {
@@ -384,8 +431,10 @@ void ExportClient::rename(std::string_view path, std::string_view new_path) {
     if (dst.existing + 1 < to.components().size())
       impl_->fail_errno("rename", to, ENOENT, "the target's parent directory does not exist");
     impl_->check_fence("rename", from);
-    const int rc = nfs_rename(impl_->ctx(), from.nfs_path().c_str(), to.nfs_path().c_str());
-    if (rc < 0) impl_->fail("rename", from, rc);
+    const int rc = impl_->by_path([&](nfs_context* nfs, nfs_cb cb, void* data) {
+      return nfs_rename_async(nfs, from.nfs_path().c_str(), to.nfs_path().c_str(), cb, data);
+    });
+    if (rc < 0) impl_->fail_handle("rename", from, rc);
   });
 }
 
@@ -428,13 +477,15 @@ std::optional<std::string> ExportClient::read_symlink(std::string_view path) {
     const auto w = impl_->walk(link, true);
     if (w.existing < link.components().size()) return std::nullopt;
     if (!is_link(*w.last)) impl_->fail_errno("readlink", link, EINVAL, "not a symlink");
-    char* target = nullptr;
-    const int rc = nfs_readlink2(impl_->ctx(), link.nfs_path().c_str(), &target);
+    std::string out;
+    const int rc = impl_->by_path(
+        [&](nfs_context* nfs, nfs_cb cb, void* data) {
+          return nfs_readlink_async(nfs, link.nfs_path().c_str(), cb, data);
+        },
+        // libnfs's own text, freed after the callback.
+        [&](void* data) { out = data ? static_cast<const char*>(data) : ""; });
     if (rc == -ENOENT || rc == -ESTALE) return std::nullopt;  // removed since the lstat
-    if (rc < 0) impl_->fail("readlink", link, rc);
-    std::string out = target ? target : "";
-    // libnfs hands the link's text out in malloc'd memory and documents free() as its release.
-    std::free(target);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+    if (rc < 0) impl_->fail_handle("readlink", link, rc);
     return out;
   });
 }
@@ -470,8 +521,11 @@ bool ExportClient::exists(std::string_view path) {
 ExportUsage ExportClient::usage() {
   return impl_->observed("usage", [&] {
     nfs_statvfs_64 st{};
-    const int rc = nfs_statvfs64(impl_->ctx(), "/", &st);
-    if (rc < 0) impl_->fail("statvfs", RelativePath{}, rc);
+    const int rc =
+        impl_->by_path([&](nfs_context* nfs, nfs_cb cb,
+                           void* data) { return nfs_statvfs64_async(nfs, "/", cb, data); },
+                       [&](void* data) { st = *static_cast<const nfs_statvfs_64*>(data); });
+    if (rc < 0) impl_->fail_handle("statvfs", RelativePath{}, rc);
     const std::uint64_t unit = st.f_frsize ? st.f_frsize : st.f_bsize;
     return ExportUsage{st.f_blocks * unit, st.f_bfree * unit, st.f_bavail * unit};
   });

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,16 +42,24 @@ using WriteFence = std::function<bool()>;
 // is ever followed.
 class ExportClient : public ExportFiles {
  public:
-  // Connects (mount) at once; throws NfsError on failure, within the address's timeouts.
+  // Connects (mount) at once; throws NfsError on failure, within the address's timeouts, or
+  // at once with ECANCELED when stop is requested meanwhile.
   // observer (optional) is told about every operation, see nfs_observer.h.
-  explicit ExportClient(ExportAddress address, NfsObserver observer = {});
-  // Unmounts, waiting at most kUnmountTimeout for the server.
+  explicit ExportClient(ExportAddress address, NfsObserver observer = {},
+                        std::stop_token stop = {});
+  // Unmounts (unless cancelled or unhealthy), waiting at most kUnmountTimeout for the server.
   ~ExportClient() override;
   static constexpr std::chrono::milliseconds kUnmountTimeout{300};
   ExportClient(const ExportClient&) = delete;
   ExportClient& operator=(const ExportClient&) = delete;
 
   const ExportAddress& address() const override;
+
+  // From any thread, while the client lives: the call under way ends at once with an NfsError
+  // ECANCELED (not retryable; its outcome on the server is unknown, as after a timeout), and
+  // so does every later one. The client is unhealthy from then on. What a std::stop_callback
+  // calls: a stopping provisioner does not wait out the timeout of a frozen server.
+  void cancel();
 
   // From now on every change asks fence first (see WriteFence).
   void set_write_fence(WriteFence fence);
@@ -114,8 +123,8 @@ class ExportClient : public ExportFiles {
   // RPCs sent by file handle so far (every walk's LOOKUPs, the MKDIRs and SETATTRs of a
   // create): what the tests and benchmarks measure a path's cost in.
   std::uint64_t handle_calls() const;
-  // False after a retryable error (timeout, EIO, lost connection): the pool then drops this
-  // client and connects a new one.
+  // False after a retryable error (timeout, EIO, lost connection) or a cancel: the pool then
+  // drops this client and connects a new one.
   bool healthy() const;
 
  private:

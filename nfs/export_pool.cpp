@@ -1,5 +1,7 @@
 #include "nfs/export_pool.h"
 
+#include <cerrno>
+
 namespace nfsprov::nfs {
 
 ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserver observer,
@@ -9,9 +11,11 @@ ExportPool::ExportPool(ExportAddress address, std::size_t max_clients, NfsObserv
       observer_(std::move(observer)),
       fence_(std::move(fence)) {}
 
-std::unique_ptr<ExportClient> ExportPool::acquire() {
+std::unique_ptr<ExportClient> ExportPool::acquire(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty() || out_ < max_clients_; });
+  if (!available_.wait(lock, stop, [&] { return !idle_.empty() || out_ < max_clients_; }))
+    throw NfsError("wait", "", address_.display(), ECANCELED,
+                   "stopped while every connection to the export was busy");
   ++out_;
   if (!idle_.empty()) {
     auto client = std::move(idle_.back());
@@ -22,7 +26,7 @@ std::unique_ptr<ExportClient> ExportPool::acquire() {
   NfsObserver observer = observer_;
   lock.unlock();
   try {
-    auto client = std::make_unique<ExportClient>(address_, std::move(observer));
+    auto client = std::make_unique<ExportClient>(address_, std::move(observer), stop);
     client->set_write_fence(fence_);  // fence_ never changes once the pool is in use
     return client;
   } catch (...) {
@@ -76,8 +80,9 @@ void ExportPools::close_idle(std::size_t keep) {
   for (auto& [key, pool] : pools_) pool->close_idle(keep);
 }
 
-void ExportPools::lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) {
-  get(address).with_client([&](ExportClient& client) { fn(client); });
+void ExportPools::lend(const ExportAddress& address, std::stop_token stop,
+                       const std::function<void(ExportFiles&)>& fn) {
+  get(address).with_client(std::move(stop), [&](ExportClient& client) { fn(client); });
 }
 
 }  // namespace nfsprov::nfs

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,10 +31,18 @@ class ExportPool {
   // after a client went unhealthy) as needed. Waits while all max_clients are busy.
   // Rethrows fn's exceptions; a connect failure throws NfsError (op "mount").
   // Nothing is retried here: the operations are idempotent, the caller's queue retries.
+  // A stop requested meanwhile ends the wait for a client, the connect and the call under way
+  // at once with NfsError ECANCELED (ExportClient::cancel; that client is then dropped).
+  template <class Fn>
+  auto with_client(std::stop_token stop, Fn&& fn) -> decltype(fn(std::declval<ExportClient&>())) {
+    Lease lease(*this, stop);
+    ExportClient& client = lease.client();
+    const std::stop_callback cancel(stop, [&client] { client.cancel(); });
+    return fn(client);
+  }
   template <class Fn>
   auto with_client(Fn&& fn) -> decltype(fn(std::declval<ExportClient&>())) {
-    Lease lease(*this);
-    return fn(lease.client());
+    return with_client(std::stop_token{}, std::forward<Fn>(fn));
   }
 
   const ExportAddress& address() const { return address_; }
@@ -46,7 +55,8 @@ class ExportPool {
   // RAII: takes a client out of the pool and gives it back (or drops it when unhealthy).
   class Lease {
    public:
-    explicit Lease(ExportPool& pool) : pool_(pool), client_(pool.acquire()) {}
+    Lease(ExportPool& pool, const std::stop_token& stop)
+        : pool_(pool), client_(pool.acquire(stop)) {}
     ~Lease() { pool_.release(std::move(client_)); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -57,7 +67,7 @@ class ExportPool {
     std::unique_ptr<ExportClient> client_;
   };
 
-  std::unique_ptr<ExportClient> acquire();
+  std::unique_ptr<ExportClient> acquire(const std::stop_token& stop);
   void release(std::unique_ptr<ExportClient> client);
 
   ExportAddress address_;
@@ -65,7 +75,7 @@ class ExportPool {
   NfsObserver observer_;
   WriteFence fence_;  // given to every client it connects
   std::mutex mutex_;
-  std::condition_variable available_;
+  std::condition_variable_any available_;  // waits with the caller's stop token
   std::vector<std::unique_ptr<ExportClient>> idle_;
   std::size_t out_ = 0;  // slots taken by callers (including ones still connecting)
 };
@@ -87,7 +97,8 @@ class ExportPools : public VolumeStore {
 
  private:
   // A client of get(address)'s pool.
-  void lend(const ExportAddress& address, const std::function<void(ExportFiles&)>& fn) override;
+  void lend(const ExportAddress& address, std::stop_token stop,
+            const std::function<void(ExportFiles&)>& fn) override;
 
   std::size_t per_export_;
   NfsObserver observer_;

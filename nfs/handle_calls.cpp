@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -132,19 +133,26 @@ struct RpcDeleter {
   void operator()(rpc_context* rpc) const { rpc_destroy_context(rpc); }
 };
 
-// Services rpc until call is done or deadline passes; false on a connection failure or the
-// deadline (the call may then still be queued).
+// Services rpc until call is done or deadline passes; false on a connection failure, the
+// deadline or a cancel (cancel_fd readable; cancelled is then set), the call may then still be
+// queued. The cancel fd is polled beside the connection: a cancel ends the wait at once.
 bool service_until_done(rpc_context* rpc, const HandleCalls::Call& call,
                         std::optional<std::chrono::steady_clock::time_point> deadline,
-                        std::string& error) {
+                        int cancel_fd, std::string& error, bool& cancelled) {
   while (!call.done) {
-    pollfd pfd{rpc_get_fd(rpc), static_cast<short>(rpc_which_events(rpc)), 0};
+    std::array<pollfd, 2> fds{pollfd{rpc_get_fd(rpc), static_cast<short>(rpc_which_events(rpc)), 0},
+                              pollfd{cancel_fd, POLLIN, 0}};
     // Woken at least every 100 ms: rpc_service also times calls out (libnfs-raw.h).
-    if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+    if (poll(fds.data(), cancel_fd < 0 ? 1 : 2, 100) < 0 && errno != EINTR) {
       error = std::string("poll: ") + std::strerror(errno);
       return false;
     }
-    if (rpc_service(rpc, pfd.revents) < 0) {
+    if (fds[1].revents != 0) {
+      error = "cancelled: the caller stopped waiting for the answer";
+      cancelled = true;
+      return false;
+    }
+    if (rpc_service(rpc, fds[0].revents) < 0) {
       const char* text = rpc_get_error(rpc);
       error = text ? text : "the connection failed";
       return call.done;
@@ -157,30 +165,56 @@ bool service_until_done(rpc_context* rpc, const HandleCalls::Call& call,
   return true;
 }
 
+// The callback of libnfs's calls by path (nfs_*_async): on an error, data is its text.
+void on_nfs_complete(int err, nfs_context*, void* data, void* private_data) {
+  auto& call = *static_cast<HandleCalls::Call*>(private_data);
+  call.done = true;
+  if (err >= 0) {
+    call.result = call.on_reply(data);
+    return;
+  }
+  // libnfs reports a failed RPC (a refused or lost connection) as -EFAULT to the callback;
+  // its sync calls said -EIO, which is what it means: retryable.
+  call.result = err == -EFAULT ? -EIO : err;
+  if (data) call.error = static_cast<const char*>(data);
+}
+
 }  // namespace
 
-HandleCalls::HandleCalls(nfs_context* nfs) : rpc_(nfs_get_rpc_context(nfs)) {}
+HandleCalls::HandleCalls(nfs_context* nfs, int cancel_fd)
+    : nfs_(nfs), rpc_(nfs_get_rpc_context(nfs)), cancel_fd_(cancel_fd) {}
 
 HandleCalls::~HandleCalls() = default;
 
 int HandleCalls::run(const std::function<int(rpc_context*, Call&)>& start,
                      const std::function<int(void*)>& on_reply) {
+  ++calls_;
+  return run_call([&](Call& call) { return start(rpc_, call); }, on_reply);
+}
+
+int HandleCalls::run_by_path(const std::function<int(nfs_context*, nfs_cb, void*)>& start,
+                             const std::function<int(void*)>& on_reply) {
+  return run_call([&](Call& call) { return start(nfs_, on_nfs_complete, &call); }, on_reply);
+}
+
+int HandleCalls::run_call(const std::function<int(Call&)>& start,
+                          const std::function<int(void*)>& on_reply) {
   auto call = std::make_unique<Call>();
   call->on_reply = on_reply;
   error_.clear();
-  ++calls_;
-  if (start(rpc_, *call) != 0) {
+  if (start(*call) != 0) {
     const char* text = rpc_get_error(rpc_);
     error_ = text ? text : "the call could not be queued";
     return -EIO;
   }
   std::string failure;
-  if (!service_until_done(rpc_, *call, std::nullopt, failure)) {
+  bool cancelled = false;
+  if (!service_until_done(rpc_, *call, std::nullopt, cancel_fd_, failure, cancelled)) {
     error_ = failure;
     // Its reply may still come: it must then not write into the caller's dead locals.
     call->on_reply = [](void*) { return 0; };
     abandoned_.push_back(std::move(call));
-    return -EIO;
+    return cancelled ? -ECANCELED : -EIO;
   }
   if (!call->error.empty()) error_ = call->error;
   return call->result;
@@ -204,7 +238,9 @@ int HandleCalls::mount_root(const ExportAddress& address, FileHandle& root) {
           : rpc_connect_program_async(rpc.get(), address.server.c_str(), MOUNT_PROGRAM, MOUNT_V3,
                                       on_complete, &connect);
   std::string failure;
-  if (queued != 0 || !service_until_done(rpc.get(), connect, deadline, failure) ||
+  bool cancelled = false;
+  if (queued != 0 ||
+      !service_until_done(rpc.get(), connect, deadline, cancel_fd_, failure, cancelled) ||
       connect.result != 0) {
     const char* text = rpc_get_error(rpc.get());
     error_ = "connecting to mountd: " + (!connect.error.empty() ? connect.error
@@ -212,7 +248,7 @@ int HandleCalls::mount_root(const ExportAddress& address, FileHandle& root) {
                                          : text                 ? text
                                                                 : "");
     rpc.reset();
-    return connect.result != 0 ? connect.result : -EIO;
+    return cancelled ? -ECANCELED : connect.result != 0 ? connect.result : -EIO;
   }
   Call mnt;
   std::string path = address.export_path;
@@ -228,10 +264,10 @@ int HandleCalls::mount_root(const ExportAddress& address, FileHandle& root) {
   };
   ++calls_;
   if (rpc_mount3_mnt_async(rpc.get(), on_complete, path.data(), &mnt) != 0 ||
-      !service_until_done(rpc.get(), mnt, deadline, failure)) {
+      !service_until_done(rpc.get(), mnt, deadline, cancel_fd_, failure, cancelled)) {
     error_ = "MOUNT " + path + ": " + (failure.empty() ? "could not be sent" : failure);
     rpc.reset();
-    return -EIO;
+    return cancelled ? -ECANCELED : -EIO;
   }
   if (mnt.result != 0) {
     error_ = "MOUNT " + path + " refused" + (mnt.error.empty() ? "" : ": " + mnt.error);
@@ -242,7 +278,7 @@ int HandleCalls::mount_root(const ExportAddress& address, FileHandle& root) {
   Call umnt;
   umnt.on_reply = [](void*) { return 0; };
   if (rpc_mount3_umnt_async(rpc.get(), on_complete, path.data(), &umnt) == 0)
-    service_until_done(rpc.get(), umnt, deadline, failure);
+    service_until_done(rpc.get(), umnt, deadline, cancel_fd_, failure, cancelled);
   rpc.reset();
   return 0;
 }
@@ -504,8 +540,9 @@ int HandleCalls::commit(const std::vector<FileHandle>& files,
     calls.push_back(std::move(call));
   }
   std::string failure;
+  bool cancelled = false;
   for (auto& call : calls) {
-    if (service_until_done(rpc_, *call, std::nullopt, failure)) continue;
+    if (service_until_done(rpc_, *call, std::nullopt, cancel_fd_, failure, cancelled)) continue;
     error_ = failure;
     // Replies may still come: they must then not write into the caller's dead vector.
     for (auto& pending : calls) {
@@ -513,7 +550,7 @@ int HandleCalls::commit(const std::vector<FileHandle>& files,
       pending->on_reply = [](void*) { return 0; };
       abandoned_.push_back(std::move(pending));
     }
-    return -EIO;
+    return cancelled ? -ECANCELED : -EIO;
   }
   for (const auto& call : calls) {
     if (call->result == 0 || rc != 0) continue;

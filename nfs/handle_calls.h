@@ -33,8 +33,11 @@ struct HandleEntry {
 
 class HandleCalls {
  public:
-  // nfs: a mounted context; its connection, auth and timeout are used for every call.
-  explicit HandleCalls(nfs_context* nfs);
+  // nfs: a context; its connection, auth and timeout are used for every call (the calls by
+  // handle need it mounted). cancel_fd (optional): a descriptor that becomes readable to end
+  // every wait at once, the call under way and each later one, with -ECANCELED (the call is
+  // then abandoned: the connection is not to be used again).
+  explicit HandleCalls(nfs_context* nfs, int cancel_fd = -1);
   ~HandleCalls();
   HandleCalls(const HandleCalls&) = delete;
   HandleCalls& operator=(const HandleCalls&) = delete;
@@ -75,6 +78,13 @@ class HandleCalls {
   int remove(const FileHandle& dir, const std::string& name);
   int rmdir(const FileHandle& dir, const std::string& name);
 
+  // A call of libnfs's by path (nfs_rename_async, nfs_statvfs64_async...): start(nfs, cb,
+  // private_data) queues it, on_reply(data) reads its success; serviced like the calls by
+  // handle (the same timeout, the same cancel), not counted in calls(). A failure returns
+  // libnfs's negative errno, with its text in error().
+  int run_by_path(const std::function<int(nfs_context*, nfs_cb, void*)>& start,
+                  const std::function<int(void*)>& on_reply);
+
   // The server's or the connection's words for the last failure.
   const std::string& error() const { return error_; }
   // RPCs sent by handle so far: what the cost of a path is measured in.
@@ -87,13 +97,17 @@ class HandleCalls {
   // completes; libnfs's per-call timeout (nfs_set_timeout) guarantees that it does.
   int run(const std::function<int(rpc_context*, Call&)>& start,
           const std::function<int(void* result)>& on_reply);
+  // run's and run_by_path's common part: start(call) queues it.
+  int run_call(const std::function<int(Call&)>& start, const std::function<int(void*)>& on_reply);
 
   // A call that makes an entry name in dir, with the new object's handle into *created.
   template <class Result, class GetOk>
   int make_entry(const std::function<int(rpc_context*, Call&)>& start, GetOk get_ok,
                  const FileHandle& dir, const std::string& name, FileHandle* created);
 
+  nfs_context* nfs_;
   rpc_context* rpc_;
+  int cancel_fd_;
   std::string error_;
   std::uint64_t calls_ = 0;
   // Calls given up on while still queued: their callbacks may yet run, so they live until the

@@ -333,11 +333,15 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   client_options.qps = settings.kube_api_qps;
   client_options.burst = settings.kube_api_burst;
   client_options.on_forbidden = on_forbidden;
+  // Events (two per claim, advice for humans) on a client of their own: with the same limits
+  // they would take two thirds of the workers' API tokens in a burst of claims. It posts the
+  // last ones after the stop (EventRecorder's shutdown flush, bounded by its own deadline).
+  kube::ApiClient event_client(config, client_options);
+  // The workers' and informers' calls end at once on SIGTERM: a shutdown does not wait out a
+  // frozen API server's request timeout (what they were doing is redone by the next leader).
+  client_options.stop = shutdown.get_token();
   kube::ApiClient client(config, client_options);
   log_server_version(client, config, logger);
-  // Events (two per claim, advice for humans) on a client of their own: with the same limits
-  // they would take two thirds of the workers' API tokens in a burst of claims.
-  kube::ApiClient event_client(config, client_options);
 
   // With leader election nothing changes on NFS or in the API unless our Lease is fresh: a
   // leader frozen mid-provision wakes up fenced off (controller/lease_fence.h).
@@ -394,13 +398,15 @@ int run_provisioner(const config::Settings& settings, log::Logger& logger, Signa
   });
   // As leader, the default export must answer (cached: a kubelet polling /readyz must not
   // become NFS traffic, and a hung server blocks one probe, not every request).
-  readiness.add("export", ops::cached_check(
-                              [&, probe = ops::export_answers(pools.get(settings.nfs))]() {
-                                if (!leading && settings.leader_election.enabled)
-                                  return ops::CheckOutcome{true, "standby"};
-                                return probe();
-                              },
-                              std::chrono::seconds(10)));
+  readiness.add(
+      "export",
+      ops::cached_check(
+          [&, probe = ops::export_answers(pools.get(settings.nfs), shutdown.get_token())]() {
+            if (!leading && settings.leader_election.enabled)
+              return ops::CheckOutcome{true, "standby"};
+            return probe();
+          },
+          std::chrono::seconds(10)));
   std::unique_ptr<ops::HealthServer> health;
   if (!settings.metrics_address.empty()) {
     try {

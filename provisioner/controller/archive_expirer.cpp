@@ -26,7 +26,7 @@ void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
 void ArchiveExpirer::expire_export(const ExportRetention& target, const nlohmann::json& pv_items,
                                    const core::LiveNames& live) {
   const auto& address = target.address;
-  ctx_.volumes.with_export(address, [&](nfs::ExportFiles& client) {
+  ctx_.volumes.with_export(address, ctx_.stop, [&](nfs::ExportFiles& client) {
     const auto volumes = core::volumes_on_export(pv_items, address, ctx_.options.provisioner_name);
     const auto records = nfs::list_records(client);
     const auto entries =

@@ -44,7 +44,8 @@ StepResult ClaimExpander::expand(const std::string& key, const json& claim, cons
     return StepResult::done;
   }
   const auto abandon = [&] {
-    ctx_.logger.info("not leading any more, expansion left to the leader", {{"claim", claim_name}});
+    ctx_.logger.info("stopping or not leading any more, expansion left to the leader",
+                     {{"claim", claim_name}});
     return StepResult::retry;
   };
   if (!ctx_.may_act()) return abandon();
@@ -97,7 +98,7 @@ StepResult ClaimExpander::expand(const std::string& key, const json& claim, cons
                                      {"allocatedResources", {{"storage", size}}},
                                      {"allocatedResourceStatuses", {{"storage", nullptr}}}}));
   } catch (const kube::ApiError& e) {
-    if (!ctx_.may_act()) return abandon();
+    if (!ctx_.may_act() || stopped_by(e)) return abandon();
     // A cache behind the server: the informer brings the fresh object and the retry works
     // from it. Not the user's business.
     if (e.kind() == kube::ApiErrorKind::conflict) {
@@ -134,7 +135,7 @@ core::CapacityVerdict ClaimExpander::check_growth(const json& pv, const json* st
   const std::uint64_t to = core::parse_quantity_bytes(size);
   if (to <= from) return {};
   const auto usage = ctx_.usage.get(address, [&] {
-    return ctx_.volumes.with_export(address,
+    return ctx_.volumes.with_export(address, ctx_.stop,
                                     [](nfs::ExportFiles& client) { return client.usage(); });
   });
   return core::judge_growth(std::get<core::CapacityPolicy>(policy), to - from, now, size, usage,

@@ -120,7 +120,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
           involved, EventType::normal, "Provisioning",
           "External provisioner is provisioning volume for claim \"" + claim_name + "\"");
       const auto refusal =
-          ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
+          ctx_.volumes.with_export(plan.export_address, ctx_.stop, [&](nfs::ExportFiles& client) {
             capacity = check_capacity(client, plan);
             return capacity->kind == core::CapacityVerdict::Kind::refuse
                        ? std::optional<core::Refusal>(
@@ -156,7 +156,7 @@ StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::j
   } catch (const std::exception& e) {
     // The failure is the fence's, or followed a freeze: the claim is another replica's now,
     // and a Warning (or an undo) from us would be about work that is not ours.
-    if (!ctx_.may_act()) return abandon(claim_name);
+    if (!ctx_.may_act() || stopped_by(e)) return abandon(claim_name);
     const std::string message =
         "failed to provision volume with StorageClass \"" + class_name + "\": " + e.what();
     ctx_.logger.warn("provisioning failed", {{"claim", claim_name}, {"error", e.what()}});
@@ -255,7 +255,7 @@ void ClaimProvisioner::forget_record(const core::VolumePlan& plan) {
   // The PV is the record now. Failing to remove it costs nothing: the sweep drops records
   // whose PV exists.
   try {
-    ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
+    ctx_.volumes.with_export(plan.export_address, ctx_.stop, [&](nfs::ExportFiles& client) {
       nfs::erase_record(client, plan.pv_name);
     });
   } catch (const std::exception& e) {
@@ -264,7 +264,8 @@ void ClaimProvisioner::forget_record(const core::VolumePlan& plan) {
 }
 
 StepResult ClaimProvisioner::abandon(const std::string& claim_name) {
-  ctx_.logger.info("not leading any more, claim left to the leader", {{"claim", claim_name}});
+  ctx_.logger.info("stopping or not leading any more, claim left to the leader",
+                   {{"claim", claim_name}});
   // Back to the queue: if this replica keeps the Lease after all (nobody took over while it
   // was frozen), the claim is worked again; if not, the queue goes with the controller.
   return StepResult::retry;

@@ -134,7 +134,7 @@ CloneStatus CloneRunner::run(const CloneJob& job, std::stop_token stop) {
   CloneStatus status;
   bool stopped = false;  // by a stop, a closed fence or a deleted claim: not a failure
   try {
-    status.progress = copy(job, hooks);
+    status.progress = copy(job, hooks, stop);
     status.state = CloneState::succeeded;
   } catch (const nfs::NfsError& e) {
     status.state = CloneState::failed;
@@ -178,16 +178,17 @@ CloneStatus CloneRunner::run(const CloneJob& job, std::stop_token stop) {
   return status;
 }
 
-nfs::CopyProgress CloneRunner::copy(const CloneJob& job, const nfs::CopyHooks& hooks) {
+nfs::CopyProgress CloneRunner::copy(const CloneJob& job, const nfs::CopyHooks& hooks,
+                                    const std::stop_token& stop) {
   const auto& from = job.source.location;
   auto& target_pool = pools_.get(job.target_export);
   // One client for both sides when they share an export: a pool of one never deadlocks.
   if (from.export_address.key() == job.target_export.key())
-    return target_pool.with_client([&](nfs::ExportClient& client) {
+    return target_pool.with_client(stop, [&](nfs::ExportClient& client) {
       return nfs::copy_tree(client, from.directory, client, job.target_directory, hooks);
     });
-  return pools_.get(from.export_address).with_client([&](nfs::ExportClient& source) {
-    return target_pool.with_client([&](nfs::ExportClient& target) {
+  return pools_.get(from.export_address).with_client(stop, [&](nfs::ExportClient& source) {
+    return target_pool.with_client(stop, [&](nfs::ExportClient& target) {
       return nfs::copy_tree(source, from.directory, target, job.target_directory, hooks);
     });
   });

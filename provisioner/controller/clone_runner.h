@@ -53,7 +53,7 @@ class CloneRunner {
   CloneRunner(WorkContext context, nfs::ExportPools& pools,
               std::function<void(const std::string&)> requeue,
               std::chrono::milliseconds progress_interval);
-  // Stops a running copy (at its next chunk) and joins.
+  // Stops a running copy (its NFS call under way cancelled) and joins.
   ~CloneRunner();
   CloneRunner(const CloneRunner&) = delete;
   CloneRunner& operator=(const CloneRunner&) = delete;
@@ -71,7 +71,9 @@ class CloneRunner {
  private:
   void loop(std::stop_token stop);
   CloneStatus run(const CloneJob& job, std::stop_token stop);
-  nfs::CopyProgress copy(const CloneJob& job, const nfs::CopyHooks& hooks);
+  // A stop ends the NFS call under way too (ECANCELED), not only the copy at its next chunk.
+  nfs::CopyProgress copy(const CloneJob& job, const nfs::CopyHooks& hooks,
+                         const std::stop_token& stop);
 
   WorkContext ctx_;
   nfs::ExportPools& pools_;

@@ -83,7 +83,7 @@ struct Controller::Impl {
 
   WorkContext context() {
     return WorkContext{api,      export_pools, events,  logger, observer,
-                       refusals, directories,  options, usage};
+                       refusals, directories,  options, usage,  stopping.get_token()};
   }
 
   CacheView caches() {
@@ -128,6 +128,8 @@ struct Controller::Impl {
   kube::Informer claims;
   kube::Informer volumes;
   kube::Informer classes;
+  // Requested by run's stop: the steps' NFS calls (WorkContext::stop) end at once.
+  std::stop_source stopping;
   CloneRunner clones;
   ClaimProvisioner provisioner;
   ClaimExpander expander;
@@ -266,7 +268,7 @@ void Controller::Impl::refresh_usage() {
   for (const auto& address : our_exports())
     usage.get(address, [&] {
       return export_pools.get(address).with_client(
-          [](nfs::ExportClient& client) { return client.usage(); });
+          stopping.get_token(), [](nfs::ExportClient& client) { return client.usage(); });
     });
 }
 
@@ -476,6 +478,9 @@ std::vector<Stall> Controller::stalls(std::chrono::steady_clock::time_point now)
 void Controller::run(std::stop_token stop) {
   Impl& self = *impl_;
   if (std::exchange(self.ran, true)) throw std::logic_error("Controller::run called twice");
+  // A stop cancels the NFS calls under way: the workers, the sweeps and the usage threads
+  // are joined below without waiting out a frozen server's timeout.
+  const std::stop_callback cancel_calls(stop, [&self] { self.stopping.request_stop(); });
 
   self.logger.info("controller starting",
                    {{"provisioner", self.options.provisioner_name},
@@ -566,8 +571,8 @@ void Controller::run(std::stop_token stop) {
         next_resync = std::chrono::steady_clock::now() + self.options.resync;
       }
     }
-    // In-flight steps finish (each is bounded by the NFS and API timeouts); waiting keys are
-    // abandoned: they are rebuilt from the caches on the next start.
+    // In-flight steps end (their NFS calls cancelled, their API calls bounded by the API
+    // timeouts); waiting keys are abandoned: they are rebuilt from the caches on the next start.
     self.queue.shut_down();
     self.join_workers();
     // A copy under way stops at its next chunk; the next leader starts it again.

@@ -27,7 +27,7 @@ bool OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
 
 void OrphanSweeper::sweep_export(const nfs::ExportAddress& address,
                                  const std::function<Live()>& live_volumes) {
-  ctx_.volumes.with_export(address, [&](nfs::ExportFiles& client) {
+  ctx_.volumes.with_export(address, ctx_.stop, [&](nfs::ExportFiles& client) {
     const auto records = nfs::list_records(client);
     if (records.empty()) return;
     // Read after the records: a record written since belongs to a claim already cached.

@@ -125,7 +125,7 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
     delete_volume(name, uid);
   } catch (const std::exception& e) {
     // Fenced off, or failed after a freeze: the volume is the new leader's to finish.
-    if (!ctx_.may_act()) return abandon(name);
+    if (!ctx_.may_act() || stopped_by(e)) return abandon(name);
     ctx_.logger.warn("volume deletion failed", {{"pv", name}, {"error", e.what()}});
     ctx_.events.record(involved, EventType::warning, "VolumeFailedDelete", e.what());
     ctx_.observer.delete_failed(class_name, std::chrono::steady_clock::now() - started,
@@ -145,7 +145,8 @@ StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json
 }
 
 StepResult VolumeReclaimer::abandon(const std::string& pv_name) {
-  ctx_.logger.info("not leading any more, volume left to the leader", {{"pv", pv_name}});
+  ctx_.logger.info("stopping or not leading any more, volume left to the leader",
+                   {{"pv", pv_name}});
   return StepResult::retry;
 }
 
@@ -156,7 +157,7 @@ std::string VolumeReclaimer::act_on_directory(const core::DeletionPlan& plan) {
                      {{"directory", plan.export_address.display() + " " + plan.directory}});
     return std::string("directory was already gone");
   };
-  return ctx_.volumes.with_export(plan.export_address, [&](nfs::ExportFiles& client) {
+  return ctx_.volumes.with_export(plan.export_address, ctx_.stop, [&](nfs::ExportFiles& client) {
     if (plan.action == core::DeletionAction::remove) {
       if (client.remove_tree(plan.directory)) return std::string("directory removed");
       return already_gone();

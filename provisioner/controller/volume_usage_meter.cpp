@@ -94,6 +94,7 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& ca
     try {
       measure_export(entry.first, entry.second, stop);
     } catch (const std::exception& e) {
+      if (stop.stop_requested()) return;  // cancelled: nothing went wrong
       ctx_.logger.warn("cannot measure volumes",
                        {{"export", entry.first.display()}, {"error", e.what()}});
     }
@@ -113,11 +114,12 @@ void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
                                       const std::vector<Volume>& volumes, std::stop_token stop) {
   // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
   // with one worker a pooled client would hold up every provision that long. Its calls time
-  // out sooner: a shutdown waits for the call in flight, and a walk that fails on a slow
-  // server only leaves this pass's figures out.
+  // out sooner: a walk that fails on a slow server only leaves this pass's figures out. A stop
+  // cancels the call in flight.
   nfs::ExportAddress walk_address = address;
   walk_address.timeout = std::min(address.timeout, kWalkCallTimeout);
-  nfs::ExportClient client(walk_address);
+  nfs::ExportClient client(walk_address, {}, stop);
+  const std::stop_callback cancel(stop, [&client] { client.cancel(); });
   const auto started = std::chrono::steady_clock::now();
   Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
   std::uint64_t total = 0;

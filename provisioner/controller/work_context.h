@@ -3,12 +3,16 @@
 // every step in-memory ones.
 #pragma once
 
+#include <cerrno>
+#include <exception>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "nfs/nfs_error.h"
 #include "nfs/volume_store.h"
 #include "provisioner/controller/controller.h"
 #include "provisioner/controller/controller_observer.h"
@@ -16,6 +20,7 @@
 #include "provisioner/controller/export_usage_cache.h"
 #include "provisioner/controller/refusal_memory.h"
 #include "provisioner/core/directory_index.h"
+#include "provisioner/kube/api_error.h"
 #include "provisioner/kube/kube_api.h"
 #include "provisioner/log/log.h"
 
@@ -33,10 +38,27 @@ struct WorkContext {
   const ControllerOptions& options;
   // Free space per export, for the classes' capacityPolicy.
   ExportUsageCache& usage;
+  // Requested when the controller stops: every volumes.with_export(address, stop, ...) then
+  // ends at once (ECANCELED), a frozen server's timeout is not waited out.
+  std::stop_token stop = {};
 
-  // False once this replica may no longer lead (ControllerOptions::fence).
-  bool may_act() const { return !options.fence || options.fence->open(); }
+  // False once this replica may no longer lead (ControllerOptions::fence), or is stopping: a
+  // step then leaves its key to the next leader, with no Warning about it.
+  bool may_act() const {
+    return !stop.stop_requested() && (!options.fence || options.fence->open());
+  }
 };
+
+// The error of a call a stop gave up on: an NFS call's ECANCELED (WorkContext::stop, or the
+// write fence), an API call's cancelled (the process's shutdown, which may reach the API
+// client before the controller's stop). A step then leaves its key to the next leader, with
+// no Warning: nothing went wrong.
+inline bool stopped_by(const std::exception& e) {
+  if (const auto* nfs = dynamic_cast<const nfs::NfsError*>(&e))
+    return nfs->error_number() == ECANCELED;
+  const auto* api = dynamic_cast<const kube::ApiError*>(&e);
+  return api && api->kind() == kube::ApiErrorKind::cancelled;
+}
 
 // Lookups in the informers' caches, for a step that needs more than its own object.
 struct CacheView {

@@ -11,6 +11,7 @@
 
 #include "provisioner/base/host_port.h"
 #include "provisioner/base/json_fields.h"
+#include "provisioner/base/sleep.h"
 #include "provisioner/kube/line_splitter.h"
 #include "provisioner/kube/rate_limiter.h"
 #include "provisioner/kube/status_error.h"
@@ -233,6 +234,11 @@ struct ApiClient::Impl {
     return ApiError(kind, 0, "", text);
   }
 
+  // What a call ends with once options.stop is requested.
+  static ApiError cancelled(const std::string& what) {
+    return ApiError(ApiErrorKind::cancelled, 0, "", what + ": cancelled (the client is stopping)");
+  }
+
   // hook, when given, sees the answer as it is parsed (nlohmann's parser callback).
   nlohmann::json call(const std::string& method, const std::string& api_path,
                       const std::string& body = {}, const std::string& content_type = {},
@@ -244,8 +250,9 @@ struct ApiClient::Impl {
     bool token_reloaded = false;
     bool resent_on_fresh_connection = false;
     auto backoff = 100ms;
+    const std::stop_token& stop = options.stop;
     for (;;) {
-      limiter.acquire();
+      if (!limiter.acquire(stop)) throw cancelled(what);
       bool reused = false;
       auto client = take_client(&reused);
       httplib::Request req;
@@ -253,8 +260,18 @@ struct ApiClient::Impl {
       req.path = path;
       req.headers = headers(content_type);
       req.body = body;
-      auto result = client->send(req);
+      // A stop shuts the request's socket down from the stopping thread. One asked before send()
+      // has the socket in use cannot reach it (httplib's stop() only ends a request in
+      // flight): the check before send narrows that window to microseconds, and the answer's
+      // headers end such a request (as a watch's are).
+      req.response_handler = [&stop](const httplib::Response&) { return !stop.stop_requested(); };
+      auto result = [&] {
+        const std::stop_callback on_stop(stop, [&client] { client->stop(); });
+        if (stop.stop_requested()) return httplib::Result{nullptr, httplib::Error::Canceled};
+        return client->send(req);
+      }();
       std::optional<ApiError> error;
+      if (!result && stop.stop_requested()) throw cancelled(what);
       if (!result) {
         error = transport_error(what, result.error(), *client);
         client.reset();  // a broken connection is not pooled
@@ -292,7 +309,7 @@ struct ApiClient::Impl {
       std::chrono::milliseconds wait = backoff;
       if (error->retry_after()) wait = *error->retry_after();
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
-      std::this_thread::sleep_for(wait);
+      if (!base::sleep_for(stop, wait)) throw cancelled(what);
     }
   }
 };
@@ -405,8 +422,7 @@ void ApiClient::watch(const Resource& r, std::string_view ns, const WatchOptions
   add_query(api_path, "fieldSelector", o.field_selector);
   const std::string what = "WATCH " + r.collection_path(ns);
 
-  impl_->limiter.acquire();
-  if (stop.stop_requested()) return;
+  if (!impl_->limiter.acquire(stop)) return;
   // A watch holds its connection for minutes: never a pooled one.
   auto client = impl_->make_client(std::chrono::seconds(o.timeout_seconds) + 30s);
   int status = 0;

@@ -30,6 +30,11 @@ struct ClientOptions {
   // RBAC rules lack), before the error is thrown: a missing permission must not hide in
   // one worker's retry loop. Must be thread-safe and quick.
   std::function<void(const ApiError& forbidden)> on_forbidden;
+  // Once requested, every call ends at once with ApiError (kind cancelled): its
+  // wait for a rate-limiter token, its back-off before a retry, and its request under way
+  // (the connection is shut down from the stopping thread, as a watch's is). Unset for a
+  // client that must still speak after the stop (the Lease's release, the last Events).
+  std::stop_token stop = {};
 };
 
 // Initialised so designated initialisers ({.label_selector = "app=web"}) compile warning-free.

@@ -21,6 +21,7 @@ enum class ApiErrorKind {
   server_error,       // 5xx
   timeout,            // the call's own deadline passed
   transport,          // connection refused, TLS failure, reset
+  cancelled,          // given up at ClientOptions::stop; its outcome on the server is unknown
   other,
 };
 

@@ -1,7 +1,9 @@
 #include "provisioner/kube/rate_limiter.h"
 
 #include <algorithm>
-#include <thread>
+#include <utility>
+
+#include "provisioner/base/sleep.h"
 
 namespace nfsprov::kube {
 
@@ -28,9 +30,10 @@ std::chrono::nanoseconds RateLimiter::reserve() {
       std::chrono::duration<double>(-tokens_ / qps_));
 }
 
-void RateLimiter::acquire() {
-  auto wait = reserve();
-  if (wait > std::chrono::nanoseconds::zero()) std::this_thread::sleep_for(wait);
+bool RateLimiter::acquire(std::stop_token stop) {
+  const auto wait = reserve();
+  if (wait > std::chrono::nanoseconds::zero()) return base::sleep_for(std::move(stop), wait);
+  return !stop.stop_requested();
 }
 
 }  // namespace nfsprov::kube

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 
 namespace nfsprov::kube {
 
@@ -19,8 +20,8 @@ class RateLimiter {
   // Takes one token now and returns how long the caller must wait before using it
   // (zero while the bucket holds tokens). Waits of concurrent callers queue up fairly.
   std::chrono::nanoseconds reserve();
-  // reserve(), then sleep for the wait.
-  void acquire();
+  // reserve(), then sleep for the wait, unless stop is requested first: false then.
+  bool acquire(std::stop_token stop = {});
 
  private:
   double qps_;

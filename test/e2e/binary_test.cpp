@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -75,6 +76,25 @@ std::chrono::steady_clock::time_point kill_mid_provision(E2eEnv& env, Replica& r
   replica.child().signal(SIGKILL);
   REQUIRE(replica.child().wait_for(10s) == 128 + SIGKILL);
   return now;
+}
+
+// SIGTERMs the replica and waits for its exit (at most 90 s); unblock runs right after (it
+// thaws the server, answers held requests). The exit must be 0 and within 5 s, with the
+// Lease released; how long it took is printed, situation saying when.
+void check_prompt_exit(E2eEnv& env, Replica& replica, const std::string& situation,
+                       const std::function<void()>& unblock) {
+  const auto signalled = std::chrono::steady_clock::now();
+  replica.child().signal(SIGTERM);
+  const auto status = replica.child().wait_for(90s);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  unblock();
+  std::clog << "exit after SIGTERM " << situation << " took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(took < 5s);
+  // The Lease was released on the way out, as on any SIGTERM.
+  CHECK(lease_holder(env) == "");
 }
 
 }  // namespace
@@ -255,18 +275,53 @@ TEST_CASE("SIGTERM with the NFS server frozen: the binary exits 0 within 5 s") {
   REQUIRE(wait_until([&] { return bound_count(env, kNamespace) == kClaims; }, 60s));
 
   env.nfs().freeze();
-  const auto signalled = std::chrono::steady_clock::now();
-  replica.child().signal(SIGTERM);
-  const auto status = replica.child().wait_for(20s);
-  const auto took = std::chrono::steady_clock::now() - signalled;
-  env.nfs().thaw();
-  std::clog << "exit after SIGTERM with a frozen NFS server took "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
-  REQUIRE(status.has_value());
-  CHECK(*status == 0);
-  CHECK(took < 5s);
-  // The Lease was released on the way out, as on any SIGTERM.
-  CHECK(lease_holder(env) == "");
+  check_prompt_exit(env, replica, "with a frozen NFS server", [&] { env.nfs().thaw(); });
+}
+
+TEST_CASE(
+    "SIGTERM while a worker waits on a frozen NFS server with a 60 s timeout: the binary exits 0 "
+    "within 5 s") {
+  // The calls in flight are cancelled (ExportPool's stop callback), not waited out: a pod's
+  // grace period (30 s) is shorter than a patient --nfs-timeout.
+  E2eEnv env;
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  Replica replica(env, dir, "nfs-provisioner-0", LeaseTiming{15s, 10s, 2s}, {"--nfs-timeout=60s"});
+  REQUIRE(replica.child().wait_for_output("started provisioner controller", 20s));
+  // The workers' clients are mounted before the freeze: the new claims' calls go out on them.
+  create_claims(env, 0, 1);
+  REQUIRE(wait_until([&] { return bound_count(env, kNamespace) == 1; }, 60s));
+
+  env.nfs().freeze();
+  create_claims(env, 1, 2);
+  // The claim's "Provisioning" Event is recorded right before its NFS calls: a worker is now
+  // waiting for an answer that will not come for 60 s.
+  REQUIRE(wait_until([&] { return env.has_event(kNamespace, "data-1", "Provisioning"); }, 30s));
+  check_prompt_exit(env, replica, "with a worker stuck on a frozen NFS server",
+                    [&] { env.nfs().thaw(); });
+  // A shutdown is no failure: no Warning about the claims it left to the next leader.
+  CHECK(replica.output().find("provisioning failed") == std::string::npos);
+}
+
+TEST_CASE(
+    "SIGTERM while a worker's PV create hangs at the API server: the binary exits 0 within 5 s") {
+  // The request under way is cancelled (ClientOptions::stop), not waited out for the client's
+  // 30 s request timeout. The held create never reaches the API server.
+  E2eEnv env;
+  auto& proxy = env.enable_fault_proxy();
+  TempDir dir;
+  env.create_class(kClass, {{"archiveOnDelete", "true"}});
+  Replica replica(env, dir, "nfs-provisioner-0", LeaseTiming{15s, 10s, 2s});
+  REQUIRE(replica.child().wait_for_output("started provisioner controller", 20s));
+  proxy.inject({{"hold", "POST /api/v1/persistentvolumes"}});
+  create_claims(env, 0, 1);
+  // The directory is made, and its PV's create goes out right after it: now held.
+  REQUIRE(wait_until([&] { return directories_without_pv(env) == 1; }, 30s));
+  // The held create is then answered 503, to nobody.
+  check_prompt_exit(env, replica, "with a PV create held at the API server", [&] {
+    proxy.inject({{"clear", true}});
+  });
+  CHECK(replica.output().find("provisioning failed") == std::string::npos);
 }
 
 namespace {

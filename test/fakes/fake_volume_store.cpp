@@ -180,9 +180,11 @@ FakeExport& FakeVolumeStore::at(const nfs::ExportAddress& address) {
   return *slot;
 }
 
-void FakeVolumeStore::lend(const nfs::ExportAddress& address,
+void FakeVolumeStore::lend(const nfs::ExportAddress& address, std::stop_token stop,
                            const std::function<void(nfs::ExportFiles&)>& fn) {
   ++lends_;
+  if (stop.stop_requested())
+    throw nfs::NfsError("wait", "", address.display(), ECANCELED, "stopped (fake)");
   fn(at(address));
 }
 

@@ -2,7 +2,8 @@
 // FakeExport answers as ExportClient does (the same errno for the same mistake), keeps a
 // server clock of its own for the ctimes the volume records are judged by, refuses every
 // change while its write fence is closed (ECANCELED, like ExportPools' fence), and a fault
-// hook may fail (or "crash") any operation before it takes effect.
+// hook may fail (or "crash") any operation before it takes effect. A lend whose stop was
+// requested is refused with ECANCELED, as ExportPools cancels its call.
 // For one test thread: the controller's steps are run from the test itself.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +83,8 @@ class FakeVolumeStore final : public nfs::VolumeStore {
   std::uint64_t lends() const { return lends_; }
 
  private:
-  void lend(const nfs::ExportAddress& address,
+  // Refuses with ECANCELED once stop is requested, as ExportPools does.
+  void lend(const nfs::ExportAddress& address, std::stop_token stop,
             const std::function<void(nfs::ExportFiles&)>& fn) override;
 
   std::map<std::string, std::unique_ptr<FakeExport>> exports_;

@@ -2,6 +2,10 @@
 // token rotation, Retry-After and 5xx retries.
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -259,5 +263,63 @@ TEST_CASE("a watch returns promptly when stopped before, while or after it conne
     stopper.join();
     INFO("stop after " << delay_ms << " ms");
     CHECK(Clock::now() - start < std::chrono::seconds(5));
+  }
+}
+
+// ClientOptions::stop ends a call wherever it waits: for a rate-limiter token, for a slow
+// answer, or before it starts; a client without it (the Lease's) is not affected.
+TEST_CASE("a stop ends a call waiting for its answer or for a rate-limiter token at once") {
+  using Clock = std::chrono::steady_clock;
+  TestApiServer server;
+  std::stop_source source;
+  ClientOptions options;
+  options.stop = source.get_token();
+  // Stops after 200 ms, runs call, and returns how long it took after the stop.
+  const auto stopped_call = [&](const std::function<void()>& call) {
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      source.request_stop();
+    });
+    ApiErrorKind kind = ApiErrorKind::other;
+    std::string text;
+    try {
+      call();
+    } catch (const ApiError& e) {
+      kind = e.kind();
+      text = e.what();
+    }
+    const auto ended = Clock::now();
+    stopper.join();
+    CHECK(kind == ApiErrorKind::cancelled);
+    CHECK_THAT(text, Catch::Contains("cancelled"));
+    return ended;
+  };
+
+  SECTION("an answer 4 s away") {
+    ApiClient client = client_for(server, options);
+    server.inject({{"latency_ms", 4000}});
+    const auto start = Clock::now();
+    const auto ended = stopped_call([&] { client.list(kPersistentVolumeClaims); });
+    CHECK(ended - start < std::chrono::seconds(2));
+    server.inject({{"clear", true}});
+  }
+  SECTION("a token 100 s away") {
+    options.qps = 0.01;
+    options.burst = 1;
+    ApiClient client = client_for(server, options);
+    client.list(kPersistentVolumeClaims);  // the burst's one token
+    const auto start = Clock::now();
+    const auto ended = stopped_call([&] { client.list(kPersistentVolumeClaims); });
+    CHECK(ended - start < std::chrono::seconds(2));
+  }
+  SECTION("a stop before the call: nothing is sent") {
+    ApiClient client = client_for(server, options);
+    source.request_stop();
+    CHECK(kind_of([&] {
+            client.create(kPersistentVolumeClaims, "default", claim("default", "c"));
+          }) == ApiErrorKind::cancelled);
+    ApiClient unstopped = client_for(server);
+    CHECK(kind_of([&] { unstopped.get(kPersistentVolumeClaims, "default", "c"); }) ==
+          ApiErrorKind::not_found);
   }
 }
