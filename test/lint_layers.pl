@@ -1,11 +1,13 @@
 #!/usr/bin/perl
-# Fails (listing them) when a file includes a header of a layer its own layer may not use, or a
-# library's target_link_libraries names one: the layers of README.md "Layout", bottom first.
+# Fails (listing them) when a file includes a header of a layer its own layer may not use, when
+# a library's target_link_libraries names one (the layers of README.md "Layout", bottom first),
+# or when a unit test does not mirror the file it tests.
 # Run from the source root (the CTest test lint_layers and `scripts/lint layers` do):
 #   perl test/lint_layers.pl
 # Checked: every .h/.cpp under nfs/ and provisioner/ (its layer: the longest folder below that
 # holds it), every unit test under test/unit/<layer>/ (held to its layer's rule, so a pure
-# test cannot pull in libnfs), and the target_link_libraries of each layer's CMakeLists.txt.
+# test cannot pull in libnfs, and each named after the file it tests), and the
+# target_link_libraries of each layer's CMakeLists.txt.
 use strict;
 use warnings;
 use File::Find;
@@ -61,6 +63,17 @@ for my $file (sort @files) {
   close $in;
 }
 
+# The unit tests mirror the source tree: test/unit/<layer>/<file>_test.cpp tests
+# <layer's folder>/<file>.cpp (or .h), and no test file stands elsewhere in test/unit.
+for my $file (sort grep { m{^test/unit/} && /\.cpp$/ } @files) {
+  my ($layer, $name) = $file =~ m{^test/unit/([^/]+)/([^/]+)_test\.cpp$};
+  if (!defined $layer || !exists $layers{$layer}) {
+    push @bad, "$file: a unit test is test/unit/<layer>/<file>_test.cpp, for a layer of the table";
+  } elsif (!grep { -f "$layers{$layer}[0]/$name.$_" } qw(cpp h)) {
+    push @bad, "$file: no $layers{$layer}[0]/$name.cpp or .h for it to test";
+  }
+}
+
 for my $name (sort keys %layers) {
   my $folder = $layers{$name}[0];
   my $cmake = -d $folder ? "$folder/CMakeLists.txt" : 'provisioner/CMakeLists.txt';
@@ -85,5 +98,5 @@ for my $name (sort keys %layers) {
 
 print "$_\n" for @bad;
 print scalar(@files), " files and ", scalar(keys %layers), " libraries checked: ",
-      (@bad ? scalar(@bad) . " layer violation(s)" : "every include and link goes down"), "\n";
+      (@bad ? scalar(@bad) . " finding(s)" : "every include and link goes down, every unit test mirrors its file"), "\n";
 exit(@bad ? 1 : 0);
