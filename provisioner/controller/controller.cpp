@@ -168,7 +168,8 @@ void Controller::Impl::set_transforms() {
   volumes.set_transform(
       {[](nlohmann::json pv) { return core::volume_record(std::move(pv)); }, core::load_record});
   classes.set_transform(
-      {[](nlohmann::json object) { return core::trimmed(std::move(object)); }, {}});
+      {[](nlohmann::json object) { return core::object_record(std::move(object)); },
+       core::load_record});
 }
 
 void Controller::Impl::set_handlers() {
@@ -224,7 +225,7 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
   const auto sc = classes.get(class_name);
   const bool ours = sc && core::string_field(*sc, "provisioner") == options.provisioner_name;
   bool compact = false;
-  claims.visit([&](const std::string& key, const nlohmann::json& record) {
+  claims.visit([&](std::string_view key, std::string_view record) {
     if (core::record_class(record) != class_name) return;
     // A compact record of a class that names us now comes whole with the relist below, and
     // its key with it. Queued now, its worker would find it still compact and ask for a
@@ -238,7 +239,7 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
   // Claims kept compact while their class was another provisioner's (deleted and made again
   // as ours, say) are needed whole now: the relist brings them, and their keys again.
   if (ours && compact) claims.request_relist();
-  volumes.visit([&](const std::string& key, const nlohmann::json& pv) {
+  volumes.visit([&](std::string_view key, std::string_view pv) {
     if (core::volume_record_class(pv) == class_name) queue.add(volume_key(key));
   });
 }
@@ -276,8 +277,8 @@ bool Controller::Impl::sweep_orphans() {
 
 core::LiveNames Controller::Impl::live_names() const {
   core::LiveNames live;
-  volumes.visit([&](const std::string& key, const nlohmann::json&) { live.volumes.insert(key); });
-  claims.visit([&](const std::string&, const nlohmann::json& record) {
+  volumes.visit([&](std::string_view key, std::string_view) { live.volumes.emplace(key); });
+  claims.visit([&](std::string_view, std::string_view record) {
     live.claimed.insert(core::record_volume_name(record));
   });
   return live;
@@ -319,10 +320,10 @@ void Controller::Impl::measure_volumes(std::stop_token stop) {
 
 void Controller::Impl::resync() {
   // Another provisioner's claims have nothing for us to re-check.
-  claims.visit([&](const std::string& key, const nlohmann::json& record) {
+  claims.visit([&](std::string_view key, std::string_view record) {
     if (!core::is_compact(record)) queue.add(claim_key(key));
   });
-  volumes.visit([&](const std::string& key, const nlohmann::json&) { queue.add(volume_key(key)); });
+  volumes.visit([&](std::string_view key, std::string_view) { queue.add(volume_key(key)); });
 }
 
 void Controller::Impl::report_stats() {

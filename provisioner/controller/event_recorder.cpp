@@ -1,5 +1,6 @@
 #include "provisioner/controller/event_recorder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -173,8 +174,10 @@ void EventRecorder::post(const Pending& event) {
       identity_hash(identity(event.object, event.type, event.reason, event.message));
   const std::string ns = event_namespace(event.object);
   const std::string name = event.object.name + "." + identity_suffix(id);
+  const auto by_hash = [](const auto& entry, std::uint64_t hash) { return entry.first < hash; };
   try {
-    if (auto seen = posted_.find(id); seen != posted_.end()) {
+    if (auto seen = std::lower_bound(posted_.begin(), posted_.end(), id, by_hash);
+        seen != posted_.end() && seen->first == id) {
       if (event.once) return;
       const nlohmann::json patch = {{"count", seen->second + 1}, {"lastTimestamp", rfc3339_now()}};
       try {
@@ -202,7 +205,7 @@ void EventRecorder::post(const Pending& event) {
       client_.merge_patch(kube::kEvents, ns, name, {{"count", count}});
     }
     if (posted_.size() >= kMaxRemembered) posted_.clear();
-    posted_.emplace(id, count);
+    posted_.emplace(std::lower_bound(posted_.begin(), posted_.end(), id, by_hash), id, count);
   } catch (const std::exception& e) {
     logger_.warn("cannot record event",
                  {{"object", event.object.namespace_ + "/" + event.object.name},

@@ -11,11 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -91,8 +92,8 @@ class EventRecorder {
   bool posting_ = false;
   std::size_t dropped_ = 0;
   // Only the posting thread touches this: the hash of an event's identity (its name's
-  // suffix) -> its count.
-  std::map<std::uint64_t, int> posted_;
+  // suffix) and its count, sorted by hash. 16 bytes an Event, where a map node took 64.
+  std::vector<std::pair<std::uint64_t, int>> posted_;
   std::jthread thread_;  // last: started after everything it uses, stopped first
 };
 

@@ -5,11 +5,12 @@
 // Every object loses metadata.managedFields and kubectl's last-applied-configuration
 // annotation: often most of an object, and read by nothing here. A claim another provisioner
 // serves — handed to it by kube-controller-manager (volume.kubernetes.io/storage-provisioner),
-// or of a class known to name another provisioner — is kept as a compact record instead: a
-// JSON array of the few fields that tell it apart (see expand_claim), a fraction of the size.
-// Claims of ours and every PersistentVolume are kept packed (packed_object.h): the whole
-// object, in one string of a few hundred bytes instead of a tree of kilobytes. load_record
-// gives any record back as the object the controller reads.
+// or of a class known to name another provisioner — is kept as a compact record instead: the
+// few fields that tell it apart (see expand_claim) in about 110 bytes. Claims of ours and
+// every PersistentVolume and StorageClass are kept packed (packed_object.h): the whole
+// object, in one string of a few hundred bytes instead of a tree of kilobytes. Every record is
+// a string of bytes (what the informer's RecordStore keeps); load_record gives any record
+// back as the object the controller reads.
 #pragma once
 
 #include <functional>
@@ -28,33 +29,35 @@ using ClassProvisioner = std::function<std::optional<std::string>(const std::str
 
 // claim, trimmed and packed, or as a compact record when it is served by another provisioner
 // than provisioner_name.
-nlohmann::json claim_record(nlohmann::json claim, std::string_view provisioner_name,
-                            const ClassProvisioner& class_provisioner);
+std::string claim_record(nlohmann::json claim, std::string_view provisioner_name,
+                         const ClassProvisioner& class_provisioner);
 
 // A PersistentVolume, trimmed and packed.
-nlohmann::json volume_record(nlohmann::json volume);
+std::string volume_record(nlohmann::json volume);
+// Any other object (a StorageClass), trimmed and packed.
+std::string object_record(nlohmann::json object);
 
-// The object again from any record: a compact claim expanded (expand_claim), a packed
-// object unpacked, anything else as it is.
-nlohmann::json load_record(const nlohmann::json& record);
+// The object again from any record these functions made: a compact claim expanded
+// (expand_claim), a packed object unpacked. Throws nlohmann::json::exception on other bytes.
+nlohmann::json load_record(std::string_view record);
 
 // True for a compact record.
-bool is_compact(const nlohmann::json& record);
+bool is_compact(std::string_view record);
 // True for a compact record kept so for its class alone (not handed to another provisioner):
 // one that must become whole if its class is made again naming us.
-bool compact_for_class(const nlohmann::json& record);
+bool compact_for_class(std::string_view record);
 
-// The claim again from a record: a compact one gives metadata {name, namespace, uid,
-// resourceVersion, deletionTimestamp, the storage-provisioner annotations}, spec
-// {storageClassName, volumeName} and status {phase}, and "compact": true, so code that needs
-// more of it can tell; anything else is returned as it is.
-nlohmann::json expand_claim(const nlohmann::json& record);
+// The claim again from a compact record: metadata {name, namespace, uid, resourceVersion,
+// deletionTimestamp, the storage-provisioner annotations}, spec {storageClassName,
+// volumeName} and status {phase}, and "compact": true, so code that needs more of it can
+// tell. Throws nlohmann::json::exception when record is not compact.
+nlohmann::json expand_claim(std::string_view record);
 
 // From a claim record (without expanding a compact one): its class (spec.storageClassName, else the
 // legacy annotation) and the name its PV has or will have ("pvc-<uid>").
-std::string record_class(const nlohmann::json& record);
-std::string record_volume_name(const nlohmann::json& record);
+std::string record_class(std::string_view record);
+std::string record_volume_name(std::string_view record);
 // From a volume record: its class (spec.storageClassName).
-std::string volume_record_class(const nlohmann::json& record);
+std::string volume_record_class(std::string_view record);
 
 }  // namespace nfsprov::core

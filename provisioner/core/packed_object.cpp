@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <vector>
+
+#include "provisioner/core/uuid_bytes.h"
 
 namespace nfsprov::core {
 namespace {
@@ -95,6 +98,10 @@ constexpr auto kWords = std::to_array<std::string_view>({
     "nfs.io/createUID",
     "nfs.io/createGID",
     "app",
+    // The provisioner names of our manifests and chart and of nfs-subdir's chart: each claim of
+    // ours carries one twice, each of its volumes once.
+    "k8s-sigs.io/nfs-subdir-external-provisioner",
+    "cluster.local/nfs-subdir-external-provisioner",
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
     "app.kubernetes.io/component",
@@ -187,45 +194,20 @@ const Dictionary& dictionary() {
 // binary, its 16 bytes after a byte saying whether "pvc-" came before it. No JSON value is
 // binary, so nothing else reads back as one.
 constexpr std::string_view kVolumePrefix = "pvc-";
-constexpr std::size_t kUuidLength = 36;
-constexpr std::array<std::size_t, 4> kUuidDashes = {8, 13, 18, 23};
 constexpr std::uint8_t kBareUuid = 0;
 constexpr std::uint8_t kVolumeUuid = 1;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // uppercase too: it would not come back the same
-}
-
-// The 16 bytes of a canonical UUID, or nothing.
-std::optional<std::vector<std::uint8_t>> uuid_bytes(std::string_view text) {
-  if (text.size() != kUuidLength) return std::nullopt;
-  std::vector<std::uint8_t> bytes;
-  bytes.reserve(17);
-  for (std::size_t i = 0; i < text.size();) {
-    if (std::find(kUuidDashes.begin(), kUuidDashes.end(), i) != kUuidDashes.end()) {
-      if (text[i] != '-') return std::nullopt;
-      ++i;
-      continue;
-    }
-    const int high = hex_value(text[i]);
-    const int low = hex_value(text[i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    bytes.push_back(static_cast<std::uint8_t>(high * 16 + low));
-    i += 2;
-  }
-  return bytes;
-}
 
 // A string as it is packed: a uid as binary, anything else through the dictionary.
 json packed_string(const std::string& text, const Dictionary& words) {
   const bool volume = text.starts_with(kVolumePrefix);
   const std::string_view uuid =
       volume ? std::string_view(text).substr(kVolumePrefix.size()) : std::string_view(text);
-  if (auto bytes = uuid_bytes(uuid)) {
-    bytes->insert(bytes->begin(), volume ? kVolumeUuid : kBareUuid);
-    return json::binary(std::move(*bytes));
+  if (const auto bytes = uuid_bytes(uuid)) {
+    std::vector<std::uint8_t> binary;
+    binary.reserve(1 + bytes->size());
+    binary.push_back(volume ? kVolumeUuid : kBareUuid);
+    binary.insert(binary.end(), bytes->begin(), bytes->end());
+    return json::binary(std::move(binary));
   }
   return words.encode(text);
 }
@@ -234,15 +216,7 @@ json packed_string(const std::string& text, const Dictionary& words) {
 std::string unpacked_uuid(const json::binary_t& bytes) {
   if (bytes.size() != 17 || bytes[0] > kVolumeUuid)
     throw json::other_error::create(501, "not a packed uid", nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string uuid;
-  uuid.reserve(kUuidLength);
-  for (std::size_t i = 1; i < bytes.size(); ++i) {
-    if (std::find(kUuidDashes.begin(), kUuidDashes.end(), uuid.size()) != kUuidDashes.end())
-      uuid += '-';
-    uuid += hex[bytes[i] >> 4];
-    uuid += hex[bytes[i] & 0xF];
-  }
+  const std::string uuid = uuid_text(std::span<const std::uint8_t, 16>(bytes.data() + 1, 16));
   return bytes[0] == kVolumeUuid ? std::string(kVolumePrefix) + uuid : uuid;
 }
 
@@ -288,10 +262,8 @@ std::string pack_object(const json& object) {
   return packed;
 }
 
-bool is_packed(const json& record) {
-  if (!record.is_string()) return false;
-  const auto& text = record.get_ref<const std::string&>();
-  return text.size() > 1 && text[0] == kPackedTag;
+bool is_packed(std::string_view record) {
+  return record.size() > 1 && record[0] == kPackedTag;
 }
 
 json unpack_object(std::string_view packed) {

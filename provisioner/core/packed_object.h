@@ -23,7 +23,7 @@ inline constexpr char kPackedTag = '\xC1';
 
 std::string pack_object(const nlohmann::json& object);
 // True for a string pack_object made.
-bool is_packed(const nlohmann::json& record);
+bool is_packed(std::string_view record);
 // The object again from what pack_object made (throws nlohmann::json::exception on anything
 // else: a record is only ever unpacked after is_packed said yes).
 nlohmann::json unpack_object(std::string_view packed);

@@ -30,9 +30,13 @@ nlohmann::json without_type(nlohmann::json object) {
 
 }  // namespace
 
-nlohmann::json Informer::store(nlohmann::json object) const {
+std::string Informer::store(nlohmann::json object) const {
   object = without_type(std::move(object));
-  return transform_.store ? transform_.store(std::move(object)) : object;
+  return transform_.store ? transform_.store(std::move(object)) : object.dump();
+}
+
+nlohmann::json Informer::load(std::string_view record) const {
+  return transform_.load ? transform_.load(record) : nlohmann::json::parse(record);
 }
 
 std::string object_key(const nlohmann::json& obj) {
@@ -59,8 +63,8 @@ void Informer::request_relist() {
   watch_stop_.request_stop();
 }
 
-std::map<std::string, nlohmann::json> Informer::list_all(std::string& version) {
-  std::map<std::string, nlohmann::json> records;
+RecordStore Informer::list_all(std::string& version) {
+  RecordStore records;
   ListOptions page = options_;
   page.limit = kListPageSize;
   page.resource_version.clear();
@@ -73,8 +77,8 @@ std::map<std::string, nlohmann::json> Informer::list_all(std::string& version) {
   for (;;) {
     const nlohmann::json answer =
         client_.list_items(resource_, ns_, page, [&](nlohmann::json&& item) {
-          std::string key = object_key(item);
-          records[std::move(key)] = store(std::move(item));
+          const std::string key = object_key(item);
+          records.put(key, store(std::move(item)));
         });
     {
       std::lock_guard lock(mutex_);
@@ -99,23 +103,23 @@ bool Informer::synced() const {
 
 std::optional<nlohmann::json> Informer::get(const std::string& key) const {
   std::lock_guard lock(mutex_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return load(it->second);
+  const auto record = cache_.find(key);
+  if (!record) return std::nullopt;
+  return load(*record);
 }
 
 std::vector<nlohmann::json> Informer::list() const {
   std::lock_guard lock(mutex_);
   std::vector<nlohmann::json> out;
   out.reserve(cache_.size());
-  for (const auto& [key, record] : cache_) out.push_back(load(record));
+  cache_.for_each([&](std::string_view, std::string_view record) { out.push_back(load(record)); });
   return out;
 }
 
 void Informer::visit(
-    const std::function<void(const std::string& key, const nlohmann::json& record)>& fn) const {
+    const std::function<void(std::string_view key, std::string_view record)>& fn) const {
   std::lock_guard lock(mutex_);
-  for (const auto& [key, record] : cache_) fn(key, record);
+  cache_.for_each(fn);
 }
 
 InformerStats Informer::stats() const {
@@ -150,25 +154,25 @@ void Informer::run(std::stop_token stop) {
         }
         // The cache is updated first so a handler that looks at it sees the new state. Only
         // this thread writes the cache, so it reads it here without the lock.
-        std::set<std::string> told;
+        std::set<std::string, std::less<>> told;
         for (const auto& key : diff.added) {
           if (tell_everything) told.insert(key);
-          if (handlers_.on_add) handlers_.on_add(load(cache_.at(key)));
+          if (handlers_.on_add) handlers_.on_add(load(*cache_.find(key)));
         }
         for (const auto& [old_record, key] : diff.updated) {
           if (tell_everything) told.insert(key);
-          if (handlers_.on_update) handlers_.on_update(load(old_record), load(cache_.at(key)));
+          if (handlers_.on_update) handlers_.on_update(load(old_record), load(*cache_.find(key)));
         }
         diff.updated.clear();
         for (const auto& record : diff.deleted)
           if (handlers_.on_delete) handlers_.on_delete(load(record));
         diff.deleted.clear();
         if (tell_everything && handlers_.on_update) {
-          for (const auto& [key, record] : cache_)
-            if (!told.contains(key)) {
-              const auto obj = load(record);
-              handlers_.on_update(obj, obj);
-            }
+          cache_.for_each([&](std::string_view key, std::string_view record) {
+            if (told.contains(key)) return;
+            const auto obj = load(record);
+            handlers_.on_update(obj, obj);
+          });
         }
         tell_everything = false;
         synced_.store(true);
@@ -274,19 +278,18 @@ void Informer::apply_event(const nlohmann::json& event) {
   const std::string key = object_key(obj);
   std::optional<nlohmann::json> old_obj;
   // Made outside the lock: a transform may look at other caches.
-  std::optional<nlohmann::json> record;
+  std::optional<std::string> record;
   if (type != "DELETED") record = store(obj);
   {
     std::lock_guard lock(mutex_);
     if (!rv.empty()) last_resource_version_ = rv;
-    auto it = cache_.find(key);
-    if (it != cache_.end()) old_obj = load(it->second);
+    if (const auto old_record = cache_.find(key)) old_obj = load(*old_record);
     if (type == "DELETED") {
       if (!old_obj) return;  // never seen, or already gone: nothing to tell
-      cache_.erase(it);
+      cache_.take(key);
     } else {
       if (old_obj && resource_version(*old_obj) == rv) return;  // already delivered
-      cache_[key] = std::move(*record);
+      cache_.put(key, *record);
     }
   }
   if (type == "DELETED") {

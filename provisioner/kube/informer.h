@@ -15,11 +15,13 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "provisioner/kube/api_client.h"
+#include "provisioner/kube/record_store.h"
 
 namespace nfsprov::kube {
 
@@ -33,12 +35,12 @@ struct InformerHandlers {
 };
 
 // What the cache keeps of each object, as client-go's transform functions do: store makes the
-// record kept for a listed or watched object (which may be anything, a compact array say);
-// load gives the object back from a record, for get(), list() and the handlers. Both empty:
-// objects are kept as they come.
+// record kept for a listed or watched object (any bytes: a compact record, a packed object);
+// load gives the object back from a record, for get(), list() and the handlers. Set both or
+// neither: without them an object is kept as its JSON text.
 struct InformerTransform {
-  std::function<nlohmann::json(nlohmann::json)> store;
-  std::function<nlohmann::json(const nlohmann::json&)> load;
+  std::function<std::string(nlohmann::json)> store;
+  std::function<nlohmann::json(std::string_view record)> load;
 };
 
 struct InformerStats {
@@ -78,8 +80,7 @@ class Informer {
   // Every record as the cache stores it (see InformerTransform), under the cache's lock and
   // without a copy: what a pass over 50,000 objects that needs a field or two of each uses.
   // fn must not call back into this informer.
-  void visit(
-      const std::function<void(const std::string& key, const nlohmann::json& record)>& fn) const;
+  void visit(const std::function<void(std::string_view key, std::string_view record)>& fn) const;
   InformerStats stats() const;
   std::string resource_name() const { return std::string(resource_.plural); }
   // When the loop last made progress: began a list or a watch, finished a list, or delivered
@@ -94,12 +95,10 @@ class Informer {
   // One watch event into the cache, then to the handlers (outside the lock).
   void apply_event(const nlohmann::json& event);
   // Every page of a list, made into records as it comes; its resourceVersion into version.
-  std::map<std::string, nlohmann::json> list_all(std::string& version);
+  RecordStore list_all(std::string& version);
   // The record kept for an object from a list or a watch (the transform's).
-  nlohmann::json store(nlohmann::json object) const;
-  nlohmann::json load(const nlohmann::json& record) const {
-    return transform_.load ? transform_.load(record) : record;
-  }
+  std::string store(nlohmann::json object) const;
+  nlohmann::json load(std::string_view record) const;
   void failed(std::string_view operation, const std::string& error);
   void progressed() {
     last_progress_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
@@ -117,7 +116,7 @@ class Informer {
   std::mutex watch_mutex_;
   std::stop_source watch_stop_;
   mutable std::mutex mutex_;
-  std::map<std::string, nlohmann::json> cache_;
+  RecordStore cache_;
   std::string last_resource_version_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> failing_{false};

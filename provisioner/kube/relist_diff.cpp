@@ -1,35 +1,24 @@
 #include "provisioner/kube/relist_diff.h"
 
-#include "provisioner/kube/informer.h"
-
 namespace nfsprov::kube {
 
-RelistDiff diff_relist(std::map<std::string, nlohmann::json> cache, const nlohmann::json& items) {
-  std::map<std::string, nlohmann::json> fresh;
-  if (items.is_array()) {
-    for (const auto& item : items) fresh[object_key(item)] = item;
-  }
-  return diff_relist(std::move(cache), std::move(fresh));
-}
-
-RelistDiff diff_relist(std::map<std::string, nlohmann::json> cache,
-                       std::map<std::string, nlohmann::json> fresh) {
+RelistDiff diff_relist(RecordStore cache, RecordStore fresh) {
   RelistDiff diff;
   diff.cache = std::move(fresh);
-  for (const auto& [key, record] : diff.cache) {
-    auto old = cache.find(key);
-    if (old == cache.end()) {
-      diff.added.push_back(key);
-      continue;
+  diff.cache.for_each([&](std::string_view key, std::string_view record) {
+    auto old = cache.take(key);
+    if (!old) {
+      diff.added.emplace_back(key);
+      return;
     }
     // Another record: a new version, or the same version in another form (the transform's
     // verdict changed: a compact record made whole since its class names us now), which the
     // handlers must hear about. A record is made from its object alone, so an unchanged
     // object has an unchanged record.
-    if (old->second != record) diff.updated.emplace_back(std::move(old->second), key);
-    cache.erase(old);
-  }
-  for (auto& [key, record] : cache) diff.deleted.push_back(std::move(record));
+    if (*old != record) diff.updated.emplace_back(std::move(*old), std::string(key));
+  });
+  cache.for_each(
+      [&](std::string_view, std::string_view record) { diff.deleted.emplace_back(record); });
   return diff;
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "provisioner/kube/informer.h"
+#include "provisioner/kube/record_store.h"
 #include "provisioner/kube/relist_diff.h"
 
 using namespace nfsprov::kube;
@@ -15,44 +16,58 @@ json object(const std::string& ns, const std::string& name, const std::string& r
   return o;
 }
 
+// A store of the objects' JSON text, as an informer without a transform keeps them.
+RecordStore store_of(const std::vector<json>& objects) {
+  RecordStore store;
+  for (const auto& obj : objects) store.put(object_key(obj), obj.dump());
+  return store;
+}
+
 }  // namespace
 
 TEST_CASE("relist difference: adds, real updates and deletes, nothing twice") {
-  std::map<std::string, json> cache = {{"ns/kept", object("ns", "kept", "1")},
-                                       {"ns/changed", object("ns", "changed", "2")},
-                                       {"ns/gone", object("ns", "gone", "3")}};
-  json items = json::array(
+  RecordStore cache = store_of(
+      {object("ns", "kept", "1"), object("ns", "changed", "2"), object("ns", "gone", "3")});
+  RecordStore fresh = store_of(
       {object("ns", "kept", "1"), object("ns", "changed", "9"), object("ns", "new", "10")});
-  auto diff = diff_relist(cache, items);
+  auto diff = diff_relist(std::move(cache), std::move(fresh));
+  const auto version = [](std::string_view record) {
+    return json::parse(record)["metadata"]["resourceVersion"];
+  };
   REQUIRE(diff.added.size() == 1);
   CHECK(diff.added[0] == "ns/new");
-  CHECK(diff.cache.at("ns/new")["metadata"]["resourceVersion"] == "10");
+  CHECK(version(*diff.cache.find("ns/new")) == "10");
   REQUIRE(diff.updated.size() == 1);
-  CHECK(diff.updated[0].first["metadata"]["resourceVersion"] == "2");
+  CHECK(version(diff.updated[0].first) == "2");
   CHECK(diff.updated[0].second == "ns/changed");
-  CHECK(diff.cache.at("ns/changed")["metadata"]["resourceVersion"] == "9");
+  CHECK(version(*diff.cache.find("ns/changed")) == "9");
   REQUIRE(diff.deleted.size() == 1);
-  CHECK(object_key(diff.deleted[0]) == "ns/gone");
+  CHECK(object_key(json::parse(diff.deleted[0])) == "ns/gone");
   CHECK(diff.cache.size() == 3);
   CHECK(object_key(object("", "pv-1", "1")) == "pv-1");
 }
 
 TEST_CASE("relist difference over stored records: a record that changed form is an update") {
-  // Records as an informer's transform keeps them: strings for compact and packed ones, of
-  // the same resourceVersion 7 and 8 before and after.
-  std::map<std::string, json> cache = {
-      {"ns/a", json("compact 7")}, {"ns/b", object("ns", "b", "8")}, {"ns/c", json("packed 9")}};
-  std::map<std::string, json> fresh = {
-      {"ns/a", object("ns", "a", "7")}, {"ns/b", json("compact 8")}, {"ns/c", json("compact 9")}};
-  auto diff = diff_relist(cache, fresh);
+  // Records as an informer's transform keeps them, of the same resourceVersion before and
+  // after: a compact record made whole, a whole one made compact.
+  const auto records = [](std::vector<std::pair<std::string, std::string>> entries) {
+    RecordStore store;
+    for (const auto& [key, record] : entries) store.put(key, record);
+    return store;
+  };
+  const std::vector<std::pair<std::string, std::string>> before = {
+      {"ns/a", "compact 7"}, {"ns/b", "packed 8"}, {"ns/c", "packed 9"}};
+  const std::vector<std::pair<std::string, std::string>> after = {
+      {"ns/a", "packed 7"}, {"ns/b", "compact 8"}, {"ns/c", "compact 9"}};
+  auto diff = diff_relist(records(before), records(after));
   CHECK(diff.added.empty());
   CHECK(diff.deleted.empty());
   REQUIRE(diff.updated.size() == 3);  // no version changed, every form did
-  CHECK(diff.updated[0].first == "compact 7");
-  CHECK(diff.cache.at("ns/a").is_object());
-  CHECK(diff.updated[1].first.is_object());
-  CHECK(diff.cache.at("ns/b") == "compact 8");
+  CHECK(diff.updated[0] == std::pair<std::string, std::string>{"compact 7", "ns/a"});
+  CHECK(diff.cache.find("ns/a") == "packed 7");
+  CHECK(diff.updated[1].first == "packed 8");
+  CHECK(diff.cache.find("ns/b") == "compact 8");
   CHECK(diff.updated[2].first == "packed 9");
   // The same records: nothing.
-  CHECK(diff_relist(fresh, fresh).updated.empty());
+  CHECK(diff_relist(records(after), records(after)).updated.empty());
 }
