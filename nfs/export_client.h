@@ -14,11 +14,11 @@
 #include <string_view>
 #include <vector>
 
-#include "nfs/export_address.h"
 #include "nfs/export_files.h"
 #include "nfs/file_handle.h"
 #include "nfs/nfs_error.h"
 #include "nfs/nfs_observer.h"
+#include "nfs/values/export_address.h"
 
 namespace nfsprov::nfs {
 

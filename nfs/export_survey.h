@@ -11,26 +11,15 @@
 #include <vector>
 
 #include "nfs/export_files.h"
+#include "nfs/values/survey.h"
 
 namespace nfsprov::nfs {
-
-struct SurveyEntry {
-  std::string path;  // relative to the share: "a/b"
-  FileType type = FileType::other;
-  std::int64_t changed_ns = 0;  // ctime, server clock (FileInfo::changed_ns)
-};
 
 // The entries of each directory in directories ("" is the share itself), in that order; a
 // directory that does not exist, or is not a directory, contributes nothing. An entry removed
 // between the listing and its lstat is left out.
 std::vector<SurveyEntry> survey_directories(ExportFiles& client,
                                             const std::vector<std::string>& directories);
-
-struct TreeSize {
-  std::uint64_t bytes = 0;    // sum of the sizes of the regular files found
-  std::uint64_t entries = 0;  // entries looked at (files, directories, symlinks)
-  bool complete = true;       // false: the budget ran out, bytes is a lower bound
-};
 
 // The bytes below path, depth first, looking at most max_entries entries (each costs a LOOKUP
 // per level and a GETATTR: a huge archive must not become an NFS storm). before_each, when

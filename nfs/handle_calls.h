@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "nfs/export_address.h"
 #include "nfs/file_handle.h"
+#include "nfs/values/export_address.h"
 
 struct rpc_context;
 

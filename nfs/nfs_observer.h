@@ -6,7 +6,7 @@
 #include <functional>
 #include <string_view>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 
 namespace nfsprov::nfs {
 

@@ -19,18 +19,9 @@
 #include <vector>
 
 #include "nfs/export_files.h"
+#include "nfs/values/volume_record.h"
 
 namespace nfsprov::nfs {
-
-// The export's reserved directory (relative to the share).
-inline constexpr std::string_view kReservedDirectory = ".nfs-provisioner";
-
-struct VolumeRecord {
-  std::string pv_name;          // "pvc-<claim uid>"
-  std::string class_name;       // the StorageClass the volume was made for
-  std::string directory;        // relative to the share
-  std::int64_t written_ns = 0;  // the record's ctime (server clock); 0 when not read back
-};
 
 // Writes the record, creating the records directory (mode 0700) as needed. An identical one
 // is kept as it is (with its time); a different one for the same PV is replaced.

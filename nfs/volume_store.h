@@ -9,8 +9,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "nfs/export_address.h"
 #include "nfs/export_files.h"
+#include "nfs/values/export_address.h"
 
 namespace nfsprov::nfs {
 

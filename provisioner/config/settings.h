@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/base/defaults.h"
 
 namespace nfsprov::config {

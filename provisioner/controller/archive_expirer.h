@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/controller/work_context.h"
 #include "provisioner/core/export_audit.h"
 

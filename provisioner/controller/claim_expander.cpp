@@ -131,14 +131,17 @@ core::CapacityVerdict ClaimExpander::check_growth(const json& pv, const json* st
   const auto& address = std::get<core::VolumeLocation>(location).export_address;
   const std::string now =
       core::string_field(core::field(core::field(pv, "spec"), "capacity"), "storage");
-  const std::uint64_t from = core::parse_quantity_bytes(now);
-  const std::uint64_t to = core::parse_quantity_bytes(size);
-  if (to <= from) return {};
+  // Both parsed already: plan_expansion asks for raise_volume only then.
+  const auto from_bytes = core::parse_quantity_bytes(now);
+  const auto to_bytes = core::parse_quantity_bytes(size);
+  const auto* from = std::get_if<std::uint64_t>(&from_bytes);
+  const auto* to = std::get_if<std::uint64_t>(&to_bytes);
+  if (from == nullptr || to == nullptr || *to <= *from) return {};
   const auto usage = ctx_.usage.get(address, [&] {
     return ctx_.volumes.with_export(address, ctx_.stop,
                                     [](nfs::ExportFiles& client) { return client.usage(); });
   });
-  return core::judge_growth(std::get<core::CapacityPolicy>(policy), to - from, now, size, usage,
+  return core::judge_growth(std::get<core::CapacityPolicy>(policy), *to - *from, now, size, usage,
                             address.display());
 }
 

@@ -19,6 +19,7 @@
 #include "provisioner/controller/volume_reclaimer.h"
 #include "provisioner/controller/volume_usage_meter.h"
 #include "provisioner/controller/work_key.h"
+#include "provisioner/controller/work_queue.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/archive_retention.h"
 #include "provisioner/core/cache_records.h"
@@ -26,7 +27,6 @@
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/volume_identity.h"
-#include "provisioner/core/work_queue.h"
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
 
@@ -124,7 +124,7 @@ struct Controller::Impl {
   RefusalMemory refusals;
   ExportUsageCache usage;
   core::DirectoryIndex directories;
-  core::WorkQueue queue;
+  WorkQueue queue;
   kube::Informer claims;
   kube::Informer volumes;
   kube::Informer classes;

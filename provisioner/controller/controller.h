@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "nfs/export_address.h"
 #include "nfs/export_pool.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/base/defaults.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/controller/lease_fence.h"

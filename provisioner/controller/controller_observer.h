@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "nfs/export_address.h"
 #include "nfs/export_client.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/kube/informer.h"
 
 namespace nfsprov::controller {

@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "nfs/export_address.h"
 #include "nfs/export_client.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/controller/controller_observer.h"
 #include "provisioner/log/log.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/controller/work_context.h"
 #include "provisioner/core/export_audit.h"
 

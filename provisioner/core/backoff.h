@@ -1,6 +1,6 @@
 // Per-key exponential back-off, like client-go's ItemExponentialFailureRateLimiter:
 // base delay doubling per failure up to a cap, until forget(key). Not thread-safe on its own
-// (the WorkQueue calls it under its lock).
+// (controller::WorkQueue calls it under its lock).
 #pragma once
 
 #include <chrono>

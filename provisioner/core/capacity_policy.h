@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nfs/export_client.h"
+#include "nfs/values/files.h"
 #include "provisioner/core/refusal.h"
 
 namespace nfsprov::core {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/core/class_parameters.h"
 #include "provisioner/core/refusal.h"
 

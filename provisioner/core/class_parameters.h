@@ -3,7 +3,7 @@
 // default); set but not of its kind is a Refusal "InvalidParameter": StorageClass parameter
 // <name> "<value>" <why>. Unknown parameters are ignored, as nfs-subdir and the
 // external-provisioner library ignore them. A new parameter: its name and reader here, its
-// test in test/unit/core_class_parameters_test.cpp, then its use in the planner it serves.
+// test in test/unit/core/class_parameters_test.cpp, then its use in the planner it serves.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <variant>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/refusal.h"
 

@@ -28,11 +28,9 @@ const json& storage_of(const json& object, std::initializer_list<std::string_vie
 
 std::optional<std::uint64_t> bytes_of(const json& quantity) {
   if (!quantity.is_string()) return std::nullopt;
-  try {
-    return parse_quantity_bytes(quantity.get_ref<const std::string&>());
-  } catch (const QuantityError&) {
-    return std::nullopt;
-  }
+  const auto bytes = parse_quantity_bytes(quantity.get_ref<const std::string&>());
+  if (const auto* value = std::get_if<std::uint64_t>(&bytes)) return *value;
+  return std::nullopt;
 }
 
 }  // namespace

@@ -25,9 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nfs/export_address.h"
-#include "nfs/export_survey.h"
-#include "nfs/volume_records.h"
+#include "nfs/values/export_address.h"
+#include "nfs/values/survey.h"
+#include "nfs/values/volume_record.h"
 
 namespace nfsprov::core {
 

@@ -1,6 +1,6 @@
 #include "provisioner/core/path_pattern.h"
 
-#include "nfs/volume_records.h"
+#include "nfs/values/volume_record.h"
 #include "provisioner/core/json_fields.h"
 
 namespace nfsprov::core {

@@ -41,9 +41,9 @@ struct Wide {
   }
 };
 
-[[noreturn]] void fail(std::string_view text, std::string_view why) {
-  throw QuantityError("invalid quantity \"" + std::string(text.substr(0, 64)) +
-                      "\": " + std::string(why));
+Refusal invalid(std::string_view text, std::string_view why) {
+  return Refusal{"InvalidQuantity", "invalid quantity \"" + std::string(text.substr(0, 64)) +
+                                        "\": " + std::string(why)};
 }
 
 struct Suffix {
@@ -51,7 +51,7 @@ struct Suffix {
   int decimal_exp = 0;   // power of ten
 };
 
-Suffix parse_suffix(std::string_view text, std::string_view suffix) {
+Outcome<Suffix> parse_suffix(std::string_view text, std::string_view suffix) {
   struct Named {
     std::string_view name;
     Suffix value;
@@ -72,20 +72,20 @@ Suffix parse_suffix(std::string_view text, std::string_view suffix) {
       negative = exp[0] == '-';
       exp.remove_prefix(1);
     }
-    if (exp.empty() || exp.size() > 4) fail(text, "bad exponent");
+    if (exp.empty() || exp.size() > 4) return invalid(text, "bad exponent");
     int value = 0;
     for (char c : exp) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) fail(text, "bad exponent");
+      if (!std::isdigit(static_cast<unsigned char>(c))) return invalid(text, "bad exponent");
       value = value * 10 + (c - '0');
     }
-    return {0, negative ? -value : value};
+    return Suffix{0, negative ? -value : value};
   }
-  fail(text, "unknown suffix \"" + std::string(suffix.substr(0, 8)) + "\"");
+  return invalid(text, "unknown suffix \"" + std::string(suffix.substr(0, 8)) + "\"");
 }
 
 }  // namespace
 
-std::uint64_t parse_quantity_bytes(std::string_view text) {
+Outcome<std::uint64_t> parse_quantity_bytes(std::string_view text) {
   std::string_view rest = text;
   bool negative = false;
   if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
@@ -107,8 +107,10 @@ std::uint64_t parse_quantity_bytes(std::string_view text) {
       break;
     }
   }
-  if (digits.empty()) fail(text, "no digits");
-  Suffix suffix = parse_suffix(text, rest.substr(i));
+  if (digits.empty()) return invalid(text, "no digits");
+  const auto parsed_suffix = parse_suffix(text, rest.substr(i));
+  if (const auto* refusal = std::get_if<Refusal>(&parsed_suffix)) return *refusal;
+  const Suffix suffix = std::get<Suffix>(parsed_suffix);
 
   int exp10 = suffix.decimal_exp - fraction_digits;
   // Trailing zeros move into the exponent, leading zeros carry nothing.
@@ -117,10 +119,10 @@ std::uint64_t parse_quantity_bytes(std::string_view text) {
     ++exp10;
   }
   std::size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) return 0;
+  if (first == std::string::npos) return std::uint64_t{0};
   digits.erase(0, first);
-  if (negative) fail(text, "negative");
-  if (digits.size() > 36) fail(text, "too many digits");
+  if (negative) return invalid(text, "negative");
+  if (digits.size() > 36) return invalid(text, "too many digits");
 
   Wide value;
   for (char c : digits) {
@@ -129,13 +131,13 @@ std::uint64_t parse_quantity_bytes(std::string_view text) {
   }
   for (int s = 0; s < suffix.binary_shift; ++s) {
     value = value.shifted_left(1);
-    if (value.above_u64() && exp10 >= 0) fail(text, "larger than 2^64-1 bytes");
-    if (value.above_120_bits()) fail(text, "larger than 2^64-1 bytes");
+    if (value.above_u64() && exp10 >= 0) return invalid(text, "larger than 2^64-1 bytes");
+    if (value.above_120_bits()) return invalid(text, "larger than 2^64-1 bytes");
   }
   if (exp10 >= 0) {
     for (int e = 0; e < exp10; ++e) {
       value.times_ten();
-      if (value.above_u64()) fail(text, "larger than 2^64-1 bytes");
+      if (value.above_u64()) return invalid(text, "larger than 2^64-1 bytes");
     }
   } else {
     // Round up to a whole byte, as Quantity.Value() does: ceil(v / 10^k) is the floor plus one
@@ -146,7 +148,7 @@ std::uint64_t parse_quantity_bytes(std::string_view text) {
     }
     if (dropped_nonzero) value.add(Wide{0, 1});
   }
-  if (value.above_u64()) fail(text, "larger than 2^64-1 bytes");
+  if (value.above_u64()) return invalid(text, "larger than 2^64-1 bytes");
   return value.lo;
 }
 

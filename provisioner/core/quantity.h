@@ -3,20 +3,17 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string_view>
 
-namespace nfsprov::core {
+#include "provisioner/core/refusal.h"
 
-class QuantityError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
+namespace nfsprov::core {
 
 // Bytes, rounded up to a whole byte as resource.Quantity.Value() does ("1.5" -> 2, "100m" -> 1).
 // Accepts an optional sign, digits with at most one '.', then one suffix: binary
 // Ki Mi Gi Ti Pi Ei, decimal n u m k M G T P E, or an exponent e/E<int>.
-// Throws QuantityError when the text is not a quantity, is negative, or exceeds 2^64-1 bytes.
-std::uint64_t parse_quantity_bytes(std::string_view text);
+// A Refusal (reason "InvalidQuantity", message 'invalid quantity "<text>": <why>') when the
+// text is not a quantity, is negative, or exceeds 2^64-1 bytes.
+Outcome<std::uint64_t> parse_quantity_bytes(std::string_view text);
 
 }  // namespace nfsprov::core

@@ -95,14 +95,13 @@ Outcome<VolumePlan> VolumePlanner::plan(const json& claim, const json& storage_c
     return Refusal{"InvalidStorageRequest", "claim has no spec.resources.requests.storage"};
   }
   std::string capacity = request.get<std::string>();
-  std::uint64_t request_bytes = 0;
-  try {
-    request_bytes = parse_quantity_bytes(capacity);
-    if (request_bytes == 0) {
-      return Refusal{"InvalidStorageRequest", "claim requests 0 bytes of storage"};
-    }
-  } catch (const QuantityError& error) {
-    return Refusal{"InvalidStorageRequest", std::string("claim storage request: ") + error.what()};
+  const auto parsed_request = parse_quantity_bytes(capacity);
+  if (const auto* refusal = std::get_if<Refusal>(&parsed_request)) {
+    return Refusal{"InvalidStorageRequest", "claim storage request: " + refusal->message};
+  }
+  const std::uint64_t request_bytes = std::get<std::uint64_t>(parsed_request);
+  if (request_bytes == 0) {
+    return Refusal{"InvalidStorageRequest", "claim requests 0 bytes of storage"};
   }
 
   auto address = class_export(&storage_class, defaults_);

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "nfs/export_address.h"
-#include "nfs/export_client.h"
+#include "nfs/values/export_address.h"
+#include "nfs/values/files.h"
 #include "provisioner/core/capacity_policy.h"
 #include "provisioner/core/class_export.h"
 #include "provisioner/core/refusal.h"

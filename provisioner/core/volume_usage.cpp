@@ -16,11 +16,9 @@ Outcome<int> usage_warning_percent(const nlohmann::json* storage_class) {
 std::optional<std::uint64_t> requested_bytes(const nlohmann::json& pv) {
   const std::string text = string_field(field(field(pv, "spec"), "capacity"), "storage");
   if (text.empty()) return std::nullopt;
-  try {
-    return parse_quantity_bytes(text);
-  } catch (const QuantityError&) {
-    return std::nullopt;
-  }
+  const auto bytes = parse_quantity_bytes(text);
+  if (const auto* value = std::get_if<std::uint64_t>(&bytes)) return *value;
+  return std::nullopt;
 }
 
 bool over_request(std::uint64_t used_bytes, std::uint64_t requested_bytes, int percent) {

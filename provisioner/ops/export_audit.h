@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/core/audit_format.h"
 #include "provisioner/kube/api_client.h"
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 
 namespace nfsprov::ops {
 

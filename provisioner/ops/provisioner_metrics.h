@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "nfs/export_address.h"
 #include "nfs/export_client.h"
 #include "nfs/nfs_observer.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/ops/metrics.h"
 
 namespace nfsprov::ops {

@@ -14,7 +14,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "test/cluster/kube_cluster.h"
 #include "test/support/child_process.h"
 #include "test/support/eventually.h"

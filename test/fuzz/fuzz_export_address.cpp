@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

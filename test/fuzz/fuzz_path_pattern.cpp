@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nfs/volume_records.h"
+#include "nfs/values/volume_record.h"
 #include "provisioner/core/path_pattern.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 #include "test/support/temp_dir.h"
 
 namespace nfsprov::testing {

@@ -1,10 +1,10 @@
-#include "provisioner/core/work_queue.h"
+#include "provisioner/controller/work_queue.h"
 
 #include <algorithm>
 
-namespace nfsprov::core {
+namespace nfsprov::controller {
 
-WorkQueue::WorkQueue(BackoffPolicy policy, SteadyClock clock)
+WorkQueue::WorkQueue(core::BackoffPolicy policy, core::SteadyClock clock)
     : clock_(clock), backoff_(policy, std::move(clock)) {}
 
 void WorkQueue::add(const std::string& key) {
@@ -177,4 +177,4 @@ WorkQueueCounters WorkQueue::counters() const {
   return counters_;
 }
 
-}  // namespace nfsprov::core
+}  // namespace nfsprov::controller

@@ -1,4 +1,4 @@
-#include "nfs/export_address.h"
+#include "nfs/values/export_address.h"
 
 namespace nfsprov::nfs {
 

@@ -6,10 +6,11 @@
 #include <thread>
 #include <vector>
 
+#include "provisioner/controller/work_queue.h"
 #include "provisioner/core/backoff.h"
-#include "provisioner/core/work_queue.h"
 
-using namespace nfsprov::core;
+using namespace nfsprov::controller;
+using nfsprov::core::SteadyClock;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,25 +26,6 @@ struct ManualClock {
 };
 
 }  // namespace
-
-TEST_CASE("backoff: doubles from the base to the cap, forget resets", "[backoff]") {
-  ManualClock manual;
-  Backoff backoff({1000ms, 5min}, manual.clock());
-  std::vector<long long> delays;
-  for (int i = 0; i < 12; ++i) delays.push_back(backoff.next_delay("ns/a").count());
-  CHECK(delays == std::vector<long long>{1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000,
-                                         256000, 300000, 300000, 300000});
-  CHECK(backoff.failures("ns/a") == 12);
-  CHECK(backoff.next_delay("ns/b") == 1000ms);  // per key
-  backoff.forget("ns/a");
-  CHECK(backoff.failures("ns/a") == 0);
-  CHECK(backoff.next_delay("ns/a") == 1000ms);
-  manual.advance(10s);
-  CHECK(backoff.next_attempt("ns/a") - manual.now->load() == 2000ms);
-  Backoff custom({5ms, 20ms}, manual.clock());
-  for (int i = 0; i < 100000; ++i) custom.next_delay("k");  // no overflow, stays at the cap
-  CHECK(custom.next_delay("k") == 20ms);
-}
 
 TEST_CASE("work queue: FIFO, a waiting key is worked once", "[queue]") {
   WorkQueue queue;

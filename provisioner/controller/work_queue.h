@@ -5,7 +5,9 @@
 //  - add_after() holds a key until a time; add_rate_limited() delays it by the key's back-off.
 //    Delayed keys are promoted by whichever get() runs (condition_variable wait_until): no
 //    timer thread, nothing dropped while the queue runs.
-// Thread-safe; every method may be called from any thread.
+// Thread-safe; every method may be called from any thread. It blocks its callers (mutex,
+// condition variables), so it lives with the controller's threads, not in the pure core; the
+// back-off it applies is core's (core/backoff.h).
 #pragma once
 
 #include <chrono>
@@ -20,7 +22,7 @@
 
 #include "provisioner/core/backoff.h"
 
-namespace nfsprov::core {
+namespace nfsprov::controller {
 
 struct WorkQueueCounters {
   std::uint64_t adds = 0;     // keys that entered the queue (duplicates of a waiting key excluded)
@@ -31,7 +33,8 @@ class WorkQueue {
  public:
   // The clock drives add_after/add_rate_limited. With a manual clock, advance it and call
   // try_get() (or wake()) to see delayed keys become ready.
-  explicit WorkQueue(BackoffPolicy policy = {}, SteadyClock clock = real_steady_clock());
+  explicit WorkQueue(core::BackoffPolicy policy = {},
+                     core::SteadyClock clock = core::real_steady_clock());
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
@@ -79,11 +82,11 @@ class WorkQueue {
   void promote_due_locked(TimePoint now);
   std::optional<std::string> pop_locked();
 
-  SteadyClock clock_;
+  core::SteadyClock clock_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;  // a key is ready, a delay changed, or shut-down
   std::condition_variable idle_;   // processing/queue shrank (draining shut-down waits on it)
-  Backoff backoff_;
+  core::Backoff backoff_;
   std::deque<std::string> queue_;
   std::set<std::string, std::less<>> dirty_;               // queued or to be re-queued after done()
   std::set<std::string, std::less<>> processing_;          // handed to a worker, not done yet
@@ -94,4 +97,4 @@ class WorkQueue {
   std::size_t waiting_ = 0;
 };
 
-}  // namespace nfsprov::core
+}  // namespace nfsprov::controller
