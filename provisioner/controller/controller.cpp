@@ -68,7 +68,7 @@ struct Controller::Impl {
         volumes(client, kube::kPersistentVolumes),
         classes(client, kube::kStorageClasses),
         clones(
-            context(), pools, [this](const std::string& key) { queue.add(key); },
+            context(), pools, [this](const std::string& key) { enqueue(key); },
             options.clone_progress_interval),
         provisioner(context(), core::VolumePlanner(defaults_of(options)), clones),
         expander(context()),
@@ -97,8 +97,15 @@ struct Controller::Impl {
   void resync();
   void report_stats();
   void worker_loop(std::size_t worker);
-  // Another worker when keys wait for one and fewer than options.workers run.
+  // Another worker when keys wait, no worker waits for one, and fewer than options.workers run
+  // (none before the first has started: workers start on full caches).
   void add_worker_if_needed();
+  // queue.add, then a worker if none is free: one stuck on a frozen export must not hold up
+  // the claims queued after it, of other exports too.
+  void enqueue(const std::string& key) {
+    queue.add(key);
+    add_worker_if_needed();
+  }
   // Ends every worker (after queue.shut_down()); none starts afterwards.
   void join_workers();
   // The default export and those of our classes, each once.
@@ -189,7 +196,7 @@ void Controller::Impl::set_handlers() {
         (core::annotation_of(claim, core::kStorageProvisionerAnnotation) ||
          core::annotation_of(claim, core::kBetaStorageProvisionerAnnotation)))
       return;
-    queue.add(claim_key(kube::object_key(claim)));
+    enqueue(claim_key(kube::object_key(claim)));
   };
   claims.set_handlers(
       {on_claim, [on_claim](const nlohmann::json&, const nlohmann::json& now) { on_claim(now); },
@@ -205,7 +212,7 @@ void Controller::Impl::set_handlers() {
   // The index is updated before the key is queued: a worker sees what the cache sees.
   auto on_volume = [this](const nlohmann::json& pv) {
     directories.volume_seen(pv);
-    queue.add(volume_key(object_name(pv)));
+    enqueue(volume_key(object_name(pv)));
   };
   volumes.set_handlers(
       {on_volume, [on_volume](const nlohmann::json&, const nlohmann::json& now) { on_volume(now); },
@@ -236,13 +243,13 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
       compact = true;
       return;
     }
-    queue.add(claim_key(key));
+    enqueue(claim_key(key));
   });
   // Claims kept compact while their class was another provisioner's (deleted and made again
   // as ours, say) are needed whole now: the relist brings them, and their keys again.
   if (ours && compact) claims.request_relist();
   volumes.visit([&](std::string_view key, std::string_view pv) {
-    if (core::volume_record_class(pv) == class_name) queue.add(volume_key(key));
+    if (core::volume_record_class(pv) == class_name) enqueue(volume_key(key));
   });
 }
 
@@ -326,6 +333,7 @@ void Controller::Impl::resync() {
     if (!core::is_compact(record)) queue.add(claim_key(key));
   });
   volumes.visit([&](std::string_view key, std::string_view) { queue.add(volume_key(key)); });
+  add_worker_if_needed();
 }
 
 void Controller::Impl::report_stats() {
@@ -370,9 +378,9 @@ StepResult Controller::Impl::process(const std::string& key) {
 }
 
 void Controller::Impl::add_worker_if_needed() {
-  if (queue.len() == 0) return;
+  if (queue.len() == 0 || queue.waiting() > 0) return;
   std::lock_guard lock(workers_mutex);
-  if (workers_closed || workers_running >= busy.size()) return;
+  if (workers_closed || workers_running == 0 || workers_running >= busy.size()) return;
   const auto slot = static_cast<std::size_t>(
       std::find(worker_running.begin(), worker_running.end(), false) - worker_running.begin());
   // A slot's last thread has ended its loop (it cleared the slot as its last act).

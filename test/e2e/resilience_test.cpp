@@ -146,3 +146,32 @@ TEST_CASE("events recorded just before shutdown are still posted, within a bound
   proxy.inject({{"clear", true}});
   for (int i = 0; i < 5; ++i) CHECK(env.has_event("default", "noted", "Note" + std::to_string(i)));
 }
+
+TEST_CASE("a worker stuck on a frozen server does not hold up another server's claims") {
+  E2eEnv env(2);
+  // A call to the frozen server takes the whole timeout: long beside the bound asserted below.
+  env.options().default_export.timeout = std::chrono::seconds(40);
+  env.create_class("healthy", {{"archiveOnDelete", "false"}});
+  env.create_class("frozen", {{"server", "127.0.0.1"},
+                              {"share", "/export"},
+                              {"nfsPort", std::to_string(env.nfs(1).nfs_port())},
+                              {"mountPort", std::to_string(env.nfs(1).mount_port())},
+                              {"archiveOnDelete", "false"}});
+  env.start_controller();
+  env.create_claim("default", "warm-up", "healthy");
+  env.wait_bound("default", "warm-up");
+
+  env.nfs(1).freeze();
+  env.create_claim("default", "on-frozen", "frozen");
+  // The one idle worker takes it at once and waits on the frozen server.
+  std::this_thread::sleep_for(2s);
+  const auto queued = std::chrono::steady_clock::now();
+  env.create_claim("default", "on-healthy", "healthy");
+  env.wait_bound("default", "on-healthy", 60s);
+  const auto waited = std::chrono::steady_clock::now() - queued;
+  INFO("bound after " << std::chrono::duration<double>(waited).count() << " s");
+  CHECK(waited < 20s);  // without another worker: after the frozen call's 40 s timeout
+  CHECK(env.list_pvs().size() == 2);
+  env.nfs(1).thaw();
+  env.wait_bound("default", "on-frozen", 120s);
+}
