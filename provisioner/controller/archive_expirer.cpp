@@ -7,7 +7,7 @@
 
 namespace nfsprov::controller {
 
-ArchiveExpirer::ArchiveExpirer(WorkContext context) : ctx_(context) {}
+ArchiveExpirer::ArchiveExpirer(WorkContext context) : ctx_(std::move(context)) {}
 
 void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
                             const std::vector<nlohmann::json>& pvs, const core::LiveNames& live) {

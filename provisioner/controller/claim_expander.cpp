@@ -27,7 +27,7 @@ json claim_status_patch(const json& claim, const json& status) {
 
 }  // namespace
 
-ClaimExpander::ClaimExpander(WorkContext context) : ctx_(context) {}
+ClaimExpander::ClaimExpander(WorkContext context) : ctx_(std::move(context)) {}
 
 StepResult ClaimExpander::expand(const std::string& key, const json& claim, const json* pv,
                                  const json* storage_class) {

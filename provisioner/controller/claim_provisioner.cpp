@@ -30,7 +30,7 @@ std::string failure_reason(const std::exception& e) {
 
 ClaimProvisioner::ClaimProvisioner(WorkContext context, core::VolumePlanner planner,
                                    CloneRunner& clones)
-    : ctx_(context), planner_(std::move(planner)), clones_(clones) {}
+    : ctx_(std::move(context)), planner_(std::move(planner)), clones_(clones) {}
 
 StepResult ClaimProvisioner::provision(const std::string& key, const nlohmann::json& claim,
                                        const nlohmann::json* storage_class,

@@ -38,7 +38,7 @@ std::string copy_summary(const core::CloneSource& source, const CloneStatus& cop
 CloneRunner::CloneRunner(WorkContext context, nfs::ExportPools& pools,
                          std::function<void(const std::string&)> requeue,
                          std::chrono::milliseconds progress_interval)
-    : ctx_(context),
+    : ctx_(std::move(context)),
       pools_(pools),
       requeue_(std::move(requeue)),
       progress_interval_(progress_interval),

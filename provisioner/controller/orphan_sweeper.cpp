@@ -7,7 +7,7 @@
 
 namespace nfsprov::controller {
 
-OrphanSweeper::OrphanSweeper(WorkContext context) : ctx_(context) {}
+OrphanSweeper::OrphanSweeper(WorkContext context) : ctx_(std::move(context)) {}
 
 bool OrphanSweeper::sweep(const std::vector<nfs::ExportAddress>& exports,
                           const std::function<Live()>& live_volumes) {

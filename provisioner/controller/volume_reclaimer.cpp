@@ -37,7 +37,7 @@ std::string action_name(core::DeletionAction action) {
 }  // namespace
 
 VolumeReclaimer::VolumeReclaimer(WorkContext context, core::DeletionPlanner planner)
-    : ctx_(context), planner_(std::move(planner)) {}
+    : ctx_(std::move(context)), planner_(std::move(planner)) {}
 
 StepResult VolumeReclaimer::reclaim(const std::string& key, const nlohmann::json& pv,
                                     const nlohmann::json* storage_class) {

@@ -62,7 +62,7 @@ class Pacer {
 
 }  // namespace
 
-VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(context) {}
+VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(std::move(context)) {}
 
 void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& caches,
                                std::stop_token stop) {
