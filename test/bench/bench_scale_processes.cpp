@@ -68,7 +68,9 @@ void create_claims(kube::ApiClient& api, const std::string& prefix, int count,
 
 std::size_t volumes_of(e2e::E2eEnv& env, const std::string& class_name) {
   std::size_t n = 0;
-  for (const auto& pv : env.api().list(kube::kPersistentVolumes)["items"])
+  // Held first: a range-for over a member of a temporary would outlive the temporary.
+  const json pvs = env.api().list(kube::kPersistentVolumes);
+  for (const auto& pv : pvs["items"])
     if (pv["spec"].value("storageClassName", "") == class_name) ++n;
   return n;
 }
