@@ -243,14 +243,16 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
       compact = true;
       return;
     }
-    enqueue(claim_key(key));
+    queue.add(claim_key(key));
   });
   // Claims kept compact while their class was another provisioner's (deleted and made again
   // as ours, say) are needed whole now: the relist brings them, and their keys again.
   if (ours && compact) claims.request_relist();
   volumes.visit([&](std::string_view key, std::string_view pv) {
-    if (core::volume_record_class(pv) == class_name) enqueue(volume_key(key));
+    if (core::volume_record_class(pv) == class_name) queue.add(volume_key(key));
   });
+  // Once for them all, outside the caches' locks, as resync does.
+  add_worker_if_needed();
 }
 
 std::vector<nfs::ExportAddress> Controller::Impl::our_exports() {
