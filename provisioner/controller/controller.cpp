@@ -174,8 +174,10 @@ void Controller::Impl::set_transforms() {
                               });
                         },
                         core::load_record});
-  volumes.set_transform(
-      {[](nlohmann::json pv) { return core::volume_record(std::move(pv)); }, core::load_record});
+  volumes.set_transform({[this](nlohmann::json pv) {
+                           return core::volume_record(std::move(pv), options.provisioner_name);
+                         },
+                         core::load_record});
   classes.set_transform(
       {[](nlohmann::json object) { return core::object_record(std::move(object)); },
        core::load_record});

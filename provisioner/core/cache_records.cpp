@@ -7,6 +7,7 @@
 
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/claim_filter.h"
+#include "provisioner/core/field_record.h"
 #include "provisioner/core/json_fields.h"
 #include "provisioner/core/packed_object.h"
 #include "provisioner/core/uuid_bytes.h"
@@ -19,14 +20,14 @@ using nlohmann::json;
 
 constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-// A compact record: this tag (MessagePack's nil, never a packed object's first byte nor the
-// first of any JSON text), a byte of Flags, then the fields in Field order, each as its length
-// (one byte below 0x80, else two: 0x80 | high bits, low byte) and its bytes. About 110 bytes
-// for a claim bound by another provisioner, where its JSON text is over 900.
-constexpr char kCompactTag = '\xC0';
-constexpr std::size_t kMaxField = 0x7FFF;
+// A compact claim record (field_record.h): this tag (MessagePack's nil, never a packed
+// object's first byte nor the first of any JSON text), then the fields in ClaimField order.
+// About 60-80 bytes for a claim bound by another provisioner, where its JSON text is over 900.
+constexpr char kCompactClaimTag = '\xC0';
+// A compact volume record: MessagePack's false, as unused as nil for a first byte.
+constexpr char kCompactVolumeTag = '\xC2';
 
-enum Field : std::size_t {
+enum ClaimField : std::size_t {
   kName,
   kNamespace,
   kUid,
@@ -38,29 +39,40 @@ enum Field : std::size_t {
   kLegacyClass,      // volume.beta.kubernetes.io/storage-class
   kVolume,
   kPhase,
-  kFields
+  kClaimFields
 };
 
 // What the fields leave out, since it is told by the others. kube-controller-manager writes
 // both provisioner annotations with one value, and a bound claim's volume is "pvc-<uid>".
-enum Flag : std::uint8_t {
+enum ClaimFlag : std::uint8_t {
   kUidBinary = 1,    // kUid holds the uid's 16 bytes (uuid_bytes)
   kBetaSame = 2,     // the beta annotation is kProvisioner's value (kBetaProvisioner empty)
   kVolumeOfUid = 4,  // the volume is volume_name_for_uid(uid) (kVolume empty)
-  kAllFlags = 7
+  kAllClaimFlags = 7
 };
+
+// A uid field: 16 bytes when binary, else the text as it came.
+std::string uid_text_of(std::string_view field, bool binary) {
+  if (!binary) return std::string(field);
+  UuidBytes bytes{};
+  std::transform(field.begin(), field.end(), bytes.begin(),
+                 [](char c) { return static_cast<std::uint8_t>(c); });
+  return uuid_text(bytes);
+}
+
+// uid as 16 bytes when it is a uuid (and true), else as it is.
+bool pack_uid(std::string& uid) {
+  const auto bytes = uuid_bytes(uid);
+  if (!bytes) return false;
+  uid.assign(bytes->begin(), bytes->end());
+  return true;
+}
 
 struct Compact {
   std::uint8_t flags = 0;
-  std::array<std::string_view, kFields> fields;
+  std::array<std::string_view, kClaimFields> fields;
 
-  std::string uid() const {
-    if (!(flags & kUidBinary)) return std::string(fields[kUid]);
-    UuidBytes bytes{};
-    std::transform(fields[kUid].begin(), fields[kUid].end(), bytes.begin(),
-                   [](char c) { return static_cast<std::uint8_t>(c); });
-    return uuid_text(bytes);
-  }
+  std::string uid() const { return uid_text_of(fields[kUid], flags & kUidBinary); }
   std::string_view beta_provisioner() const {
     return flags & kBetaSame ? fields[kProvisioner] : fields[kBetaProvisioner];
   }
@@ -69,30 +81,88 @@ struct Compact {
   }
 };
 
-// The fields of a compact record; nothing for any other bytes.
+// The fields of a compact claim record; nothing for any other bytes.
 std::optional<Compact> parse_compact(std::string_view record) {
-  if (record.size() < 2 || record[0] != kCompactTag) return std::nullopt;
   Compact compact;
-  compact.flags = static_cast<std::uint8_t>(record[1]);
-  if (compact.flags & ~kAllFlags) return std::nullopt;
-  record.remove_prefix(2);
-  for (std::string_view& value : compact.fields) {
-    if (record.empty()) return std::nullopt;
-    std::size_t length = static_cast<std::uint8_t>(record[0]);
-    std::size_t head = 1;
-    if (length & 0x80) {
-      if (record.size() < 2) return std::nullopt;
-      length = (length & 0x7F) << 8 | static_cast<std::uint8_t>(record[1]);
-      head = 2;
-    }
-    if (record.size() - head < length) return std::nullopt;
-    value = record.substr(head, length);
-    record.remove_prefix(head + length);
-  }
-  if (!record.empty()) return std::nullopt;
+  const auto flags = read_field_record(record, kCompactClaimTag, kAllClaimFlags, compact.fields);
+  if (!flags) return std::nullopt;
+  compact.flags = *flags;
   if ((compact.flags & kUidBinary) && compact.fields[kUid].size() != UuidBytes().size())
     return std::nullopt;
   return compact;
+}
+
+// A PersistentVolume neither of ours nor of NFS: what the controller reads of it (its name
+// for the orphan sweep, its class, whose it is, its claim for expansion and clones).
+enum VolumeField : std::size_t {
+  kVolumeName,
+  kVolumeUid,
+  kVolumeResourceVersion,
+  kVolumeDeletionTimestamp,
+  kProvisionedByField,  // pv.kubernetes.io/provisioned-by
+  kVolumeClass,         // spec.storageClassName
+  kClaimNamespace,      // spec.claimRef
+  kClaimName,
+  kClaimUid,
+  kReclaimPolicy,
+  kCapacity,  // spec.capacity.storage
+  kVolumePhase,
+  kVolumeFields
+};
+
+enum VolumeFlag : std::uint8_t {
+  kVolumeUidBinary = 1,   // kVolumeUid holds 16 bytes
+  kClaimUidBinary = 2,    // kClaimUid holds 16 bytes
+  kNameOfClaimUid = 4,    // the name is volume_name_for_uid(claim uid) (kVolumeName empty)
+  kProvisionedBySet = 8,  // the annotation is there (an empty value and none differ)
+  kAllVolumeFlags = 15
+};
+
+// The fields of a compact volume record, its flags first; nothing for any other bytes.
+std::optional<std::pair<std::uint8_t, std::array<std::string_view, kVolumeFields>>> parse_volume(
+    std::string_view record) {
+  std::array<std::string_view, kVolumeFields> fields;
+  const auto flags = read_field_record(record, kCompactVolumeTag, kAllVolumeFlags, fields);
+  if (!flags) return std::nullopt;
+  for (const auto& [flag, field] :
+       {std::pair{kVolumeUidBinary, kVolumeUid}, std::pair{kClaimUidBinary, kClaimUid}})
+    if ((*flags & flag) && fields[field].size() != UuidBytes().size()) return std::nullopt;
+  return std::pair{*flags, fields};
+}
+
+// The compact record of a volume, or nothing when it must be kept whole: ours, an NFS volume
+// (a static one's data is data too: the directory index and the audit read it), or a value
+// too long.
+std::optional<std::string> compact_volume(const json& volume, std::string_view provisioner_name) {
+  const json& meta = field(volume, "metadata");
+  const json& spec = field(volume, "spec");
+  if (!field(spec, "nfs").is_null() || provisioned_by(volume, provisioner_name))
+    return std::nullopt;
+  // Nothing beyond what expand_volume gives back may be lost: only known scalar shapes.
+  if (!meta.is_object() || !spec.is_object()) return std::nullopt;
+  const json& claim = field(spec, "claimRef");
+  const auto provisioned = annotation_of(volume, kProvisionedBy);
+  std::array<std::string, kVolumeFields> values;
+  values[kVolumeName] = string_field(meta, "name");
+  values[kVolumeUid] = string_field(meta, "uid");
+  values[kVolumeResourceVersion] = string_field(meta, "resourceVersion");
+  values[kVolumeDeletionTimestamp] = string_field(meta, "deletionTimestamp");
+  values[kProvisionedByField] = provisioned.value_or("");
+  values[kVolumeClass] = string_field(spec, "storageClassName");
+  values[kClaimNamespace] = string_field(claim, "namespace");
+  values[kClaimName] = string_field(claim, "name");
+  values[kClaimUid] = string_field(claim, "uid");
+  values[kReclaimPolicy] = string_field(spec, "persistentVolumeReclaimPolicy");
+  values[kCapacity] = string_field(field(spec, "capacity"), "storage");
+  values[kVolumePhase] = string_field(field(volume, "status"), "phase");
+  std::uint8_t flags = provisioned ? kProvisionedBySet : 0;
+  if (!values[kClaimUid].empty() && values[kVolumeName] == volume_name_for_uid(values[kClaimUid])) {
+    flags |= kNameOfClaimUid;
+    values[kVolumeName].clear();
+  }
+  if (pack_uid(values[kVolumeUid])) flags |= kVolumeUidBinary;
+  if (pack_uid(values[kClaimUid])) flags |= kClaimUidBinary;
+  return write_field_record(kCompactVolumeTag, flags, values);
 }
 
 std::string handed_to(const json& claim) {
@@ -104,7 +174,7 @@ std::string handed_to(const json& claim) {
 std::optional<std::string> compact_record(const json& claim) {
   const json& meta = field(claim, "metadata");
   const json& spec = field(claim, "spec");
-  std::array<std::string, kFields> values;
+  std::array<std::string, kClaimFields> values;
   values[kName] = string_field(meta, "name");
   values[kNamespace] = string_field(meta, "namespace");
   values[kUid] = string_field(meta, "uid");
@@ -127,23 +197,8 @@ std::optional<std::string> compact_record(const json& claim) {
     flags |= kVolumeOfUid;
     values[kVolume].clear();
   }
-  if (const auto bytes = uuid_bytes(values[kUid])) {
-    flags |= kUidBinary;
-    values[kUid].assign(bytes->begin(), bytes->end());
-  }
-  std::string record{kCompactTag, static_cast<char>(flags)};
-  for (const std::string& value : values) {
-    if (value.size() > kMaxField) return std::nullopt;
-    if (value.size() < 0x80) {
-      record += static_cast<char>(value.size());
-    } else {
-      record += static_cast<char>(0x80 | value.size() >> 8);
-      record += static_cast<char>(value.size() & 0xFF);
-    }
-    record += value;
-  }
-  record.shrink_to_fit();
-  return record;
+  if (pack_uid(values[kUid])) flags |= kUidBinary;
+  return write_field_record(kCompactClaimTag, flags, values);
 }
 
 }  // namespace
@@ -178,8 +233,9 @@ std::string claim_record(json claim, std::string_view provisioner_name,
   return pack_object(trimmed(std::move(claim)));
 }
 
-std::string volume_record(json volume) {
+std::string volume_record(json volume, std::string_view provisioner_name) {
   if (!volume.is_object()) return pack_object(volume);
+  if (auto compact = compact_volume(volume, provisioner_name)) return std::move(*compact);
   if (auto status = volume.find("status"); status != volume.end() && status->is_object())
     status->erase("lastPhaseTransitionTime");
   return pack_object(trimmed(std::move(volume)));
@@ -191,11 +247,16 @@ std::string object_record(json object) {
 
 json load_record(std::string_view record) {
   if (is_packed(record)) return unpack_object(record);
+  if (!record.empty() && record[0] == kCompactVolumeTag) return expand_volume(record);
   return expand_claim(record);
 }
 
 bool is_compact(std::string_view record) {
   return parse_compact(record).has_value();
+}
+
+bool is_compact_volume(std::string_view record) {
+  return parse_volume(record).has_value();
 }
 
 bool compact_for_class(std::string_view record) {
@@ -207,7 +268,7 @@ json expand_claim(std::string_view record) {
   const auto compact = parse_compact(record);
   if (!compact) throw json::other_error::create(501, "not a compact claim record", nullptr);
   const auto& f = compact->fields;
-  const auto at = [&](Field which) { return std::string(f[which]); };
+  const auto at = [&](ClaimField which) { return std::string(f[which]); };
   json meta = {{"name", at(kName)},
                {"namespace", at(kNamespace)},
                {"uid", compact->uid()},
@@ -240,7 +301,33 @@ std::string record_volume_name(std::string_view record) {
   return compact ? volume_name_for_uid(compact->uid()) : volume_name_for(load_record(record));
 }
 
+json expand_volume(std::string_view record) {
+  const auto parsed = parse_volume(record);
+  if (!parsed) throw json::other_error::create(501, "not a compact volume record", nullptr);
+  const auto& [flags, f] = *parsed;
+  const auto at = [&](VolumeField which) { return std::string(f[which]); };
+  const std::string claim_uid = uid_text_of(f[kClaimUid], flags & kClaimUidBinary);
+  json meta = {{"name", flags & kNameOfClaimUid ? volume_name_for_uid(claim_uid) : at(kVolumeName)},
+               {"uid", uid_text_of(f[kVolumeUid], flags & kVolumeUidBinary)},
+               {"resourceVersion", at(kVolumeResourceVersion)}};
+  if (!f[kVolumeDeletionTimestamp].empty())
+    meta["deletionTimestamp"] = at(kVolumeDeletionTimestamp);
+  if (flags & kProvisionedBySet)
+    meta["annotations"] = {{std::string(kProvisionedBy), at(kProvisionedByField)}};
+  json spec = json::object();
+  if (!f[kVolumeClass].empty()) spec["storageClassName"] = at(kVolumeClass);
+  if (!f[kClaimNamespace].empty() || !f[kClaimName].empty() || !claim_uid.empty())
+    spec["claimRef"] = {
+        {"namespace", at(kClaimNamespace)}, {"name", at(kClaimName)}, {"uid", claim_uid}};
+  if (!f[kReclaimPolicy].empty()) spec["persistentVolumeReclaimPolicy"] = at(kReclaimPolicy);
+  if (!f[kCapacity].empty()) spec["capacity"] = {{"storage", at(kCapacity)}};
+  json volume = {{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"compact", true}};
+  if (!f[kVolumePhase].empty()) volume["status"] = {{"phase", at(kVolumePhase)}};
+  return volume;
+}
+
 std::string volume_record_class(std::string_view record) {
+  if (const auto parsed = parse_volume(record)) return std::string(parsed->second[kVolumeClass]);
   return string_field(field(load_record(record), "spec"), "storageClassName");
 }
 

@@ -190,7 +190,7 @@ TEST_CASE("cache records: a volume is packed whole, less what nothing reads", "[
         {"nfs", {{"server", "nfs.local"}, {"path", "/export/web-data-pvc-0b2c"}}},
         {"claimRef", {{"namespace", "web"}, {"name", "data"}, {"uid", "0b2c"}}}}},
       {"status", {{"phase", "Bound"}, {"lastPhaseTransitionTime", "2026-12-01T10:00:01Z"}}}};
-  const std::string record = volume_record(pv);
+  const std::string record = volume_record(pv, kOurs);
   REQUIRE(is_packed(record));
   CHECK_FALSE(is_compact(record));
   CHECK(volume_record_class(record) == "ours");
@@ -201,4 +201,142 @@ TEST_CASE("cache records: a volume is packed whole, less what nothing reads", "[
   CHECK(load_record(record) == expected);
   // Packed, it is a fraction of its text.
   CHECK(record.size() < expected.dump().size() * 2 / 3);
+}
+
+namespace {
+
+// A volume another provisioner (a CSI driver) made, as a real API server gives it.
+json csi_volume() {
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "PersistentVolume"},
+      {"metadata",
+       {{"name", "pvc-5911505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"},
+        {"uid", "aa11505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"},
+        {"resourceVersion", "812"},
+        {"creationTimestamp", "2026-12-01T10:00:00Z"},
+        {"annotations",
+         {{"pv.kubernetes.io/provisioned-by", "ebs.csi.aws.com"},
+          {"volume.kubernetes.io/provisioner-deletion-secret-name", ""}}},
+        {"finalizers",
+         {"kubernetes.io/pv-protection", "external-provisioner.volume.kubernetes.io/finalizer"}}}},
+      {"spec",
+       {{"accessModes", {"ReadWriteOnce"}},
+        {"capacity", {{"storage", "8Gi"}}},
+        {"claimRef",
+         {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"namespace", "db"},
+          {"name", "data-postgres-0"},
+          {"uid", "5911505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"},
+          {"resourceVersion", "800"}}},
+        {"csi",
+         {{"driver", "ebs.csi.aws.com"},
+          {"fsType", "ext4"},
+          {"volumeAttributes",
+           {{"storage.kubernetes.io/csiProvisionerIdentity",
+             "1733040000000-8081-ebs.csi.aws.com"}}},
+          {"volumeHandle", "vol-0123456789abcdef0"}}},
+        {"nodeAffinity",
+         {{"required",
+           {{"nodeSelectorTerms",
+             {{{"matchExpressions",
+                {{{"key", "topology.ebs.csi.aws.com/zone"},
+                  {"operator", "In"},
+                  {"values", {"eu-west-1a"}}}}}}}}}}}},
+        {"persistentVolumeReclaimPolicy", "Delete"},
+        {"storageClassName", "gp3"},
+        {"volumeMode", "Filesystem"}}},
+      {"status", {{"phase", "Bound"}, {"lastPhaseTransitionTime", "2026-12-01T10:00:01Z"}}}};
+}
+
+}  // namespace
+
+TEST_CASE("cache records: another provisioner's volume is a compact record", "[cache]") {
+  const json pv = csi_volume();
+  const std::string record = volume_record(pv, kOurs);
+  CHECK_FALSE(is_packed(record));
+  CHECK_FALSE(is_compact(record));  // not a claim's
+  CHECK(is_compact_volume(record));
+  CHECK(volume_record_class(record) == "gp3");
+  // What the controller reads of it (provisioned_by, the class, the claim, the phase), and
+  // nothing else.
+  const json expected = {
+      {"metadata",
+       {{"name", "pvc-5911505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"},
+        {"uid", "aa11505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"},
+        {"resourceVersion", "812"},
+        {"annotations", {{"pv.kubernetes.io/provisioned-by", "ebs.csi.aws.com"}}}}},
+      {"spec",
+       {{"storageClassName", "gp3"},
+        {"claimRef",
+         {{"namespace", "db"},
+          {"name", "data-postgres-0"},
+          {"uid", "5911505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f"}}},
+        {"persistentVolumeReclaimPolicy", "Delete"},
+        {"capacity", {{"storage", "8Gi"}}}}},
+      {"status", {{"phase", "Bound"}}},
+      {"compact", true}};
+  CHECK(load_record(record) == expected);
+  CHECK(expand_volume(record) == expected);
+  // The name told by the claim's uid, both uids as 16 bytes: a tenth of its text.
+  CHECK(record.size() < 110);
+  CHECK(record.size() * 10 < pv.dump().size());
+
+  SECTION("a static volume without the annotation, a name of its own, being deleted") {
+    json bare = csi_volume();
+    bare["metadata"]["name"] = "backup-disk";
+    bare["metadata"].erase("annotations");
+    bare["metadata"]["deletionTimestamp"] = "2026-12-02T08:00:00Z";
+    bare["spec"].erase("claimRef");
+    bare["status"]["phase"] = "Available";
+    const json back = load_record(volume_record(bare, kOurs));
+    CHECK(back["metadata"]["name"] == "backup-disk");
+    CHECK(back["metadata"]["deletionTimestamp"] == "2026-12-02T08:00:00Z");
+    CHECK_FALSE(back["metadata"].contains("annotations"));  // none is not an empty one
+    CHECK_FALSE(back["spec"].contains("claimRef"));
+    CHECK(back["status"]["phase"] == "Available");
+  }
+  SECTION("an empty provisioned-by annotation stays one; uids that are not uuids stay text") {
+    json odd = csi_volume();
+    odd["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] = "";
+    odd["metadata"]["uid"] = "not-a-uuid";
+    odd["spec"]["claimRef"]["uid"] = "0b2c";
+    const json back = load_record(volume_record(odd, kOurs));
+    CHECK(back["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == "");
+    CHECK(back["metadata"]["uid"] == "not-a-uuid");
+    CHECK(back["spec"]["claimRef"]["uid"] == "0b2c");
+    CHECK(back["metadata"]["name"] == "pvc-5911505b-6d3e-4a5c-9a0e-1f2b3c4d5e6f");
+  }
+}
+
+TEST_CASE("cache records: volumes of ours and NFS volumes stay whole", "[cache]") {
+  json ours = csi_volume();
+  ours["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] = kOurs;
+  CHECK(is_packed(volume_record(ours, kOurs)));
+  CHECK_FALSE(is_compact_volume(volume_record(ours, kOurs)));
+  // Anyone's NFS volume: the directory index and the audit read its server and path.
+  json nfs = csi_volume();
+  nfs["spec"].erase("csi");
+  nfs["spec"]["nfs"] = {{"server", "nas"}, {"path", "/export/backup"}};
+  const std::string record = volume_record(nfs, kOurs);
+  REQUIRE(is_packed(record));
+  CHECK(load_record(record)["spec"]["nfs"]["path"] == "/export/backup");
+  // A value too long for a field keeps the volume packed whole.
+  json long_class = csi_volume();
+  long_class["spec"]["storageClassName"] = std::string(40000, 'c');
+  CHECK(is_packed(volume_record(long_class, kOurs)));
+}
+
+TEST_CASE("cache records: bytes that are not a compact volume record are refused", "[cache]") {
+  const std::string record = volume_record(csi_volume(), kOurs);
+  CHECK_THROWS_AS(expand_volume(record + "x"), json::exception);  // trailing bytes
+  CHECK_THROWS_AS(expand_volume(record.substr(0, record.size() - 1)), json::exception);  // cut
+  std::string unknown_flag = record;
+  unknown_flag[1] = static_cast<char>(0x40);
+  CHECK_THROWS_AS(expand_volume(unknown_flag), json::exception);
+  CHECK_THROWS_AS(expand_volume("a plain string"), json::exception);
+  CHECK_THROWS_AS(
+      expand_volume(claim_record(applied_claim("gp3", "ebs.csi.aws.com"), kOurs, classes("gp3"))),
+      json::exception);  // a compact claim's
 }
