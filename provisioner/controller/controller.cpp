@@ -115,6 +115,11 @@ struct Controller::Impl {
   // Every PV's name and every claim's volume name, from the caches in place.
   core::LiveNames live_names() const;
   void expire_archives();
+  // Each volume the cache keeps whole (ours, and any NFS volume: volume_record), made an
+  // object one at a time; the compact ones are neither, and nothing that reads a volume's
+  // NFS source or directory needs them.
+  void for_each_whole_volume(const std::function<void(const nlohmann::json&)>& each) const;
+  std::vector<nlohmann::json> whole_volumes() const;
   // One pass of the volume usage walks (VolumeUsageMeter), on its own thread.
   void measure_volumes(std::stop_token stop);
   // Every export's free space, for the metrics (the cache asks only when its value is old).
@@ -157,8 +162,10 @@ struct Controller::Impl {
   std::vector<bool> worker_running;          // by slot
   std::size_t workers_running = 0;
   bool workers_closed = false;
-  // Keys worked so far, for ControllerOptions::on_idle.
+  // Keys worked and background passes ended (sweep, usage walk: each freed a copy of the
+  // caches) so far, for ControllerOptions::on_idle.
   std::atomic<std::uint64_t> worked{0};
+  std::atomic<std::uint64_t> passes{0};
   bool ran = false;
 };
 
@@ -324,11 +331,29 @@ void Controller::Impl::expire_archives() {
     if (const auto retention = core::export_retention(entry.retentions))
       targets.push_back({entry.address, *retention});
   if (targets.empty()) return;
-  ArchiveExpirer(context()).expire(targets, volumes.list(), live_names());
+  ArchiveExpirer(context()).expire(targets, whole_volumes(), live_names());
+}
+
+void Controller::Impl::for_each_whole_volume(
+    const std::function<void(const nlohmann::json&)>& each) const {
+  // Copied under the cache's lock, made objects outside it one at a time: a pass over
+  // thousands neither holds up the watch nor holds thousands of objects.
+  std::vector<std::string> records;
+  volumes.visit([&](std::string_view, std::string_view record) {
+    if (!core::is_compact_volume(record)) records.emplace_back(record);
+  });
+  for (const auto& record : records) each(core::load_record(record));
+}
+
+std::vector<nlohmann::json> Controller::Impl::whole_volumes() const {
+  std::vector<nlohmann::json> out;
+  for_each_whole_volume([&](const nlohmann::json& pv) { out.push_back(pv); });
+  return out;
 }
 
 void Controller::Impl::measure_volumes(std::stop_token stop) {
-  volume_meter.measure(volumes.list(), caches(), std::move(stop));
+  volume_meter.measure([this](const auto& each) { for_each_whole_volume(each); }, caches(),
+                       std::move(stop));
 }
 
 void Controller::Impl::resync() {
@@ -530,6 +555,7 @@ void Controller::run(std::stop_token stop) {
              wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30)))
           base::sleep_for(st, wait);
         if (!st.stop_requested()) self.expire_archives();
+        ++self.passes;
         sweep_done = true;
       });
     };
@@ -551,6 +577,7 @@ void Controller::run(std::stop_token stop) {
       volume_usage_thread = std::jthread([&self](std::stop_token st) {
         while (!st.stop_requested()) {
           self.measure_volumes(st);
+          ++self.passes;
           base::sleep_for(st, self.options.usage_interval);
         }
       });
@@ -563,16 +590,16 @@ void Controller::run(std::stop_token stop) {
     }
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
-    std::uint64_t worked_at_idle = 0;
+    std::uint64_t done_at_idle = 0;
     while (!stop.stop_requested()) {
       base::sleep_for(stop, kStatsInterval < self.options.resync || self.options.resync.count() <= 0
                                 ? std::chrono::steady_clock::duration(kStatsInterval)
                                 : std::chrono::steady_clock::duration(self.options.resync));
       if (stop.stop_requested()) break;
       self.report_stats();
-      if (const auto worked = self.worked.load();
-          self.options.on_idle && worked != worked_at_idle && self.queue.len() == 0) {
-        worked_at_idle = worked;
+      if (const auto done = self.worked.load() + self.passes.load();
+          self.options.on_idle && done != done_at_idle && self.queue.len() == 0) {
+        done_at_idle = done;
         self.options.on_idle();
       }
       if (self.options.resync.count() > 0 && std::chrono::steady_clock::now() >= next_resync) {

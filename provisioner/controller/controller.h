@@ -52,9 +52,10 @@ struct ControllerOptions {
   // never), each walk making at most this many NFS calls per second (0: no cap).
   std::chrono::milliseconds usage_interval{std::chrono::hours(1)};
   double usage_ops_per_second = 100;
-  // Called on the controller's thread, at most every few seconds, once keys were worked and
-  // none waits any more (a burst is over): main gives the memory the burst freed back to the
-  // system (base/heap.h). Empty: nothing.
+  // Called on the controller's thread, at most every few seconds, once keys were worked or a
+  // background pass (orphan sweep, usage walk) ended and no key waits any more (a burst is
+  // over): main gives the memory the burst freed back to the system (base/heap.h). Empty:
+  // nothing.
   std::function<void()> on_idle;
 };
 

@@ -64,35 +64,39 @@ class Pacer {
 
 VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(std::move(context)) {}
 
-void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& caches,
+void VolumeUsageMeter::measure(const VolumeVisitor& each_volume, const CacheView& caches,
                                std::stop_token stop) {
   const core::ProvisionerDefaults defaults = defaults_of(ctx_.options);
   std::map<std::string, std::pair<nfs::ExportAddress, std::vector<Volume>>> by_export;
   std::set<std::string> measured;
-  for (const auto& pv : pvs) {
-    if (!core::provisioned_by(pv, ctx_.options.provisioner_name)) continue;
-    if (string_field(field(pv, "status"), "phase") != "Bound") continue;
+  each_volume([&](const json& pv) {
+    if (!core::provisioned_by(pv, ctx_.options.provisioner_name)) return;
+    if (string_field(field(pv, "status"), "phase") != "Bound") return;
     const auto storage_class =
         caches.storage_class(string_field(field(pv, "spec"), "storageClassName"));
     const auto* sc = storage_class ? &*storage_class : nullptr;
     auto location = core::volume_location(pv, sc, defaults);
     const auto* where = std::get_if<core::VolumeLocation>(&location);
-    if (!where) continue;
+    if (!where) return;
     const auto percent = core::usage_warning_percent(sc);
     const json& claim_ref = field(field(pv, "spec"), "claimRef");
-    Volume volume{
-        pv, where->directory,
-        caches.claim(string_field(claim_ref, "namespace") + "/" + string_field(claim_ref, "name")),
-        std::holds_alternative<int>(percent) ? std::get<int>(percent) : 100};
+    Volume volume{name_of(pv),
+                  string_field(claim_ref, "namespace"),
+                  string_field(claim_ref, "name"),
+                  string_field(claim_ref, "uid"),
+                  string_field(field(field(pv, "spec"), "capacity"), "storage"),
+                  core::requested_bytes(pv),
+                  where->directory,
+                  std::holds_alternative<int>(percent) ? std::get<int>(percent) : 100};
+    measured.insert(volume.pv_name);
     auto& entry = by_export[where->export_address.key()];
     entry.first = where->export_address;
     entry.second.push_back(std::move(volume));
-    measured.insert(name_of(pv));
-  }
+  });
   for (const auto& [key, entry] : by_export) {
     if (stop.stop_requested() || !ctx_.may_act()) return;
     try {
-      measure_export(entry.first, entry.second, stop);
+      measure_export(entry.first, entry.second, caches, stop);
     } catch (const std::exception& e) {
       if (stop.stop_requested()) return;  // cancelled: nothing went wrong
       ctx_.logger.warn("cannot measure volumes",
@@ -111,7 +115,8 @@ void VolumeUsageMeter::measure(const std::vector<json>& pvs, const CacheView& ca
 }
 
 void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
-                                      const std::vector<Volume>& volumes, std::stop_token stop) {
+                                      const std::vector<Volume>& volumes, const CacheView& caches,
+                                      std::stop_token stop) {
   // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
   // with one worker a pooled client would hold up every provision that long. Its calls time
   // out sooner: a walk that fails on a slow server only leaves this pass's figures out. A stop
@@ -128,27 +133,29 @@ void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
     if (stop.stop_requested() || !ctx_.may_act()) return;
     if (!client.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
     total += size.bytes;
-    report(volume, size.bytes, size.entries + 1);
+    report(volume, caches, size.bytes, size.entries + 1);
   }
   ctx_.observer.export_volumes_measured(address, total, pace.calls(),
                                         std::chrono::steady_clock::now() - started);
 }
 
-void VolumeUsageMeter::report(const Volume& volume, std::uint64_t bytes, std::uint64_t inodes) {
-  const std::string pv_name = name_of(volume.pv);
-  const json& claim_ref = field(field(volume.pv, "spec"), "claimRef");
-  const std::string request_text =
-      string_field(field(field(volume.pv, "spec"), "capacity"), "storage");
-  const auto requested = core::requested_bytes(volume.pv);
+void VolumeUsageMeter::report(const Volume& volume, const CacheView& caches, std::uint64_t bytes,
+                              std::uint64_t inodes) {
+  const std::string& pv_name = volume.pv_name;
+  const std::string& request_text = volume.request_text;
+  const auto& requested = volume.requested;
   const bool over = requested && core::over_request(bytes, *requested, volume.percent);
-  ctx_.observer.volume_usage({string_field(claim_ref, "namespace"), string_field(claim_ref, "name"),
-                              pv_name, bytes, inodes, requested.value_or(0), over});
+  ctx_.observer.volume_usage({volume.claim_namespace, volume.claim_name, pv_name, bytes, inodes,
+                              requested.value_or(0), over});
   const auto known = over_.find(pv_name);
   const auto news =
       core::usage_news(known == over_.end() ? std::nullopt : std::optional(known->second), over);
   over_[pv_name] = over;
-  if (news == core::UsageNews::none || !volume.claim) return;
-  const auto object = InvolvedObject::of("PersistentVolumeClaim", *volume.claim);
+  if (news == core::UsageNews::none) return;
+  // The claim the volume is bound to, not a namesake made since.
+  const auto claim = caches.claim(volume.claim_namespace + "/" + volume.claim_name);
+  if (!claim || core::metadata_field(*claim, "uid") != volume.claim_uid) return;
+  const auto object = InvolvedObject::of("PersistentVolumeClaim", *claim);
   const std::string message = core::over_request_message(request_text, volume.percent);
   ctx_.logger.info(
       "volume over its request",

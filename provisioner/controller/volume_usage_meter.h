@@ -7,6 +7,8 @@
 // They use a client of their own, so the workers keep every client of their pools.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stop_token>
@@ -23,22 +25,34 @@ class VolumeUsageMeter {
  public:
   explicit VolumeUsageMeter(WorkContext context);
 
-  // One pass over pvs (the cache), their classes and claims read from caches. Returns early,
-  // reporting nothing more, once stop is requested or the fence closes. Never throws: an
-  // export that does not answer is logged and skipped until the next pass.
-  void measure(const std::vector<nlohmann::json>& pvs, const CacheView& caches,
-               std::stop_token stop);
+  // Calls its argument with each volume that may be ours, one at a time (the caller's cache
+  // need not hold them all as objects at once).
+  using VolumeVisitor =
+      std::function<void(const std::function<void(const nlohmann::json& pv)>& each)>;
+
+  // One pass over the volumes each_volume gives, their classes and claims read from caches.
+  // Returns early, reporting nothing more, once stop is requested or the fence closes. Never
+  // throws: an export that does not answer is logged and skipped until the next pass.
+  void measure(const VolumeVisitor& each_volume, const CacheView& caches, std::stop_token stop);
 
  private:
+  // What a pass keeps of a volume for its minutes: a few strings, not the object (thousands
+  // of objects would be tens of megabytes). Its claim is read from the cache when an Event is
+  // due.
   struct Volume {
-    nlohmann::json pv;
+    std::string pv_name;
+    std::string claim_namespace;
+    std::string claim_name;
+    std::string claim_uid;
+    std::string request_text;  // spec.capacity.storage
+    std::optional<std::uint64_t> requested;
     std::string directory;
-    std::optional<nlohmann::json> claim;
     int percent = 100;
   };
   void measure_export(const nfs::ExportAddress& address, const std::vector<Volume>& volumes,
-                      std::stop_token stop);
-  void report(const Volume& volume, std::uint64_t bytes, std::uint64_t inodes);
+                      const CacheView& caches, std::stop_token stop);
+  void report(const Volume& volume, const CacheView& caches, std::uint64_t bytes,
+              std::uint64_t inodes);
 
   WorkContext ctx_;
   std::map<std::string, bool> over_;  // pv -> its last verdict, for once-per-crossing Events
