@@ -1,12 +1,12 @@
 // bench_scale [CLAIMS] [OURS_PERCENT]: memory and time of the provisioner's caches in a big
 // cluster, on the real control plane (kube-apiserver + etcd + kube-controller-manager, as the
-// e2e tests start it) with a real nfs-ganesha. CLAIMS claims exist before the controller
-// starts, (100 - OURS_PERCENT) % of another provisioner's class (kube-controller-manager hands
-// them to it), the rest of ours (provisioned at start, a burst). Prints: time to caches synced,
-// this process's RSS before, after the sync, after three leader changes (controller stopped and
-// started again), after the burst of ours once the controller said it was over, each once the
-// work it queued is done, with what of it malloc holds (live data, the heap's holes aside);
-// and the CPU one resync takes. Figures only.
+// e2e tests start it) with a real nfs-ganesha. (100 - OURS_PERCENT) % of CLAIMS claims exist
+// before the controller starts, of another provisioner's class, each Bound to a CSI volume of
+// its own (scale_objects.h); the rest are ours, made after three leader changes (a burst). Prints:
+// time to caches synced, this process's RSS before, after the sync, after three leader changes
+// (controller stopped and started again), after the burst of ours once the controller said it was
+// over, each once the work it queued is done, with what of it malloc holds (live data, the heap's
+// holes aside); and the CPU one resync takes. Figures only.
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -25,6 +25,7 @@
 
 #include "provisioner/base/heap.h"
 #include "provisioner/kube/resource.h"
+#include "test/bench/scale_objects.h"
 #include "test/e2e/e2e_env.h"
 #include "test/support/objects.h"
 
@@ -60,32 +61,6 @@ double cpu_seconds() {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// handed_to: the volume.kubernetes.io/storage-provisioner annotation kube-controller-manager
-// would set. Set here for our burst: with thousands of pending claims of a provisioner that
-// does not run, kube-controller-manager takes minutes to hand new claims over, and that is
-// not what is measured.
-json claim(const std::string& name, const std::string& class_name,
-           const std::string& handed_to = {}) {
-  json claim = nfsprov::testing::claim_object("scale", name, class_name);
-  claim["metadata"]["labels"] = {{"app", "bench"}};
-  if (!handed_to.empty())
-    claim["metadata"]["annotations"] = {{"volume.kubernetes.io/storage-provisioner", handed_to}};
-  return claim;
-}
-
-// Creates count claims name-0.. of class_name, 8 at a time.
-void create_claims(kube::ApiClient& api, const std::string& prefix, int count,
-                   const std::string& class_name, const std::string& handed_to = {}) {
-  std::atomic<int> next{0};
-  std::vector<std::jthread> threads;
-  for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&] {
-      for (int i = next++; i < count; i = next++)
-        api.create(kube::kPersistentVolumeClaims, "scale",
-                   claim(prefix + std::to_string(i), class_name, handed_to));
-    });
 }
 
 // The queue's depth as the controller reports it: after every key worked, and every 10 s.
@@ -165,12 +140,6 @@ class Controller {
   std::jthread thread_;
 };
 
-// Our work done: the PVs made (binding them is kube-controller-manager's, which in a cluster of
-// thousands of pending claims of another provisioner takes minutes of its own).
-std::size_t volumes(e2e::E2eEnv& env) {
-  return env.api().list(kube::kPersistentVolumes)["items"].size();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,9 +163,9 @@ int main(int argc, char** argv) {
                     {"provisioner", "ebs.csi.aws.com"}});
   env.options().resync = 3600s;  // measured by hand below
   auto start = Clock::now();
-  create_claims(env.api(), "other-", foreign, "elsewhere");
-  std::printf("%d claims of another provisioner created in %.1f s\n", foreign,
-              seconds_since(start));
+  bench::create_bound_claims(env.api(), "scale", "other-", foreign, "elsewhere", "ebs.csi.aws.com");
+  std::printf("%d claims of another provisioner, each with its volume, created in %.1f s\n",
+              foreign, seconds_since(start));
   std::fflush(stdout);
 
   const long before = rss_kib();
@@ -225,8 +194,9 @@ int main(int argc, char** argv) {
               after_changes - after_sync);
 
   start = Clock::now();
-  create_claims(env.api(), "ours-", ours, "nfs", e2e::kProvisioner);
-  while (volumes(env) < static_cast<std::size_t>(ours) && seconds_since(start) < 600)
+  bench::create_claims(env.api(), "scale", "ours-", ours, "nfs", e2e::kProvisioner);
+  while (bench::volumes_of(env.api(), "nfs") < static_cast<std::size_t>(ours) &&
+         seconds_since(start) < 600)
     std::this_thread::sleep_for(500ms);
   const double burst_seconds = seconds_since(start);
   controller.wait_idle(Clock::now());

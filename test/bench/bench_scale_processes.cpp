@@ -2,10 +2,11 @@
 // the provisioner as a process, and for nfs-subdir-external-provisioner measured the same way
 // (client-go caches every claim and volume as a typed object), on one real control plane and
 // nfs-ganesha. Each candidate's RSS (VmRSS of its process) is read:
-//  1. in an empty cluster, once its caches are synced and 10 s have passed;
-//  2. with (100 - OURS_PERCENT) % of CLAIMS claims of another provisioner's class present;
+//  1. in an empty cluster, once its caches are synced and 25 s have passed;
+//  2. with (100 - OURS_PERCENT) % of CLAIMS claims of another provisioner's class present,
+//     each Bound to a CSI volume of its own (scale_objects.h);
 //  3. after a burst of OURS_PERCENT % of CLAIMS claims of its own class, once all their PVs
-//     exist and 15 s have passed.
+//     exist and 25 s have passed.
 // Each candidate has a class and a provisioner name of its own. The burst of the one measured
 // first stays: for the second, its claims and PVs are one more provisioner's (nfs-provisioner
 // runs second, the harder place). nfs-subdir needs root: it writes into /persistentvolumes,
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "provisioner/kube/resource.h"
+#include "test/bench/scale_objects.h"
 #include "test/e2e/e2e_env.h"
 #include "test/e2e/replica.h"
 #include "test/support/child_process.h"
@@ -39,40 +41,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// How long a candidate runs before its RSS is read: its start's (or burst's) work done and the
+// quiet after it noticed (nfs-provisioner gives freed heap back at a tick without work, every
+// 10 s).
+constexpr auto kSettle = 25s;
+
 long rss_kib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);)
     if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
   return -1;
-}
-
-// count claims prefix-0.. of class_name, 8 at a time; handed_to as kube-controller-manager
-// would annotate them (it hands claims over slowly while thousands of others wait).
-void create_claims(kube::ApiClient& api, const std::string& prefix, int count,
-                   const std::string& class_name, const std::string& handed_to = {}) {
-  std::atomic<int> next{0};
-  std::vector<std::jthread> threads;
-  for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) {
-        json claim =
-            nfsprov::testing::claim_object("scale", prefix + std::to_string(i), class_name);
-        if (!handed_to.empty())
-          claim["metadata"]["annotations"] = {
-              {"volume.kubernetes.io/storage-provisioner", handed_to},
-              {"volume.beta.kubernetes.io/storage-provisioner", handed_to}};
-        api.create(kube::kPersistentVolumeClaims, "scale", claim);
-      }
-    });
-}
-
-std::size_t volumes_of(e2e::E2eEnv& env, const std::string& class_name) {
-  std::size_t n = 0;
-  // Held first: a range-for over a member of a temporary would outlive the temporary.
-  const json pvs = env.api().list(kube::kPersistentVolumes);
-  for (const auto& pv : pvs["items"])
-    if (pv["spec"].value("storageClassName", "") == class_name) ++n;
-  return n;
 }
 
 struct Candidate {
@@ -160,28 +138,29 @@ int main(int argc, char** argv) {
 
   for (auto& c : candidates) {
     auto child = started(c, logs / (c.name + "-empty.log"));
-    std::this_thread::sleep_for(10s);
+    std::this_thread::sleep_for(kSettle);
     c.empty = rss_kib(child->pid());
   }
   auto start = Clock::now();
-  create_claims(env.api(), "other-", foreign, "elsewhere", "ebs.csi.aws.com");
-  std::printf("%d claims of another provisioner created in %.1f s\n", foreign,
-              std::chrono::duration<double>(Clock::now() - start).count());
+  bench::create_bound_claims(env.api(), "scale", "other-", foreign, "elsewhere", "ebs.csi.aws.com");
+  std::printf("%d claims of another provisioner, each with its volume, created in %.1f s\n",
+              foreign, std::chrono::duration<double>(Clock::now() - start).count());
   for (auto& c : candidates) {
     auto child = started(c, logs / (c.name + "-foreign.log"));
-    std::this_thread::sleep_for(10s);
+    std::this_thread::sleep_for(kSettle);
     c.with_foreign = rss_kib(child->pid());
   }
   for (auto& c : candidates) {
     auto child = started(c, logs / (c.name + "-burst.log"));
-    std::this_thread::sleep_for(10s);
+    std::this_thread::sleep_for(kSettle);
     c.before_burst = rss_kib(child->pid());
     start = Clock::now();
-    create_claims(env.api(), c.name + "-", burst, c.name, c.provisioner);
-    while (volumes_of(env, c.name) < static_cast<std::size_t>(burst) && Clock::now() - start < 600s)
+    bench::create_claims(env.api(), "scale", c.name + "-", burst, c.name, c.provisioner);
+    while (bench::volumes_of(env.api(), c.name) < static_cast<std::size_t>(burst) &&
+           Clock::now() - start < 600s)
       std::this_thread::sleep_for(500ms);
     c.burst_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::this_thread::sleep_for(15s);
+    std::this_thread::sleep_for(kSettle);
     c.after_burst = rss_kib(child->pid());
   }
 
@@ -208,7 +187,7 @@ int main(int argc, char** argv) {
     std::snprintf(text, sizeof text, "%.1f s", c.burst_seconds);
     return std::string(text);
   });
-  row("RSS 15 s after the burst", [&](const Candidate& c) { return mib(c.after_burst); });
+  row("RSS 25 s after the burst", [&](const Candidate& c) { return mib(c.after_burst); });
   row("per claim of its own", [&](const Candidate& c) {
     return std::to_string(1024 * (c.after_burst - c.before_burst) / std::max(burst, 1)) + " B";
   });
