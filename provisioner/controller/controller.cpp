@@ -221,6 +221,9 @@ void Controller::Impl::set_handlers() {
   // The index is updated before the key is queued: a worker sees what the cache sees.
   auto on_volume = [this](const nlohmann::json& pv) {
     directories.volume_seen(pv);
+    // Neither ours nor NFS (a compact record): nothing for a worker to do, ever, as for
+    // another provisioner's claims.
+    if (pv.contains("compact")) return;
     enqueue(volume_key(object_name(pv)));
   };
   volumes.set_handlers(
@@ -258,7 +261,8 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
   // as ours, say) are needed whole now: the relist brings them, and their keys again.
   if (ours && compact) claims.request_relist();
   volumes.visit([&](std::string_view key, std::string_view pv) {
-    if (core::volume_record_class(pv) == class_name) queue.add(volume_key(key));
+    if (!core::is_compact_volume(pv) && core::volume_record_class(pv) == class_name)
+      queue.add(volume_key(key));
   });
   // Once for them all, outside the caches' locks, as resync does.
   add_worker_if_needed();
@@ -361,7 +365,10 @@ void Controller::Impl::resync() {
   claims.visit([&](std::string_view key, std::string_view record) {
     if (!core::is_compact(record)) queue.add(claim_key(key));
   });
-  volumes.visit([&](std::string_view key, std::string_view) { queue.add(volume_key(key)); });
+  // Nor their volumes (volume_record: neither ours nor NFS).
+  volumes.visit([&](std::string_view key, std::string_view record) {
+    if (!core::is_compact_volume(record)) queue.add(volume_key(key));
+  });
   add_worker_if_needed();
 }
 

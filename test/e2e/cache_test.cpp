@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "provisioner/core/cache_records.h"
@@ -12,6 +13,7 @@
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/resource.h"
 #include "test/e2e/e2e_env.h"
+#include "test/support/objects.h"
 
 using namespace nfsprov::e2e;
 namespace kube = nfsprov::kube;
@@ -158,4 +160,67 @@ TEST_CASE(
     CHECK(uri.find("limit=500") != std::string::npos);
     CHECK(uri.find("resourceVersion=") == std::string::npos);
   }
+}
+
+TEST_CASE(
+    "cache: a CSI driver's volumes, as the real server serves them, are compact records, NFS "
+    "volumes and the controller's stay whole") {
+  E2eEnv env;
+  env.ensure_namespace(kNs);
+  const json claim = env.api().create(kube::kPersistentVolumeClaims, kNs,
+                                      {{"metadata", {{"name", "db"}}},
+                                       {"spec",
+                                        {{"storageClassName", "gp3"},
+                                         {"accessModes", {"ReadWriteOnce"}},
+                                         {"resources", {{"requests", {{"storage", "8Gi"}}}}}}}});
+  const std::string uid = str_at(claim, "/metadata/uid");
+  // As the CSI external-provisioner makes one: named pvc-<claim uid>, naming its claim.
+  env.api().create(
+      kube::kPersistentVolumes, {},
+      {{"metadata",
+        {{"name", "pvc-" + uid},
+         {"annotations", {{"pv.kubernetes.io/provisioned-by", "ebs.csi.aws.com"}}},
+         {"finalizers", {"external-provisioner.volume.kubernetes.io/finalizer"}}}},
+       {"spec",
+        {{"accessModes", {"ReadWriteOnce"}},
+         {"capacity", {{"storage", "8Gi"}}},
+         {"claimRef", {{"namespace", kNs}, {"name", "db"}, {"uid", uid}}},
+         {"csi", {{"driver", "ebs.csi.aws.com"}, {"volumeHandle", "vol-0123456789abcdef0"}}},
+         {"persistentVolumeReclaimPolicy", "Delete"},
+         {"storageClassName", "gp3"}}}});
+  json ours = nfsprov::testing::nfs_volume_object("pvc-ours", "nfs");
+  ours["metadata"]["annotations"] = {{"pv.kubernetes.io/provisioned-by", kProvisioner}};
+  env.api().create(kube::kPersistentVolumes, {}, ours);
+  env.api().create(kube::kPersistentVolumes, {},
+                   nfsprov::testing::nfs_volume_object("static-backup", ""));
+
+  kube::Informer volumes(env.provisioner_api(), kube::kPersistentVolumes);
+  volumes.set_transform({[](json pv) { return core::volume_record(std::move(pv), kProvisioner); },
+                         core::load_record});
+  std::jthread thread([&](std::stop_token stop) { volumes.run(stop); });
+  REQUIRE(wait_until([&] { return volumes.synced(); }, 30s));
+  std::map<std::string, bool> compact;
+  volumes.visit([&](std::string_view key, std::string_view record) {
+    compact[std::string(key)] = core::is_compact_volume(record);
+  });
+  CHECK(compact == std::map<std::string, bool>{
+                       {"pvc-" + uid, true}, {"pvc-ours", false}, {"static-backup", false}});
+
+  // What the controller reads of the CSI volume comes back as the server has it.
+  const auto csi = volumes.get("pvc-" + uid);
+  REQUIRE(csi);
+  const json served = env.api().get(kube::kPersistentVolumes, {}, "pvc-" + uid);
+  CHECK(csi->value("compact", false));
+  for (const char* path :
+       {"/metadata/name", "/metadata/uid", "/metadata/resourceVersion",
+        "/metadata/annotations/pv.kubernetes.io~1provisioned-by", "/spec/storageClassName",
+        "/spec/claimRef/namespace", "/spec/claimRef/name", "/spec/claimRef/uid",
+        "/spec/persistentVolumeReclaimPolicy", "/spec/capacity/storage", "/status/phase"})
+    CHECK(str_at(*csi, path) == str_at(served, path));
+  CHECK_FALSE(csi->at("spec").contains("csi"));
+  // An NFS volume of anyone's stays whole: its server and path are what the directory index
+  // guards.
+  const auto backup = volumes.get("static-backup");
+  REQUIRE(backup);
+  CHECK(str_at(*backup, "/spec/nfs/path") == "/export/static-backup");
 }
