@@ -304,7 +304,10 @@ std::string record_volume_name(std::string_view record) {
 json expand_volume(std::string_view record) {
   const auto parsed = parse_volume(record);
   if (!parsed) throw json::other_error::create(501, "not a compact volume record", nullptr);
-  const auto& [flags, f] = *parsed;
+  // Not a structured binding: clang before 16 (bookworm has 14, for clang-tidy) cannot capture
+  // one in a lambda.
+  const std::uint8_t flags = parsed->first;
+  const auto& f = parsed->second;
   const auto at = [&](VolumeField which) { return std::string(f[which]); };
   const std::string claim_uid = uid_text_of(f[kClaimUid], flags & kClaimUidBinary);
   json meta = {{"name", flags & kNameOfClaimUid ? volume_name_for_uid(claim_uid) : at(kVolumeName)},
