@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include <typeinfo>
+
 namespace nfsprov::ops {
 
 namespace {
@@ -49,8 +51,9 @@ void open_labels(std::string& out, std::string_view name, const std::vector<std:
   }
 }
 
-void write_sample(std::string& out, std::string_view name, const std::vector<std::string>& names,
-                  const std::vector<std::string>& values, double value) {
+void write_sample_line(std::string& out, std::string_view name,
+                       const std::vector<std::string>& names,
+                       const std::vector<std::string>& values, double value) {
   open_labels(out, name, names, values);
   if (!names.empty()) out += '}';
   out += ' ';
@@ -66,6 +69,11 @@ void atomic_add(std::atomic<double>& target, double amount) {
 
 std::vector<double> default_buckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+void write_sample(std::string& out, std::string_view name, const std::vector<std::string>& names,
+                  const std::vector<std::string>& values, double value) {
+  write_sample_line(out, name, names, values, value);
 }
 
 std::string format_value(double value) {
@@ -284,6 +292,22 @@ HistogramFamily& MetricsRegistry::histogram(std::string name, std::string help,
                                             std::vector<double> bounds) {
   return add<HistogramFamily>(std::move(name), std::move(help), std::move(label_names),
                               MetricType::histogram, std::move(bounds));
+}
+
+FamilyBase& MetricsRegistry::add_family(std::unique_ptr<FamilyBase> family) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = families_.find(family->name()); found != families_.end()) {
+    const FamilyBase& existing = *found->second;
+    const FamilyBase& candidate = *family;
+    if (typeid(existing) != typeid(candidate) || existing.type() != family->type() ||
+        existing.label_names() != family->label_names())
+      throw std::invalid_argument("metric " + family->name() +
+                                  " is already registered with another kind or labels");
+    return *found->second;
+  }
+  FamilyBase& ref = *family;
+  families_.emplace(family->name(), std::move(family));
+  return ref;
 }
 
 std::string MetricsRegistry::render() const {

@@ -138,6 +138,11 @@ class MetricsRegistry {
                              std::vector<std::string> label_names = {},
                              std::vector<double> bounds = default_buckets());
 
+  // A family of another kind (one that renders series it keeps its own way). Adding a name
+  // again with the same kind and labels returns the family registered first (family is
+  // dropped); with another, throws std::invalid_argument.
+  FamilyBase& add_family(std::unique_ptr<FamilyBase> family);
+
   // The text exposition format, families sorted by name.
   std::string render() const;
 
@@ -158,5 +163,8 @@ inline constexpr std::string_view exposition_content_type =
 std::string format_value(double value);                  // "1", "0.005", "+Inf", "NaN"
 std::string escape_label_value(std::string_view value);  // \\ \" \n
 std::string escape_help(std::string_view help);          // \\ \n
+// One sample line: name{names[i]="values[i]",...} value.
+void write_sample(std::string& out, std::string_view name, const std::vector<std::string>& names,
+                  const std::vector<std::string>& values, double value);
 
 }  // namespace nfsprov::ops

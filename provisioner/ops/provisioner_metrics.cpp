@@ -1,6 +1,7 @@
 #include "provisioner/ops/provisioner_metrics.h"
 
 #include <cerrno>
+#include <memory>
 #include <utility>
 
 namespace nfsprov::ops {
@@ -13,6 +14,31 @@ double seconds(std::chrono::nanoseconds took) {
 
 std::string text(std::string_view value) {
   return std::string(value);
+}
+
+// The four per-volume usage families, one table behind them (volume_usage_table.h).
+std::shared_ptr<VolumeUsageTable> add_volume_usage_families(MetricsRegistry& registry) {
+  auto table = std::make_shared<VolumeUsageTable>();
+  using Column = VolumeUsageTable::Column;
+  const std::pair<const char*, const char*> names[] = {
+      {"nfs_provisioner_volume_used_bytes",
+       "Bytes of the regular files in a volume's directory, walked through NFS by the leader "
+       "(--usage-interval)."},
+      {"nfs_provisioner_volume_used_inodes",
+       "Directories, files and symlinks in a volume's directory (itself included)."},
+      {"nfs_provisioner_volume_requested_bytes",
+       "A volume's size (the PV's spec.capacity.storage): a promise on NFS, not a quota."},
+      {"nfs_provisioner_volume_over_request",
+       "1 while a volume uses more than its class's usageWarningPercent of its request."}};
+  const Column columns[] = {Column::used_bytes, Column::used_inodes, Column::requested_bytes,
+                            Column::over_request};
+  // Another ProvisionerMetrics on this registry made them first: its table is the one.
+  for (std::size_t i = 0; i < 4; ++i)
+    table =
+        dynamic_cast<VolumeUsageFamily&>(registry.add_family(std::make_unique<VolumeUsageFamily>(
+                                             names[i].first, names[i].second, table, columns[i])))
+            .table();
+  return table;
 }
 
 }  // namespace
@@ -153,24 +179,7 @@ ProvisionerMetrics::ProvisionerMetrics(MetricsRegistry& registry, std::string_vi
           "Archives (archived-* directories of ours) older than their export's archiveRetention, "
           "removed by the leader, by export.",
           {"server"})),
-      volume_used_bytes_(registry.gauge(
-          "nfs_provisioner_volume_used_bytes",
-          "Bytes of the regular files in a volume's directory, walked through NFS by the leader "
-          "(--usage-interval).",
-          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
-      volume_used_inodes_(registry.gauge(
-          "nfs_provisioner_volume_used_inodes",
-          "Directories, files and symlinks in a volume's directory (itself included).",
-          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
-      volume_requested_bytes_(
-          registry.gauge("nfs_provisioner_volume_requested_bytes",
-                         "A volume's size (the PV's spec.capacity.storage): a promise on NFS, "
-                         "not a quota.",
-                         {"namespace", "persistentvolumeclaim", "persistentvolume"})),
-      volume_over_request_(registry.gauge(
-          "nfs_provisioner_volume_over_request",
-          "1 while a volume uses more than its class's usageWarningPercent of its request.",
-          {"namespace", "persistentvolumeclaim", "persistentvolume"})),
+      volume_usage_(add_volume_usage_families(registry)),
       export_volumes_used_bytes_(
           registry.gauge("nfs_provisioner_export_volumes_used_bytes",
                          "Bytes used by the measured volumes of an export, in total.", {"server"})),
@@ -274,34 +283,11 @@ void ProvisionerMetrics::volume_usage(std::string_view ns, std::string_view clai
                                       std::string_view pv, std::uint64_t used_bytes,
                                       std::uint64_t used_inodes, std::uint64_t requested_bytes,
                                       bool over) {
-  std::vector<std::string> labels{text(ns), text(claim), text(pv)};
-  {
-    // A claim re-bound to the same PV keeps one series.
-    std::lock_guard lock(volume_labels_mutex_);
-    auto [at, added] = volume_labels_.try_emplace(std::string(pv), labels);
-    if (!added && at->second != labels) {
-      volume_forgotten_locked(at->second);
-      at->second = labels;
-    }
-  }
-  volume_used_bytes_.with(labels).set(static_cast<double>(used_bytes));
-  volume_used_inodes_.with(labels).set(static_cast<double>(used_inodes));
-  volume_requested_bytes_.with(labels).set(static_cast<double>(requested_bytes));
-  volume_over_request_.with(labels).set(over ? 1.0 : 0.0);
-}
-
-void ProvisionerMetrics::volume_forgotten_locked(const std::vector<std::string>& labels) {
-  for (GaugeFamily* family :
-       {&volume_used_bytes_, &volume_used_inodes_, &volume_requested_bytes_, &volume_over_request_})
-    family->remove(labels);
+  volume_usage_->set(pv, {text(ns), text(claim), used_bytes, used_inodes, requested_bytes, over});
 }
 
 void ProvisionerMetrics::volume_forgotten(std::string_view pv) {
-  std::lock_guard lock(volume_labels_mutex_);
-  const auto at = volume_labels_.find(pv);
-  if (at == volume_labels_.end()) return;
-  volume_forgotten_locked(at->second);
-  volume_labels_.erase(at);
+  volume_usage_->forget(pv);
 }
 
 void ProvisionerMetrics::export_volumes_measured(const nfs::ExportAddress& address,

@@ -15,6 +15,7 @@
 #include "nfs/nfs_observer.h"
 #include "nfs/values/export_address.h"
 #include "provisioner/ops/metrics.h"
+#include "provisioner/ops/volume_usage_table.h"
 
 namespace nfsprov::ops {
 
@@ -93,16 +94,10 @@ class ProvisionerMetrics {
   CounterFamily& api_forbidden_;
   CounterFamily& orphans_;
   CounterFamily& archives_expired_;
-  GaugeFamily& volume_used_bytes_;
-  GaugeFamily& volume_used_inodes_;
-  GaugeFamily& volume_requested_bytes_;
-  GaugeFamily& volume_over_request_;
+  std::shared_ptr<VolumeUsageTable> volume_usage_;
   GaugeFamily& export_volumes_used_bytes_;
   CounterFamily& usage_walk_calls_;
   GaugeFamily& usage_walk_seconds_;
-  void volume_forgotten_locked(const std::vector<std::string>& labels);
-  std::mutex volume_labels_mutex_;
-  std::map<std::string, std::vector<std::string>, std::less<>> volume_labels_;  // pv -> labels
   Gauge& leader_;
   GaugeFamily& export_total_;
   GaugeFamily& export_free_;

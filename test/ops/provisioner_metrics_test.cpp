@@ -152,3 +152,43 @@ TEST_CASE("two ProvisionerMetrics on one registry share the families", "[provisi
   second.delete_succeeded("c", 1ms);
   CHECK(has_line(registry.render(), "controller_persistentvolume_delete_total{class=\"c\"} 2"));
 }
+
+TEST_CASE("per-volume usage: four series per volume, replaced on re-bind, gone when forgotten",
+          "[provisioner_metrics]") {
+  MetricsRegistry registry;
+  ProvisionerMetrics metrics(registry, "1.2.3");
+  // A second one on the same registry (a leader change) writes into the same series.
+  ProvisionerMetrics again(registry, "1.2.3");
+  metrics.volume_usage("web", "data", "pvc-b", 2048, 3, 1073741824, false);
+  again.volume_usage("api", "cache", "pvc-a", 5000, 7, 4096, true);
+  const std::string labels_a =
+      R"({namespace="api",persistentvolumeclaim="cache",persistentvolume="pvc-a"})";
+  const std::string labels_b =
+      R"({namespace="web",persistentvolumeclaim="data",persistentvolume="pvc-b"})";
+  std::string text = registry.render();
+  CHECK(has_line(text, "# TYPE nfs_provisioner_volume_used_bytes gauge"));
+  CHECK(has_line(text, "nfs_provisioner_volume_used_bytes" + labels_a + " 5000"));
+  CHECK(has_line(text, "nfs_provisioner_volume_used_inodes" + labels_a + " 7"));
+  CHECK(has_line(text, "nfs_provisioner_volume_requested_bytes" + labels_a + " 4096"));
+  CHECK(has_line(text, "nfs_provisioner_volume_over_request" + labels_a + " 1"));
+  CHECK(has_line(text, "nfs_provisioner_volume_used_bytes" + labels_b + " 2048"));
+  CHECK(has_line(text, "nfs_provisioner_volume_requested_bytes" + labels_b + " 1073741824"));
+  CHECK(has_line(text, "nfs_provisioner_volume_over_request" + labels_b + " 0"));
+  // Sorted by label values (namespace first), as every family's series are.
+  CHECK(text.find("nfs_provisioner_volume_used_bytes" + labels_a) <
+        text.find("nfs_provisioner_volume_used_bytes" + labels_b));
+
+  // The PV bound to another claim: one series, the new labels.
+  metrics.volume_usage("web", "data-2", "pvc-b", 4096, 4, 1073741824, false);
+  text = registry.render();
+  CHECK(text.find(labels_b) == std::string::npos);
+  CHECK(has_line(
+      text,
+      R"(nfs_provisioner_volume_used_bytes{namespace="web",persistentvolumeclaim="data-2",persistentvolume="pvc-b"} 4096)"));
+
+  metrics.volume_forgotten("pvc-a");
+  metrics.volume_forgotten("pvc-unknown");  // nothing
+  text = registry.render();
+  CHECK(text.find(labels_a) == std::string::npos);
+  CHECK(text.find("persistentvolume=\"pvc-b\"") != std::string::npos);
+}
