@@ -41,8 +41,14 @@ bool Faults::wait_while_held(const std::string& method, const std::string& path)
   const std::string request = method + " " + path;
   std::unique_lock lock(mutex_);
   if (held_.empty() || held_ != request) return false;
+  ++held_count_;
   released_.wait(lock, [&] { return held_ != request; });
   return true;
+}
+
+std::size_t Faults::held_count() const {
+  std::lock_guard lock(mutex_);
+  return held_count_;
 }
 
 std::chrono::milliseconds Faults::latency() const {

@@ -29,6 +29,8 @@ class Faults {
   void apply(const nlohmann::json& fault);
   // Blocks while method+path is held; true if it was (answer 503, never forward it).
   bool wait_while_held(const std::string& method, const std::string& path);
+  // Requests held so far (waiting now or answered 503 at "clear").
+  std::size_t held_count() const;
   // The failure this API request must answer with, if any (consumes one counted failure).
   std::optional<Failure> take_failure(const std::string& method, const std::string& path);
   std::chrono::milliseconds latency() const;
@@ -43,6 +45,7 @@ class Faults {
   std::chrono::milliseconds latency_{0};
   std::string refused_;  // "METHOD /path", "" = none
   std::string held_;     // "METHOD /path", "" = none
+  std::size_t held_count_ = 0;
   std::condition_variable released_;
   bool expire_next_watch_ = false;
   std::uint64_t drop_generation_ = 0;

@@ -198,6 +198,10 @@ void FaultProxy::inject(const nlohmann::json& fault) {
   if (fault.value("drop_watches", false)) impl_->cut_watches(false);
 }
 
+std::size_t FaultProxy::held() const {
+  return impl_->faults.held_count();
+}
+
 std::filesystem::path FaultProxy::kubeconfig_for(const std::filesystem::path& base) const {
   std::ifstream in(base);
   std::stringstream text;

@@ -35,6 +35,9 @@ class FaultProxy {
 
   int port() const { return port_; }
   void inject(const nlohmann::json& fault);
+  // Requests a {"hold":...} fault has held so far: a test's proof that such a write was made
+  // and never landed.
+  std::size_t held() const;
   // Requests forwarded or answered so far (a test's proof the proxy was on the path).
   std::size_t requests() const { return requests_; }
   // The kubeconfig at `base` with its server replaced by this proxy, written beside it.

@@ -116,7 +116,9 @@ TEST_CASE("SIGKILL mid-burst, then restart: every claim has exactly one PV and o
   create_claims(env, 0, kClaims / 2);
   wait_for_pvs(env, 8);
   proxy.inject({{"hold", "POST /api/v1/persistentvolumes"}});
-  REQUIRE(wait_until([&] { return directories_without_pv(env) >= 2; }, 30s));
+  // A PV create held (its directory made, its PV never to land), not only directories whose
+  // creates passed before the hold and land a moment later (under load, all of them could).
+  REQUIRE(wait_until([&] { return proxy.held() >= 2 && directories_without_pv(env) >= 2; }, 30s));
   first.child().signal(SIGKILL);
   REQUIRE(first.child().wait_for(10s) == 128 + SIGKILL);
   proxy.inject({{"clear", true}});  // the held creates are answered 503, to nobody
@@ -316,7 +318,7 @@ TEST_CASE(
   proxy.inject({{"hold", "POST /api/v1/persistentvolumes"}});
   create_claims(env, 0, 1);
   // The directory is made, and its PV's create goes out right after it: now held.
-  REQUIRE(wait_until([&] { return directories_without_pv(env) == 1; }, 30s));
+  REQUIRE(wait_until([&] { return proxy.held() == 1 && directories_without_pv(env) == 1; }, 30s));
   // The held create is then answered 503, to nobody.
   check_prompt_exit(env, replica, "with a PV create held at the API server", [&] {
     proxy.inject({{"clear", true}});
