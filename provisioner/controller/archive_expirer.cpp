@@ -10,8 +10,7 @@ namespace nfsprov::controller {
 ArchiveExpirer::ArchiveExpirer(WorkContext context) : ctx_(std::move(context)) {}
 
 void ArchiveExpirer::expire(const std::vector<ExportRetention>& exports,
-                            const std::vector<nlohmann::json>& pvs, const core::LiveNames& live) {
-  const nlohmann::json pv_items(pvs);
+                            const nlohmann::json& pv_items, const core::LiveNames& live) {
   for (const auto& target : exports) {
     if (!ctx_.may_act()) return;
     try {

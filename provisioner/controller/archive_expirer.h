@@ -27,10 +27,11 @@ class ArchiveExpirer {
  public:
   explicit ArchiveExpirer(WorkContext context);
 
-  // pvs: every one (the cache); live: the names of every PV and claimed volume (no archive of
-  // theirs is an orphan's). Never throws: an export that does not answer is logged and skipped
-  // (the next pass tries again).
-  void expire(const std::vector<ExportRetention>& exports, const std::vector<nlohmann::json>& pvs,
+  // pv_items: a JSON array of every PV that may be ours or hold an NFS directory (the cache's
+  // whole ones); live: the names of every PV and claimed volume (no archive of theirs is an
+  // orphan's). Never throws: an export that does not answer is logged and skipped (the next
+  // pass tries again).
+  void expire(const std::vector<ExportRetention>& exports, const nlohmann::json& pv_items,
               const core::LiveNames& live);
 
  private:

@@ -118,8 +118,9 @@ struct Controller::Impl {
   // Each volume the cache keeps whole (ours, and any NFS volume: volume_record), made an
   // object one at a time; the compact ones are neither, and nothing that reads a volume's
   // NFS source or directory needs them.
-  void for_each_whole_volume(const std::function<void(const nlohmann::json&)>& each) const;
-  std::vector<nlohmann::json> whole_volumes() const;
+  void for_each_whole_volume(const std::function<void(nlohmann::json)>& each) const;
+  // The same as one JSON array.
+  nlohmann::json whole_volumes() const;
   // One pass of the volume usage walks (VolumeUsageMeter), on its own thread.
   void measure_volumes(std::stop_token stop);
   // Every export's free space, for the metrics (the cache asks only when its value is old).
@@ -220,10 +221,10 @@ void Controller::Impl::set_handlers() {
        on_error(kube::kPersistentVolumeClaims.plural)});
   // The index is updated before the key is queued: a worker sees what the cache sees.
   auto on_volume = [this](const nlohmann::json& pv) {
-    directories.volume_seen(pv);
-    // Neither ours nor NFS (a compact record): nothing for a worker to do, ever, as for
-    // another provisioner's claims.
+    // Neither ours nor NFS (a compact record): nothing for the index (it holds NFS
+    // directories) nor for a worker to do, ever, as for another provisioner's claims.
     if (pv.contains("compact")) return;
+    directories.volume_seen(pv);
     enqueue(volume_key(object_name(pv)));
   };
   volumes.set_handlers(
@@ -339,7 +340,7 @@ void Controller::Impl::expire_archives() {
 }
 
 void Controller::Impl::for_each_whole_volume(
-    const std::function<void(const nlohmann::json&)>& each) const {
+    const std::function<void(nlohmann::json)>& each) const {
   // Copied under the cache's lock, made objects outside it one at a time: a pass over
   // thousands neither holds up the watch nor holds thousands of objects.
   std::vector<std::string> records;
@@ -349,9 +350,9 @@ void Controller::Impl::for_each_whole_volume(
   for (const auto& record : records) each(core::load_record(record));
 }
 
-std::vector<nlohmann::json> Controller::Impl::whole_volumes() const {
-  std::vector<nlohmann::json> out;
-  for_each_whole_volume([&](const nlohmann::json& pv) { out.push_back(pv); });
+nlohmann::json Controller::Impl::whole_volumes() const {
+  nlohmann::json out = nlohmann::json::array();
+  for_each_whole_volume([&](nlohmann::json pv) { out.push_back(std::move(pv)); });
   return out;
 }
 

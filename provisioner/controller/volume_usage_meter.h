@@ -27,8 +27,7 @@ class VolumeUsageMeter {
 
   // Calls its argument with each volume that may be ours, one at a time (the caller's cache
   // need not hold them all as objects at once).
-  using VolumeVisitor =
-      std::function<void(const std::function<void(const nlohmann::json& pv)>& each)>;
+  using VolumeVisitor = std::function<void(const std::function<void(nlohmann::json pv)>& each)>;
 
   // One pass over the volumes each_volume gives, their classes and claims read from caches.
   // Returns early, reporting nothing more, once stop is requested or the fence closes. Never

@@ -45,16 +45,13 @@ void VolumeUsageTable::forget(std::string_view pv) {
 void VolumeUsageTable::render(std::string& out, const std::string& name, Column column) const {
   std::lock_guard lock(mutex_);
   // In label order (namespace, claim, PV), as a Family renders its series.
-  std::vector<std::vector<std::string>> labels;
-  labels.reserve(rows_.size());
-  for (const auto& [pv, row] : rows_) labels.push_back({row.namespace_, row.claim, pv});
-  std::vector<std::size_t> order(labels.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return labels[a] < labels[b]; });
-  for (const std::size_t i : order)
-    write_sample(out, name, usage_label_names(), labels[i],
-                 value_of(rows_.find(labels[i][2])->second, column));
+  std::vector<std::pair<std::vector<std::string>, const Row*>> series;
+  series.reserve(rows_.size());
+  for (const auto& [pv, row] : rows_) series.push_back({{row.namespace_, row.claim, pv}, &row});
+  std::sort(series.begin(), series.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [labels, row] : series)
+    write_sample(out, name, usage_label_names(), labels, value_of(*row, column));
 }
 
 VolumeUsageFamily::VolumeUsageFamily(std::string name, std::string help,

@@ -30,8 +30,12 @@ std::string at(const json& object, std::initializer_list<const char*> path) {
   return string_field(*node, last);
 }
 
-void same(const json& a, const json& b, std::initializer_list<const char*> path) {
-  if (at(a, path) != at(b, path)) std::abort();
+using Path = std::initializer_list<const char*>;
+
+// Aborts unless a and b hold the same string (or none) at each path.
+void same(const json& a, const json& b, std::initializer_list<Path> paths) {
+  for (const Path& path : paths)
+    if (at(a, path) != at(b, path)) std::abort();
 }
 
 }  // namespace
@@ -43,18 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string volume = nfsprov::core::volume_record(object, kOurs);
   const json pv = nfsprov::core::load_record(volume);  // a throw is a finding
   if (nfsprov::core::is_compact_volume(volume)) {
-    for (const auto& path : {std::initializer_list<const char*>{"metadata", "name"},
-                             {"metadata", "uid"},
-                             {"metadata", "resourceVersion"},
-                             {"metadata", "deletionTimestamp"},
-                             {"spec", "storageClassName"},
-                             {"spec", "claimRef", "namespace"},
-                             {"spec", "claimRef", "name"},
-                             {"spec", "claimRef", "uid"},
-                             {"spec", "persistentVolumeReclaimPolicy"},
-                             {"spec", "capacity", "storage"},
-                             {"status", "phase"}})
-      same(object, pv, path);
+    same(object, pv,
+         {{"metadata", "name"},
+          {"metadata", "uid"},
+          {"metadata", "resourceVersion"},
+          {"metadata", "deletionTimestamp"},
+          {"spec", "storageClassName"},
+          {"spec", "claimRef", "namespace"},
+          {"spec", "claimRef", "name"},
+          {"spec", "claimRef", "uid"},
+          {"spec", "persistentVolumeReclaimPolicy"},
+          {"spec", "capacity", "storage"},
+          {"status", "phase"}});
     if (annotation_of(object, "pv.kubernetes.io/provisioned-by") !=
         annotation_of(pv, "pv.kubernetes.io/provisioned-by"))
       std::abort();
@@ -70,15 +74,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       });
   const json back = nfsprov::core::load_record(claim);
   if (nfsprov::core::is_compact(claim)) {
-    for (const auto& path : {std::initializer_list<const char*>{"metadata", "name"},
-                             {"metadata", "namespace"},
-                             {"metadata", "uid"},
-                             {"metadata", "resourceVersion"},
-                             {"metadata", "deletionTimestamp"},
-                             {"spec", "storageClassName"},
-                             {"spec", "volumeName"},
-                             {"status", "phase"}})
-      same(object, back, path);
+    same(object, back,
+         {{"metadata", "name"},
+          {"metadata", "namespace"},
+          {"metadata", "uid"},
+          {"metadata", "resourceVersion"},
+          {"metadata", "deletionTimestamp"},
+          {"spec", "storageClassName"},
+          {"spec", "volumeName"},
+          {"status", "phase"}});
   }
   nfsprov::core::record_class(claim);
   nfsprov::core::record_volume_name(claim);

@@ -36,7 +36,7 @@ struct World {
   }
   void expire(std::chrono::seconds retention) {
     controller::ArchiveExpirer(rig.context())
-        .expire({{rig.options.default_export, retention}}, {}, {});
+        .expire({{rig.options.default_export, retention}}, nlohmann::json::array(), {});
   }
 
   fakes::FakeKubeApi api;
