@@ -50,7 +50,10 @@ TEST_CASE(
   CHECK(entries(env.export_dir()).size() == 5);
   for (const auto& name : entries(env.export_dir())) CHECK(name.starts_with("archived-"));
   // One deletion counted per volume, none failed (a second pass found the directory gone
-  // and counted the volume again, or failed on the PV already deleted).
+  // and counted the volume again, or failed on the PV already deleted). Counted after the PV's
+  // delete returns, so possibly after the list above saw it gone (a provision likewise).
+  CHECK(wait_until([&] { return env.counts().deleted >= 5 && env.counts().provisioned >= 5; },
+                   10s));
   CHECK(env.counts().deleted == 5);
   CHECK(env.counts().delete_failures == 0);
   CHECK(env.counts().provisioned == 5);
