@@ -52,8 +52,8 @@ TEST_CASE(
   // One deletion counted per volume, none failed (a second pass found the directory gone
   // and counted the volume again, or failed on the PV already deleted). Counted after the PV's
   // delete returns, so possibly after the list above saw it gone (a provision likewise).
-  CHECK(wait_until([&] { return env.counts().deleted >= 5 && env.counts().provisioned >= 5; },
-                   10s));
+  CHECK(
+      wait_until([&] { return env.counts().deleted >= 5 && env.counts().provisioned >= 5; }, 10s));
   CHECK(env.counts().deleted == 5);
   CHECK(env.counts().delete_failures == 0);
   CHECK(env.counts().provisioned == 5);
