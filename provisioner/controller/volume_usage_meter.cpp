@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "nfs/export_client.h"
 #include "nfs/export_survey.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/deletion_planner.h"
@@ -29,29 +30,29 @@ std::string name_of(const json& object) {
   return string_field(field(object, "metadata"), "name");
 }
 
-// Sleeps (interruptibly) while client has made more calls than the rate allows since start.
+// Sleeps (interruptibly) while the walks have made more calls than the rate allows since start.
 class Pacer {
  public:
-  Pacer(nfs::ExportClient& client, double calls_per_second, std::stop_token stop)
-      : client_(client),
+  Pacer(const WalkedExport& walked, double calls_per_second, std::stop_token stop)
+      : walked_(walked),
         rate_(calls_per_second),
         stop_(std::move(stop)),
-        first_call_(client.handle_calls()),
+        first_call_(walked.calls()),
         start_(std::chrono::steady_clock::now()) {}
 
   bool operator()() {
     if (rate_ <= 0) return !stop_.stop_requested();
-    const auto made = static_cast<double>(client_.handle_calls() - first_call_);
+    const auto made = static_cast<double>(walked_.calls() - first_call_);
     const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(made / rate_));
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, stop_, due, [] { return false; });
     return !stop_.stop_requested();
   }
-  std::uint64_t calls() const { return client_.handle_calls() - first_call_; }
+  std::uint64_t calls() const { return walked_.calls() - first_call_; }
 
  private:
-  nfs::ExportClient& client_;
+  const WalkedExport& walked_;
   double rate_;
   std::stop_token stop_;
   std::uint64_t first_call_;
@@ -60,9 +61,34 @@ class Pacer {
   std::condition_variable_any wake_;
 };
 
+class ClientWalk final : public WalkedExport {
+ public:
+  ClientWalk(nfs::ExportAddress address, const std::stop_token& stop)
+      : client_(std::move(address), {}, stop), cancel_(stop, Cancel{&client_}) {}
+
+  nfs::ExportFiles& files() override { return client_; }
+  std::uint64_t calls() const override { return client_.handle_calls(); }
+
+ private:
+  struct Cancel {
+    nfs::ExportClient* client;
+    void operator()() const { client->cancel(); }
+  };
+  nfs::ExportClient client_;
+  std::stop_callback<Cancel> cancel_;  // after client_: deregistered before it goes
+};
+
 }  // namespace
 
-VolumeUsageMeter::VolumeUsageMeter(WorkContext context) : ctx_(std::move(context)) {}
+std::unique_ptr<WalkedExport> open_walk_client(const nfs::ExportAddress& address,
+                                               std::stop_token stop) {
+  nfs::ExportAddress walk_address = address;
+  walk_address.timeout = std::min(address.timeout, kWalkCallTimeout);
+  return std::make_unique<ClientWalk>(std::move(walk_address), stop);
+}
+
+VolumeUsageMeter::VolumeUsageMeter(WorkContext context, OpenWalkedExport open)
+    : ctx_(std::move(context)), open_(std::move(open)) {}
 
 void VolumeUsageMeter::measure(const VolumeVisitor& each_volume, const CacheView& caches,
                                std::stop_token stop) {
@@ -117,21 +143,15 @@ void VolumeUsageMeter::measure(const VolumeVisitor& each_volume, const CacheView
 void VolumeUsageMeter::measure_export(const nfs::ExportAddress& address,
                                       const std::vector<Volume>& volumes, const CacheView& caches,
                                       std::stop_token stop) {
-  // A client of its own, not one of the workers' pool: a paced pass holds it for minutes, and
-  // with one worker a pooled client would hold up every provision that long. Its calls time
-  // out sooner: a walk that fails on a slow server only leaves this pass's figures out. A stop
-  // cancels the call in flight.
-  nfs::ExportAddress walk_address = address;
-  walk_address.timeout = std::min(address.timeout, kWalkCallTimeout);
-  nfs::ExportClient client(walk_address, {}, stop);
-  const std::stop_callback cancel(stop, [&client] { client.cancel(); });
+  const auto walked = open_(address, stop);
+  auto& files = walked->files();
   const auto started = std::chrono::steady_clock::now();
-  Pacer pace(client, ctx_.options.usage_ops_per_second, stop);
+  Pacer pace(*walked, ctx_.options.usage_ops_per_second, stop);
   std::uint64_t total = 0;
   for (const auto& volume : volumes) {
-    const auto size = nfs::tree_size(client, volume.directory, kMaxEntries, [&] { return pace(); });
+    const auto size = nfs::tree_size(files, volume.directory, kMaxEntries, [&] { return pace(); });
     if (stop.stop_requested() || !ctx_.may_act()) return;
-    if (!client.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
+    if (!files.exists(volume.directory)) continue;  // audit's "missing": nothing to measure
     total += size.bytes;
     report(volume, caches, size.bytes, size.entries + 1);
   }

@@ -5,11 +5,15 @@
 // one at a time (one volume, one export at a time) and their NFS calls are capped per second
 // (ControllerOptions::usage_ops_per_second), so a Raspberry Pi's NFS server is not flooded.
 // They use a client of their own, so the workers keep every client of their pools.
+//
+// The walks reach the export through a WalkedExport, which the meter opens once per export and
+// pass: in production a libnfs client (open_walk_client), in the unit tests an in-memory export.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -17,13 +21,43 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nfs/export_files.h"
+#include "nfs/values/export_address.h"
 #include "provisioner/controller/work_context.h"
 
 namespace nfsprov::controller {
 
+// An export opened for one pass's walks: its files, and the NFS calls the walks have made on it
+// so far (what ControllerOptions::usage_ops_per_second caps, and what the observer is told).
+class WalkedExport {
+ public:
+  virtual ~WalkedExport() = default;
+  virtual nfs::ExportFiles& files() = 0;
+  virtual std::uint64_t calls() const = 0;
+
+ protected:
+  WalkedExport() = default;
+  WalkedExport(const WalkedExport&) = default;
+  WalkedExport& operator=(const WalkedExport&) = default;
+};
+
+// Opens an export for a pass (may throw: the export is then skipped until the next pass). A
+// stop must end the call in flight, not only the walk at its next call: a frozen server's
+// timeout is not waited out.
+using OpenWalkedExport =
+    std::function<std::unique_ptr<WalkedExport>(const nfs::ExportAddress&, std::stop_token)>;
+
+// A libnfs client of its own, not one of the workers' pool: a paced pass holds it for minutes,
+// and with one worker a pooled client would hold up every provision that long. Its calls time
+// out sooner than the address says: a walk that fails on a slow server only leaves this pass's
+// figures out. A stop cancels the call in flight.
+std::unique_ptr<WalkedExport> open_walk_client(const nfs::ExportAddress& address,
+                                               std::stop_token stop);
+
 class VolumeUsageMeter {
  public:
-  explicit VolumeUsageMeter(WorkContext context);
+  // open: how each pass reaches an export; the unit tests give in-memory ones.
+  explicit VolumeUsageMeter(WorkContext context, OpenWalkedExport open = open_walk_client);
 
   // Calls its argument with each volume that may be ours, one at a time (the caller's cache
   // need not hold them all as objects at once).
@@ -54,6 +88,7 @@ class VolumeUsageMeter {
               std::uint64_t inodes);
 
   WorkContext ctx_;
+  OpenWalkedExport open_;
   std::map<std::string, bool> over_;  // pv -> its last verdict, for once-per-crossing Events
 };
 
