@@ -24,6 +24,23 @@ std::string so_far(const nfs::CopyProgress& p) {
   return text;
 }
 
+// A stop ends the NFS call under way too (ECANCELED), not only the copy at its next chunk.
+nfs::CopyProgress copy_with_pools(nfs::ExportPools& pools, const CloneJob& job,
+                                  const nfs::CopyHooks& hooks, const std::stop_token& stop) {
+  const auto& from = job.source.location;
+  auto& target_pool = pools.get(job.target_export);
+  // One client for both sides when they share an export: a pool of one never deadlocks.
+  if (from.export_address.key() == job.target_export.key())
+    return target_pool.with_client(stop, [&](nfs::ExportClient& client) {
+      return nfs::copy_tree(client, from.directory, client, job.target_directory, hooks);
+    });
+  return pools.get(from.export_address).with_client(stop, [&](nfs::ExportClient& source) {
+    return target_pool.with_client(stop, [&](nfs::ExportClient& target) {
+      return nfs::copy_tree(source, from.directory, target, job.target_directory, hooks);
+    });
+  });
+}
+
 }  // namespace
 
 std::string copy_summary(const core::CloneSource& source, const CloneStatus& copy) {
@@ -38,8 +55,18 @@ std::string copy_summary(const core::CloneSource& source, const CloneStatus& cop
 CloneRunner::CloneRunner(WorkContext context, nfs::ExportPools& pools,
                          std::function<void(const std::string&)> requeue,
                          std::chrono::milliseconds progress_interval)
+    : CloneRunner(
+          std::move(context),
+          [&pools](const CloneJob& job, const nfs::CopyHooks& hooks, const std::stop_token& stop) {
+            return copy_with_pools(pools, job, hooks, stop);
+          },
+          std::move(requeue), progress_interval) {}
+
+CloneRunner::CloneRunner(WorkContext context, CopyTree copy,
+                         std::function<void(const std::string&)> requeue,
+                         std::chrono::milliseconds progress_interval)
     : ctx_(std::move(context)),
-      pools_(pools),
+      copy_(std::move(copy)),
       requeue_(std::move(requeue)),
       progress_interval_(progress_interval),
       thread_([this](std::stop_token stop) { loop(stop); }) {}
@@ -134,7 +161,7 @@ CloneStatus CloneRunner::run(const CloneJob& job, std::stop_token stop) {
   CloneStatus status;
   bool stopped = false;  // by a stop, a closed fence or a deleted claim: not a failure
   try {
-    status.progress = copy(job, hooks, stop);
+    status.progress = copy_(job, hooks, stop);
     status.state = CloneState::succeeded;
   } catch (const nfs::NfsError& e) {
     status.state = CloneState::failed;
@@ -176,22 +203,6 @@ CloneStatus CloneRunner::run(const CloneJob& job, std::stop_token stop) {
                            " does not let us change owners (root_squash): the copied files "
                            "belong to the user the NFS server maps us to");
   return status;
-}
-
-nfs::CopyProgress CloneRunner::copy(const CloneJob& job, const nfs::CopyHooks& hooks,
-                                    const std::stop_token& stop) {
-  const auto& from = job.source.location;
-  auto& target_pool = pools_.get(job.target_export);
-  // One client for both sides when they share an export: a pool of one never deadlocks.
-  if (from.export_address.key() == job.target_export.key())
-    return target_pool.with_client(stop, [&](nfs::ExportClient& client) {
-      return nfs::copy_tree(client, from.directory, client, job.target_directory, hooks);
-    });
-  return pools_.get(from.export_address).with_client(stop, [&](nfs::ExportClient& source) {
-    return target_pool.with_client(stop, [&](nfs::ExportClient& target) {
-      return nfs::copy_tree(source, from.directory, target, job.target_directory, hooks);
-    });
-  });
 }
 
 }  // namespace nfsprov::controller

@@ -3,6 +3,10 @@
 // worker starts a copy and moves on; when the copy ends, its claim is queued again and the
 // worker that takes it creates the PV (or reports the failure). Nothing here survives a
 // restart: the next leader starts the copy again, and copy_tree keeps what is complete.
+//
+// The copy itself is a function the runner is given: in production copy_tree between clients of
+// the ExportPools, in the unit tests one of their own, which shows the runner's bookkeeping
+// (queue, status, cancel, requeue, Events) without an NFS server.
 #pragma once
 
 #include <chrono>
@@ -11,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -47,11 +52,20 @@ std::string copy_summary(const core::CloneSource& source, const CloneStatus& cop
 
 class CloneRunner {
  public:
+  // Copies job's source directory into its target directory, giving hooks its progress. Ends
+  // with NfsError ECANCELED once hooks.cancelled() is true, and a stop ends the NFS call under
+  // way too, not only the copy at its next chunk.
+  using CopyTree = std::function<nfs::CopyProgress(const CloneJob& job, const nfs::CopyHooks& hooks,
+                                                   const std::stop_token& stop)>;
+
   // pools: the copies walk by file handle, which only a real export (nfs::ExportClient) does.
   // requeue(key) queues a claim again; progress_interval: how often a running copy says how
   // far it got, in an Event on its claim.
   CloneRunner(WorkContext context, nfs::ExportPools& pools,
               std::function<void(const std::string&)> requeue,
+              std::chrono::milliseconds progress_interval);
+  // The same with copy instead of copy_tree on the pools' clients.
+  CloneRunner(WorkContext context, CopyTree copy, std::function<void(const std::string&)> requeue,
               std::chrono::milliseconds progress_interval);
   // Stops a running copy (its NFS call under way cancelled) and joins.
   ~CloneRunner();
@@ -71,12 +85,9 @@ class CloneRunner {
  private:
   void loop(std::stop_token stop);
   CloneStatus run(const CloneJob& job, std::stop_token stop);
-  // A stop ends the NFS call under way too (ECANCELED), not only the copy at its next chunk.
-  nfs::CopyProgress copy(const CloneJob& job, const nfs::CopyHooks& hooks,
-                         const std::stop_token& stop);
 
   WorkContext ctx_;
-  nfs::ExportPools& pools_;
+  CopyTree copy_;
   std::function<void(const std::string&)> requeue_;
   std::chrono::milliseconds progress_interval_;
   mutable std::mutex mutex_;
