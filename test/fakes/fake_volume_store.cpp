@@ -162,9 +162,9 @@ std::vector<std::string> FakeExport::list(std::string_view path) {
   return names;
 }
 
-void FakeExport::write_file(std::string_view path) {
+void FakeExport::write_file(std::string_view path, std::uint64_t size) {
   if (!find(parent_of(path))) fail("write", path, ENOENT);
-  add(std::string(path), nfs::FileType::regular, 0644);
+  add(std::string(path), nfs::FileType::regular, 0644).info.size = size;
 }
 
 std::vector<std::string> FakeExport::paths() const {

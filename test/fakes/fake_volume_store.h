@@ -40,8 +40,9 @@ class FakeExport final : public nfs::ExportFiles {
   nfs::ExportUsage usage() override;
   std::vector<std::string> list(std::string_view path) override;
 
-  // For the test: a regular file (its parent must exist), as a pod would write it.
-  void write_file(std::string_view path);
+  // For the test: a regular file of size bytes (its parent must exist), as a pod would write
+  // it; an existing file is written over.
+  void write_file(std::string_view path, std::uint64_t size = 0);
   // Every path on the export, sorted ("" the root left out).
   std::vector<std::string> paths() const;
   void set_usage(nfs::ExportUsage usage) { usage_ = usage; }
