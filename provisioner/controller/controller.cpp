@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "provisioner/controller/volume_usage_meter.h"
 #include "provisioner/controller/work_key.h"
 #include "provisioner/controller/work_queue.h"
+#include "provisioner/controller/worker_pool.h"
 #include "provisioner/core/annotations.h"
 #include "provisioner/core/archive_retention.h"
 #include "provisioner/core/cache_records.h"
@@ -36,7 +36,7 @@ namespace {
 
 // How often informer counters and the queue depth go to the observer.
 constexpr std::chrono::seconds kStatsInterval{10};
-// A worker beyond the first ends after this long without a key (see Impl::worker_threads).
+// A worker beyond the first ends after this long without a key (see WorkerPool).
 constexpr std::chrono::seconds kWorkerIdle{60};
 // How often every export's statvfs is refreshed for the metrics (ExportUsageCache's max age).
 constexpr std::chrono::seconds kUsageInterval{30};
@@ -74,9 +74,9 @@ struct Controller::Impl {
         expander(context()),
         reclaimer(context(), core::DeletionPlanner(defaults_of(options))),
         volume_meter(context()),
-        busy(static_cast<std::size_t>(std::max(1, options.workers))),
-        worker_threads(busy.size()),
-        worker_running(busy.size(), false) {
+        workers(
+            queue, options.workers, kWorkerIdle,
+            [this](const std::string& key) { return process(key); }, logger, observer) {
     set_transforms();
     set_handlers();
   }
@@ -96,18 +96,12 @@ struct Controller::Impl {
   void enqueue_class_members(const std::string& class_name);
   void resync();
   void report_stats();
-  void worker_loop(std::size_t worker);
-  // Another worker when keys wait, no worker waits for one, and fewer than options.workers run
-  // (none before the first has started: workers start on full caches).
-  void add_worker_if_needed();
   // queue.add, then a worker if none is free: one stuck on a frozen export must not hold up
   // the claims queued after it, of other exports too.
   void enqueue(const std::string& key) {
     queue.add(key);
-    add_worker_if_needed();
+    workers.add_worker_if_needed();
   }
-  // Ends every worker (after queue.shut_down()); none starts afterwards.
-  void join_workers();
   // The default export and those of our classes, each once.
   std::vector<nfs::ExportAddress> our_exports();
   // False when an export did not answer.
@@ -148,24 +142,11 @@ struct Controller::Impl {
   ClaimExpander expander;
   VolumeReclaimer reclaimer;
   VolumeUsageMeter volume_meter;
-  // Per worker, for liveness: since when it works on which key (since 0: waiting for one).
-  struct Busy {
-    std::atomic<std::chrono::steady_clock::rep> since{0};
-    std::mutex mutex;
-    std::string key;
-  };
-  std::vector<Busy> busy;
-  // Workers, one slot each (busy[] too): one waits for work; more start while keys wait for
-  // a worker, up to options.workers, and each of those ends after kWorkerIdle without work.
-  // A burst gets every worker it may use; an idle provisioner keeps one thread.
-  std::mutex workers_mutex;
-  std::vector<std::jthread> worker_threads;  // by slot; joinable once started
-  std::vector<bool> worker_running;          // by slot
-  std::size_t workers_running = 0;
-  bool workers_closed = false;
-  // Keys worked and background passes ended (sweep, usage walk: each freed a copy of the
-  // caches) so far, for ControllerOptions::on_idle.
-  std::atomic<std::uint64_t> worked{0};
+  // Up to options.workers, working process on the queue's keys; each extra one ends after
+  // kWorkerIdle without work. The keys they worked (workers.worked()) and the background
+  // passes ended (sweep, usage walk: each freed a copy of the caches) so far are for
+  // ControllerOptions::on_idle.
+  WorkerPool workers;
   std::atomic<std::uint64_t> passes{0};
   bool ran = false;
 };
@@ -266,7 +247,7 @@ void Controller::Impl::enqueue_class_members(const std::string& class_name) {
       queue.add(volume_key(key));
   });
   // Once for them all, outside the caches' locks, as resync does.
-  add_worker_if_needed();
+  workers.add_worker_if_needed();
 }
 
 std::vector<nfs::ExportAddress> Controller::Impl::our_exports() {
@@ -370,7 +351,7 @@ void Controller::Impl::resync() {
   volumes.visit([&](std::string_view key, std::string_view record) {
     if (!core::is_compact_volume(record)) queue.add(volume_key(key));
   });
-  add_worker_if_needed();
+  workers.add_worker_if_needed();
 }
 
 void Controller::Impl::report_stats() {
@@ -414,73 +395,6 @@ StepResult Controller::Impl::process(const std::string& key) {
   return reclaimer.reclaim(key, *pv, storage_class ? &*storage_class : nullptr);
 }
 
-void Controller::Impl::add_worker_if_needed() {
-  if (queue.len() == 0 || queue.waiting() > 0) return;
-  std::lock_guard lock(workers_mutex);
-  if (workers_closed || workers_running == 0 || workers_running >= busy.size()) return;
-  const auto slot = static_cast<std::size_t>(
-      std::find(worker_running.begin(), worker_running.end(), false) - worker_running.begin());
-  // A slot's last thread has ended its loop (it cleared the slot as its last act).
-  if (worker_threads[slot].joinable()) worker_threads[slot].join();
-  worker_running[slot] = true;
-  ++workers_running;
-  worker_threads[slot] = std::jthread([this, slot] { worker_loop(slot); });
-}
-
-void Controller::Impl::join_workers() {
-  {
-    std::lock_guard lock(workers_mutex);
-    workers_closed = true;
-  }
-  // Closed: nothing starts or replaces a thread any more.
-  for (auto& thread : worker_threads)
-    if (thread.joinable()) thread.join();
-}
-
-void Controller::Impl::worker_loop(std::size_t worker) {
-  Busy& state = busy[worker];
-  const auto leave = [this, worker] {
-    std::lock_guard lock(workers_mutex);
-    worker_running[worker] = false;
-    --workers_running;
-  };
-  while (true) {
-    auto key = queue.get_for(kWorkerIdle);
-    if (!key) {
-      if (queue.shutting_down()) break;
-      std::lock_guard lock(workers_mutex);
-      if (workers_running == 1) continue;  // the last one stays
-      worker_running[worker] = false;
-      --workers_running;
-      return;
-    }
-    add_worker_if_needed();
-    {
-      std::lock_guard lock(state.mutex);
-      state.key = *key;
-    }
-    state.since = std::chrono::steady_clock::now().time_since_epoch().count();
-    StepResult result = StepResult::retry;
-    try {
-      result = process(*key);
-    } catch (const std::exception& e) {
-      // The steps catch their own errors; this is the last line for the unforeseen.
-      logger.error("unexpected error in worker", {{"key", *key}, {"error", e.what()}});
-    }
-    if (result == StepResult::done) {
-      queue.forget(*key);
-    } else {
-      queue.add_rate_limited(*key);
-      observer.queue_retry();
-    }
-    state.since = 0;
-    ++worked;
-    queue.done(*key);
-    observer.queue_depth(queue.len() + queue.delayed_len());
-  }
-  leave();
-}
-
 Controller::Controller(kube::ApiClient& client, nfs::ExportPools& pools, ControllerOptions options,
                        log::Logger& logger, ControllerObserver* observer,
                        kube::ApiClient* event_client)
@@ -501,14 +415,11 @@ std::vector<Stall> Controller::stalls(std::chrono::steady_clock::time_point now)
   using Clock = std::chrono::steady_clock;
   std::vector<Stall> found;
   const Clock::duration step_limit = impl_->options.stall_limit;
-  for (std::size_t i = 0; i < impl_->busy.size(); ++i) {
-    auto& state = impl_->busy[i];
-    const auto since = state.since.load();
-    if (since == 0) continue;
-    const auto took = now - Clock::time_point(Clock::duration(since));
+  for (const BusyStep& step : impl_->workers.busy_steps()) {
+    const auto took = now - step.since;
     if (took <= step_limit) continue;
-    std::lock_guard lock(state.mutex);
-    found.push_back({"worker " + std::to_string(i + 1) + " on " + state.key, took, step_limit});
+    found.push_back(
+        {"worker " + std::to_string(step.worker + 1) + " on " + step.key, took, step_limit});
   }
   const Clock::duration silence_limit =
       std::max<Clock::duration>(impl_->options.stall_limit, kInformerSilence);
@@ -590,12 +501,7 @@ void Controller::run(std::stop_token stop) {
         }
       });
 
-    if (!stop.stop_requested()) {
-      std::lock_guard lock(self.workers_mutex);
-      self.worker_running[0] = true;
-      self.workers_running = 1;
-      self.worker_threads[0] = std::jthread([&self] { self.worker_loop(0); });
-    }
+    if (!stop.stop_requested()) self.workers.start();
 
     auto next_resync = std::chrono::steady_clock::now() + self.options.resync;
     std::uint64_t done_at_idle = 0;
@@ -605,7 +511,7 @@ void Controller::run(std::stop_token stop) {
                                 : std::chrono::steady_clock::duration(self.options.resync));
       if (stop.stop_requested()) break;
       self.report_stats();
-      if (const auto done = self.worked.load() + self.passes.load();
+      if (const auto done = self.workers.worked() + self.passes.load();
           self.options.on_idle && done != done_at_idle && self.queue.len() == 0) {
         done_at_idle = done;
         self.options.on_idle();
@@ -621,7 +527,7 @@ void Controller::run(std::stop_token stop) {
     // In-flight steps end (their NFS calls cancelled, their API calls bounded by the API
     // timeouts); waiting keys are abandoned: they are rebuilt from the caches on the next start.
     self.queue.shut_down();
-    self.join_workers();
+    self.workers.close_and_join();
     // A copy under way stops at its next chunk; the next leader starts it again.
     self.clones.stop();
   }
