@@ -1,6 +1,8 @@
 // What a relist changed (provisioner/kube/relist_diff.h), and the informer's object keys.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "provisioner/kube/informer.h"
 #include "provisioner/kube/record_store.h"
 #include "provisioner/kube/relist_diff.h"
@@ -50,7 +52,7 @@ TEST_CASE("relist difference: adds, real updates and deletes, nothing twice") {
 TEST_CASE("relist difference over stored records: a record that changed form is an update") {
   // Records as an informer's transform keeps them, of the same resourceVersion before and
   // after: a compact record made whole, a whole one made compact.
-  const auto records = [](std::vector<std::pair<std::string, std::string>> entries) {
+  const auto records = [](const std::vector<std::pair<std::string, std::string>>& entries) {
     RecordStore store;
     for (const auto& [key, record] : entries) store.put(key, record);
     return store;
@@ -63,11 +65,15 @@ TEST_CASE("relist difference over stored records: a record that changed form is 
   CHECK(diff.added.empty());
   CHECK(diff.deleted.empty());
   REQUIRE(diff.updated.size() == 3);  // no version changed, every form did
+  // In the order the store gives its entries, which promises none.
+  std::sort(diff.updated.begin(), diff.updated.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
   CHECK(diff.updated[0] == std::pair<std::string, std::string>{"compact 7", "ns/a"});
   CHECK(diff.cache.find("ns/a") == "packed 7");
-  CHECK(diff.updated[1].first == "packed 8");
+  CHECK(diff.updated[1] == std::pair<std::string, std::string>{"packed 8", "ns/b"});
   CHECK(diff.cache.find("ns/b") == "compact 8");
-  CHECK(diff.updated[2].first == "packed 9");
+  CHECK(diff.updated[2] == std::pair<std::string, std::string>{"packed 9", "ns/c"});
+  CHECK(diff.cache.find("ns/c") == "compact 9");
   // The same records: nothing.
   CHECK(diff_relist(records(after), records(after)).updated.empty());
 }
