@@ -12,16 +12,17 @@ namespace {
 // The smallest table: a store of one claim class costs 64 bytes of it.
 constexpr std::size_t kMinCapacity = 8;
 
-// The smallest table that keeps entries at most 3/4 full: linear probing's probes grow fast
-// beyond that (about 8 to find an empty slot at 3/4, 32 at 7/8).
-std::size_t capacity_for(std::size_t entries) {
-  std::size_t capacity = kMinCapacity;
-  while (entries * 4 > capacity * 3) capacity *= 2;
-  return capacity;
-}
-
+// More than 3/4 full: linear probing's probes grow fast beyond that (about 8 to find an empty
+// slot at 3/4, 32 at 7/8).
 bool over_full(std::size_t entries, std::size_t capacity) {
   return entries * 4 > capacity * 3;
+}
+
+// The smallest table that keeps entries from being over full.
+std::size_t capacity_for(std::size_t entries) {
+  std::size_t capacity = kMinCapacity;
+  while (over_full(entries, capacity)) capacity *= 2;
+  return capacity;
 }
 
 }  // namespace
